@@ -1,0 +1,3 @@
+from alliance_bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,461 @@
+"""Load and validate the content folder, reporting every problem at once.
+
+`load_digest(path)` returns a `LoadResult`: the `Digest` when everything is
+valid, and the full list of `Problem`s (`file:line: field: message`) otherwise.
+A digest is only ever built from a fully valid folder, so a caller that keeps
+the last good digest never serves half an edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from alliance_bot.digest.dates import Precision
+from alliance_bot.digest.model import (
+    ANNIVERSARY_FIELDS,
+    KINDS,
+    Anniversary,
+    Citation,
+    Event,
+    Fact,
+    Source,
+    Treaty,
+    Viewpoint,
+    message_placeholders,
+)
+from alliance_bot.digest.yamlread import MAX_FILE_BYTES, Located, YamlProblem, read_yaml
+
+MAX_SOURCE_TEXT_BYTES = 2 * 1024 * 1024
+MAX_FILES = 500
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Where:
+    file: str
+    line: int | None
+
+
+@dataclass
+class Digest:
+    """The validated content, read-only once built."""
+
+    root: Path
+    sources: dict[str, Source]
+    events: dict[str, Event]
+    treaties: dict[str, Treaty]
+    facts: dict[str, Fact]
+    viewpoints: dict[str, Viewpoint]
+    anniversaries: dict[str, Anniversary]  # by event id
+    source_texts: dict[str, str]
+    where: dict[str, Where] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # id -> hash of the entry
+    version: str = ""
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sources": len(self.sources),
+            "events": len(self.events),
+            "treaties": len(self.treaties),
+            "facts": len(self.facts),
+            "viewpoints": len(self.viewpoints),
+            "anniversaries": len(self.anniversaries),
+        }
+
+    def summary_line(self) -> str:
+        return ", ".join(f"{n} {kind}" for kind, n in self.counts().items())
+
+    def kind_of(self, entry_id: str) -> str | None:
+        for kind in ("sources", "events", "treaties", "facts", "viewpoints"):
+            if entry_id in getattr(self, kind):
+                return kind
+        return None
+
+    def facts_in_group(self, group: str) -> list[Fact]:
+        return [f for f in self.facts.values() if f.group == group]
+
+
+@dataclass
+class LoadResult:
+    digest: Digest | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.digest is not None and not self.problems
+
+
+@dataclass
+class Diff:
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def diff_digests(old: Digest | None, new: Digest) -> Diff:
+    before = old.fingerprints if old else {}
+    after = new.fingerprints
+    return Diff(
+        added=sorted(set(after) - set(before)),
+        changed=sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
+        removed=sorted(set(before) - set(after)),
+    )
+
+
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'})
+
+
+def normalise_for_quote(text: str) -> str:
+    """Quote matching ignores whitespace and straight-versus-curly quote differences, nothing else."""
+    return _WS.sub(" ", text.translate(_QUOTES)).strip()
+
+
+_COERCED_HINT = {
+    bool: "YAML reads the unquoted {raw!r} as {value!r}; put it in quotes",
+    int: "YAML reads the unquoted {raw!r} as a number; put it in quotes",
+    float: "YAML reads the unquoted {raw!r} as a number; put it in quotes",
+    dt.date: "YAML reads the unquoted {raw!r} as a date; put it in quotes",
+    dt.datetime: "YAML reads the unquoted {raw!r} as a date and time; put it in quotes",
+}
+
+_LENGTH_REASON = " so that it fits a Discord embed with its citations"
+
+
+class _Collector:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def add(self, file: str, line: int | None, field_name: str, message: str) -> None:
+        self.problems.append(Problem(file, line, field_name, message))
+
+
+def _field_name(kind: str, index: int, entry: Any, loc: tuple[Any, ...]) -> str:
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    if kind == "anniversaries" and isinstance(entry, dict) and isinstance(entry.get("event"), str):
+        ident = entry["event"]
+    head = f"{kind}.{ident}" if isinstance(ident, str) and ident else f"{kind}[{index}]"
+    out = head
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _explain(err: dict[str, Any], raw_value: str | None, value: Any) -> str:
+    kind = err["type"]
+    msg = err["msg"]
+    ctx = err.get("ctx") or {}
+    if raw_value is not None and kind in {"string_type", "list_type", "enum", "literal_error", "model_type"}:
+        for typ, hint in _COERCED_HINT.items():
+            if type(value) is typ:
+                return hint.format(raw=raw_value, value=value)
+    if kind == "string_type" and value is None:
+        return "a text value is required here (it is empty)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see docs/content-format.md)"
+    if kind == "string_too_long":
+        length = len(value) if isinstance(value, str) else "?"
+        return f"text is {length:,} characters; the limit is {ctx.get('max_length'):,}{_LENGTH_REASON}"
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} is not a valid id: use lowercase letters, digits and hyphens (2 to 64 characters)"
+    if kind == "too_short" and isinstance(value, list) and not value:
+        return "at least one entry is required"
+    if kind == "value_error":
+        return str(ctx.get("error", msg))
+    if kind == "enum":
+        return f"{value!r} is not one of: {ctx.get('expected')}"
+    return msg
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _read_file(path: Path, col: _Collector) -> Located | None:
+    rel = col.rel(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            col.add(rel, None, "", f"file is {size:,} bytes; content files are limited to {MAX_FILE_BYTES:,}: split it")
+            return None
+        raw = path.read_bytes()
+    except OSError as exc:
+        col.add(rel, None, "", f"cannot read the file: {exc.strerror or exc}")
+        return None
+    try:
+        return read_yaml(raw)
+    except YamlProblem as exc:
+        col.add(rel, exc.line, "", exc.message)
+        return None
+
+
+def _content_files(root: Path, col: _Collector) -> list[Path]:
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.suffix in YAML_SUFFIXES and p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if len(files) > MAX_FILES:
+        col.add(col.rel(root), None, "", f"{len(files)} content files; at most {MAX_FILES} are read")
+        files = files[:MAX_FILES]
+    return files
+
+
+def load_digest(root: Path | str) -> LoadResult:
+    """Read, validate and cross-check every content file under `root`."""
+    root = Path(root)
+    col = _Collector(root)
+    if not root.is_dir():
+        col.add(str(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
+        return LoadResult(None, col.problems)
+
+    entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]] = defaultdict(list)
+    # per kind: (model, where, (located, path-prefix)) for entries that passed the schema
+    locs: dict[int, tuple[Located, tuple[Any, ...], str]] = {}
+    hasher = hashlib.sha256()
+    files = _content_files(root, col)
+    if not files:
+        col.add(col.rel(root), None, "", "no content files (*.yaml) found")
+    for path in files:
+        rel = col.rel(path)
+        located = _read_file(path, col)
+        if located is None:
+            continue
+        hasher.update(rel.encode() + b"\0" + repr(located.data).encode())
+        data = located.data
+        if data is None:
+            col.add(rel, None, "", "the file is empty: it should hold a mapping such as `events:` with a list")
+            continue
+        if not isinstance(data, dict):
+            col.add(rel, located.line_of(()), "",
+                    f"the file must be a mapping of kinds ({', '.join(KINDS)}) to lists, not a {type(data).__name__}")
+            continue
+        for kind, items in data.items():
+            if kind not in KINDS:
+                col.add(rel, located.line_of((kind,)), str(kind),
+                        f"unknown kind; expected one of: {', '.join(KINDS)}")
+                continue
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                col.add(rel, located.line_of((kind,)), kind, "must be a list of entries (each starting with '- ')")
+                continue
+            model = KINDS[kind]
+            for index, item in enumerate(items):
+                prefix = (kind, index)
+                line = located.line_of(prefix)
+                if not isinstance(item, dict):
+                    col.add(rel, line, f"{kind}[{index}]", "each entry must be a mapping of fields")
+                    continue
+                try:
+                    obj = model.model_validate(item)
+                except ValidationError as exc:
+                    for err in exc.errors(include_url=False):
+                        loc = tuple(err["loc"])
+                        # pydantic appends the validator's name for some unions; keep only real path parts
+                        loc = tuple(p for p in loc if isinstance(p, int) or p in _all_field_names())
+                        full = (*prefix, *loc)
+                        raw = located.coerced.get(full)
+                        value = _value_at(item, loc)
+                        col.add(rel, located.line_of(full), _field_name(kind, index, item, loc),
+                                _explain(err, raw, value))
+                    continue
+                entries[kind].append((obj, Where(rel, line), prefix))
+                locs[id(obj)] = (located, prefix, rel)
+
+    digest = _cross_check(root, entries, locs, col)
+    col.problems.sort(key=lambda p: (p.file, p.line or 0, p.field, p.message))
+    if col.problems or digest is None:
+        return LoadResult(None, col.problems)
+    digest.version = hasher.hexdigest()[:12]
+    return LoadResult(digest, [])
+
+
+_FIELD_NAMES: set[str] = set()
+
+
+def _all_field_names() -> set[str]:
+    if not _FIELD_NAMES:
+        from alliance_bot.digest.model import Citation as _C, Position as _P
+
+        for model in (*KINDS.values(), _C, _P):
+            _FIELD_NAMES.update(model.model_fields)
+    return _FIELD_NAMES
+
+
+def _cross_check(
+    root: Path,
+    entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]],
+    locs: dict[int, tuple[Located, tuple[Any, ...], str]],
+    col: _Collector,
+) -> Digest | None:
+    def report(obj: Any, loc: tuple[Any, ...], message: str) -> None:
+        located, prefix, rel = locs[id(obj)]
+        kind = prefix[0]
+        ident = obj.event if isinstance(obj, Anniversary) else obj.id
+        name = f"{kind}.{ident}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        col.add(rel, located.line_of((*prefix, *loc)), name, message)
+
+    # ids: unique across the whole digest
+    seen: dict[str, Where] = {}
+    by_kind: dict[str, dict[str, Any]] = {k: {} for k in KINDS if k != "anniversaries"}
+    where: dict[str, Where] = {}
+    for kind in ("sources", "events", "treaties", "facts", "viewpoints"):
+        for obj, w, _ in entries.get(kind, []):
+            if obj.id in seen:
+                first = seen[obj.id]
+                report(obj, ("id",), f"duplicate id {obj.id!r}: already used at {first.file}:{first.line}")
+                continue
+            seen[obj.id] = w
+            where[obj.id] = w
+            by_kind[kind][obj.id] = obj
+
+    # source texts
+    texts: dict[str, str] = {}
+    normalised: dict[str, str] = {}
+    for src in by_kind["sources"].values():
+        path = (root / src.text).resolve()
+        if not path.is_relative_to(root.resolve()):
+            report(src, ("text",), f"{src.text!r} is outside the content folder")
+            continue
+        try:
+            if path.stat().st_size > MAX_SOURCE_TEXT_BYTES:
+                report(src, ("text",), f"{src.text!r} is larger than {MAX_SOURCE_TEXT_BYTES:,} bytes")
+                continue
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            report(src, ("text",), f"text file {src.text!r} not found (relative to {root.name}/)")
+            continue
+        except UnicodeDecodeError:
+            report(src, ("text",), f"text file {src.text!r} is not UTF-8 text")
+            continue
+        except OSError as exc:
+            report(src, ("text",), f"cannot read {src.text!r}: {exc.strerror or exc}")
+            continue
+        texts[src.id] = text
+        normalised[src.id] = normalise_for_quote(text)
+
+    def check_citations(obj: Any, citations: list[Citation], prefix: tuple[Any, ...]) -> None:
+        for i, cit in enumerate(citations):
+            loc = (*prefix, "citations", i)
+            if cit.source not in by_kind["sources"]:
+                report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
+            elif cit.source in normalised and normalise_for_quote(cit.quote) not in normalised[cit.source]:
+                report(obj, (*loc, "quote"),
+                       f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
+                       f"straight/curly quotes may differ): {cit.quote[:80]!r}")
+
+    def check_refs(obj: Any, field_name: str, ids: list[str], allowed: tuple[str, ...]) -> None:
+        for i, ref in enumerate(ids):
+            if not any(ref in by_kind[k] for k in allowed):
+                what = " or ".join(k.rstrip("s").replace("treatie", "treaty") for k in allowed)
+                report(obj, (field_name, i), f"unknown {what} id {ref!r}")
+
+    for ev in by_kind["events"].values():
+        check_citations(ev, ev.citations, ())
+    for tr in by_kind["treaties"].values():
+        check_citations(tr, tr.citations, ())
+        check_refs(tr, "related_events", tr.related_events, ("events",))
+    for fa in by_kind["facts"].values():
+        check_citations(fa, fa.citations, ())
+        check_refs(fa, "related", fa.related, ("events", "treaties"))
+    for vp in by_kind["viewpoints"].values():
+        labels: set[str] = set()
+        for p, pos in enumerate(vp.positions):
+            check_citations(vp, pos.citations, ("positions", p))
+            if pos.label.casefold() in labels:
+                report(vp, ("positions", p, "label"), f"two positions share the label {pos.label!r}")
+            labels.add(pos.label.casefold())
+        check_refs(vp, "related", vp.related, ("events", "treaties"))
+
+    # fact groups: two or more facts, each answering the same question
+    groups: dict[str, list[Fact]] = defaultdict(list)
+    for fa in by_kind["facts"].values():
+        if fa.group:
+            groups[fa.group].append(fa)
+    for name, members in groups.items():
+        if len(members) < 2:
+            report(members[0], ("group",),
+                   f"group {name!r} has only this fact; a group joins facts that answer one question differently")
+
+    anniversaries: dict[str, Anniversary] = {}
+    for ann, _, _ in entries.get("anniversaries", []):
+        ev = by_kind["events"].get(ann.event)
+        if ev is None:
+            report(ann, ("event",), f"unknown event id {ann.event!r}")
+        elif ev.date.precision is not Precision.DAY:
+            report(ann, ("event",), f"event {ann.event!r} is dated to the {ev.date.precision.value} "
+                                    f"({ev.date.iso()}); an anniversary needs a day")
+        if ann.event in anniversaries:
+            report(ann, ("event",), f"event {ann.event!r} already has an anniversary entry")
+        try:
+            unknown = message_placeholders(ann.message) - ANNIVERSARY_FIELDS
+            if unknown:
+                report(ann, ("message",), f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
+                                          f"use {{year}}, {{years}}, {{ordinal}}, {{title}}")
+        except ValueError as exc:
+            report(ann, ("message",), f"broken {{placeholder}}: {exc} (write {{{{ and }}}} for literal braces)")
+        anniversaries.setdefault(ann.event, ann)
+
+    if not by_kind["sources"] and not col.problems:
+        col.add(col.rel(root), None, "sources", "no sources defined: every entry must cite one")
+    if col.problems:
+        return None
+    fingerprints = {}
+    for kind, items in by_kind.items():
+        for ident, obj in items.items():
+            fingerprints[ident] = hashlib.sha256(obj.model_dump_json().encode()).hexdigest()[:16]
+    for ident, ann in anniversaries.items():
+        fingerprints[f"anniversary:{ident}"] = hashlib.sha256(ann.model_dump_json().encode()).hexdigest()[:16]
+    return Digest(
+        root=root,
+        sources=by_kind["sources"],
+        events=by_kind["events"],
+        treaties=by_kind["treaties"],
+        facts=by_kind["facts"],
+        viewpoints=by_kind["viewpoints"],
+        anniversaries=anniversaries,
+        source_texts=texts,
+        where=where,
+        fingerprints=fingerprints,
+    )
