@@ -22,6 +22,7 @@ from alliance_bot.digest.dates import Precision
 from alliance_bot.digest.model import (
     ANNIVERSARY_FIELDS,
     KINDS,
+    SLUG_PATTERN,
     Anniversary,
     Citation,
     Event,
@@ -127,6 +128,8 @@ def diff_digests(old: Digest | None, new: Digest) -> Diff:
 
 
 _WS = re.compile(r"\s+")
+_SLUG = re.compile(SLUG_PATTERN)
+_VALIDATOR_STEP = re.compile(r"[\[(]")  # pydantic names union branches like 'function-before[...]' in locs
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
                          "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'})
 
@@ -166,7 +169,7 @@ def _field_name(kind: str, index: int, entry: Any, loc: tuple[Any, ...]) -> str:
     ident = entry.get("id") if isinstance(entry, dict) else None
     if kind == "anniversaries" and isinstance(entry, dict) and isinstance(entry.get("event"), str):
         ident = entry["event"]
-    head = f"{kind}.{ident}" if isinstance(ident, str) and ident else f"{kind}[{index}]"
+    head = f"{kind}.{ident}" if isinstance(ident, str) and _SLUG.match(ident) else f"{kind}[{index}]"
     out = head
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -293,7 +296,7 @@ def load_digest(root: Path | str) -> LoadResult:
                     for err in exc.errors(include_url=False):
                         loc = tuple(err["loc"])
                         # pydantic appends the validator's name for some unions; keep only real path parts
-                        loc = tuple(p for p in loc if isinstance(p, int) or p in _all_field_names())
+                        loc = tuple(p for p in loc if isinstance(p, int) or not _VALIDATOR_STEP.search(p))
                         full = (*prefix, *loc)
                         raw = located.coerced.get(full)
                         value = _value_at(item, loc)
@@ -309,18 +312,6 @@ def load_digest(root: Path | str) -> LoadResult:
         return LoadResult(None, col.problems)
     digest.version = hasher.hexdigest()[:12]
     return LoadResult(digest, [])
-
-
-_FIELD_NAMES: set[str] = set()
-
-
-def _all_field_names() -> set[str]:
-    if not _FIELD_NAMES:
-        from alliance_bot.digest.model import Citation as _C, Position as _P
-
-        for model in (*KINDS.values(), _C, _P):
-            _FIELD_NAMES.update(model.model_fields)
-    return _FIELD_NAMES
 
 
 def _cross_check(
