@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema.set_defaults(func=_cmd_content_schema)
 
+    from alliance_bot.ask import add_ask_parser
+
+    add_ask_parser(sub)
     return parser
 
 

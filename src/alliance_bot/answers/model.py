@@ -1,0 +1,201 @@
+"""What the answers are: plain data, with no idea of Discord or terminals.
+
+Presentation turns these into embeds, text or JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from alliance_bot.digest.dates import PartialDate
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One citation, resolved: the source's metadata and the verbatim quote."""
+
+    id: str
+    title: str
+    author: str | None
+    outlet: str | None
+    published: str | None
+    quote: str
+
+    def short(self) -> str:
+        """`DeTrani, The Washington Times, 2025` – a compact name for a citation line."""
+        parts = [p for p in (self.author, self.outlet) if p]
+        if not parts:
+            parts = [self.title]
+        if self.published:
+            parts.append(self.published[:4])
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: str
+    date: PartialDate
+    title: str
+    summary: str
+    tags: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    years_ago: int | None = None  # the anniversary number this year, when positive
+    anniversary: str | None = None  # the anniversaries file's wording, when the event has one
+    note: str | None = None  # e.g. "February 29; marked on February 28 in common years"
+
+
+@dataclass(frozen=True)
+class TodayAnswer:
+    month: int
+    day: int
+    reference_year: int
+    events: tuple[EventView, ...]
+    month_events: tuple[EventView, ...]
+    nearest_before: tuple[EventView, ...] = ()
+    nearest_after: tuple[EventView, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return bool(self.events)
+
+
+@dataclass(frozen=True)
+class FactResult:
+    kind: str  # fact | event | treaty
+    id: str
+    text: str
+    sources: tuple[SourceRef, ...]
+    title: str | None = None
+    group: str | None = None
+    differs: bool = False  # one of several facts from different sources that disagree
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class FactAnswer:
+    query: str
+    results: tuple[FactResult, ...]
+
+    @property
+    def found(self) -> bool:
+        return bool(self.results)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A link to another entry: its id and display name."""
+
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class TreatyView:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    kind: str
+    date: PartialDate | None
+    date_kind: str
+    date_note: str | None
+    parties: tuple[str, ...]
+    status: str
+    summary: str
+    provisions: tuple[str, ...]
+    significance: str | None
+    related_events: tuple[EventView, ...]
+    viewpoints: tuple[Ref, ...]
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
+class TreatyAnswer:
+    query: str
+    results: tuple[TreatyView, ...]
+    ambiguous: bool = False  # several candidates, none clearly meant
+
+    @property
+    def found(self) -> bool:
+        return bool(self.results)
+
+
+@dataclass(frozen=True)
+class PositionView:
+    label: str
+    summary: str
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
+class ViewpointView:
+    id: str
+    topic: str
+    question: str
+    positions: tuple[PositionView, ...]
+    related: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True)
+class ViewpointsAnswer:
+    query: str
+    results: tuple[ViewpointView, ...]
+    listing: bool = False  # no topic given: every topic, for choosing
+
+    @property
+    def found(self) -> bool:
+        return bool(self.results)
+
+
+@dataclass(frozen=True)
+class TimelineAnswer:
+    start: str | None
+    end: str | None
+    tag: str | None
+    events: tuple[EventView, ...]
+    tags: tuple[str, ...] = ()  # the tags that exist, for a "no such tag" hint
+
+    @property
+    def found(self) -> bool:
+        return bool(self.events)
+
+
+@dataclass(frozen=True)
+class CitedEntry:
+    kind: str
+    id: str
+    name: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class SourceView:
+    id: str
+    title: str
+    author: str | None
+    outlet: str | None
+    published: str | None
+    published_note: str | None
+    kind: str
+    perspective: str
+    url: str | None
+    cited_by: tuple[CitedEntry, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class SourceAnswer:
+    query: str
+    results: tuple[SourceView, ...]
+    listing: bool = False
+
+    @property
+    def found(self) -> bool:
+        return bool(self.results)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An autocomplete suggestion: `name` is shown (≤ 100 characters), `value` is sent back (≤ 100)."""
+
+    name: str
+    value: str

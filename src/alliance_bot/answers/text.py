@@ -1,0 +1,213 @@
+"""Turning text (documents and what people type) into search terms.
+
+The same analysis runs on the digest and on queries, so both sides meet:
+- Unicode folded (accents, curly quotes, dashes), lowercased;
+- the vocabulary of this field mapped to one term each (U.S./US/American/
+  Washington → `us`; ROK/South Korea/Seoul → `rok`; OPCON/operational control
+  → `opcon`; …), longest phrase first;
+- numbers kept whole (`28,500` → `28500`, `$13.4B` → `dollar 13.4 billion`);
+- English stemming (Porter2, from snowballstemmer) and a small stop list.
+
+Nothing here raises on any input: arbitrary Unicode, search syntax (`AND`,
+`NEAR(`, `*`, quotes) and very long strings are just text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+MAX_QUERY_CHARS = 500  # people type questions; anything longer is cut before analysis
+
+# Phrases (already folded and lowercased, words separated by single spaces) -> canonical terms
+# (several, space-separated, where a phrase also means a broader word: "south korea" is `rok` and `korea`).
+# Canonical terms are chosen so that they survive stemming unchanged.
+SYNONYMS: dict[str, str] = {
+    # countries, capitals and their adjectives
+    "united states of america": "us", "united states": "us", "u s a": "us", "usa": "us", "u s": "us",
+    "us": "us", "america": "us", "american": "us", "americans": "us", "washington": "us",
+    "republic of korea": "rok korea", "south korea": "rok korea", "south korean": "rok korea", "south koreans": "rok korea",
+    "s korea": "rok korea", "rok": "rok", "r o k": "rok", "seoul": "rok", "sk": "rok",
+    "democratic people s republic of korea": "dprk korea", "north korea": "dprk korea", "north korean": "dprk korea",
+    "north koreans": "dprk korea", "n korea": "dprk korea", "dprk": "dprk", "pyongyang": "dprk", "nk": "dprk",
+    "people s republic of china": "china", "prc": "china", "chinese": "china", "beijing": "china",
+    "japanese": "japan", "tokyo": "japan", "russian": "russia", "russians": "russia", "moscow": "russia",
+    "ukrainian": "ukraine", "kyiv": "ukraine", "vietnamese": "vietnam", "viet nam": "vietnam",
+    "korean": "korea", "koreans": "korea", "korea s": "korea",
+    # institutions and agreements
+    "operational control": "opcon", "op con": "opcon", "opcon": "opcon",
+    "mutual defense treaty": "mdt", "mutual defence treaty": "mdt", "mutual defense pact": "mdt",
+    "mutual defence pact": "mdt", "defense treaty": "mdt", "defence treaty": "mdt", "mdt": "mdt",
+    "united states forces korea": "usfk", "us forces korea": "usfk", "usfk": "usfk",
+    "korus fta": "korus", "korus": "korus", "free trade agreement": "fta", "free trade": "fta", "fta": "fta",
+    "government accountability office": "gao", "government accounting office": "gao", "gao": "gao",
+    "special measures agreement": "costshare", "sma": "costshare", "cost sharing": "costshare",
+    "cost share": "costshare", "burden sharing": "costshare", "host nation support": "costshare",
+    "combined forces command": "cfc", "combined forced command": "cfc", "cfc": "cfc",
+    "terminal high altitude area defense": "thaad", "thaad": "thaad",
+    "department of defense": "dod", "defense department": "dod", "pentagon": "dod", "dod": "dod",
+    "united nations command": "unc", "un command": "unc", "unc": "unc",
+    "united nations": "un", "un": "un",
+    "demilitarized zone": "dmz", "demilitarised zone": "dmz", "dmz": "dmz",
+    "korean air lines": "kal", "korean airlines": "kal", "korean air": "kal", "kal": "kal",
+    "prisoners of war": "pow", "prisoner of war": "pow", "prisoners": "pow", "pows": "pow", "pow": "pow",
+    "h r": "hr", "house resolution": "hr",
+    "end of war declaration": "endofwar", "end of war": "endofwar", "end the war": "endofwar",
+    "end to the korean war": "endofwar", "ending the korean war": "endofwar", "formally end": "endofwar",
+    "six party talks": "sixparty", "six party": "sixparty",
+    "gross domestic product": "gdp", "gross national product": "gnp",
+    "per capita": "percapita", "per person": "percapita", "per head": "percapita",
+    "cease fire": "armistic", "ceasefire": "armistic", "truce": "armistic", "armistice": "armistic",
+    # everyday words for the same thing
+    "soldiers": "troop", "soldier": "troop", "servicemen": "troop", "service members": "troop",
+    "servicemembers": "troop", "personnel": "troop", "troops": "troop", "troop": "troop",
+    "killed in action": "kill", "kia": "kill", "deaths": "kill", "death": "kill", "died": "kill",
+    "dead": "kill", "fatalities": "kill", "killed": "kill", "killing": "kill", "die": "kill",
+    "injured": "wound", "injuries": "wound", "wounded": "wound",
+    "casualty": "casualti", "casualties": "casualti",
+    "outbreak": "begin", "began": "begin", "beginning": "begin", "begins": "begin", "start": "begin",
+    "started": "begin", "starts": "begin", "invasion": "invad", "invaded": "invad", "invade": "invad",
+    "drills": "exercis", "drill": "exercis", "exercises": "exercis", "exercise": "exercis",
+    "wargames": "exercis", "war games": "exercis", "maneuvers": "exercis", "manoeuvres": "exercis",
+    "nukes": "nuclear", "nuke": "nuclear", "atomic": "nuclear",
+    "money": "dollar", "dollars": "dollar", "usd": "dollar", "bn": "billion", "b": "billion",
+    "payment": "pay", "paying": "pay", "paid": "pay", "pays": "pay",
+    "sunk": "sink", "sank": "sink", "sinking": "sink", "torpedoed": "sink",
+    "bombed": "bomb", "bombing": "bomb", "bomber": "bomber", "bombers": "bomber",
+    "warship": "corvett", "frigate": "corvett", "corvette": "corvett",
+}
+
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20",
+    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "hundred": "100",
+    "first": "1st", "second": "2nd", "third": "3rd", "tenth": "10th",
+}
+
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with about as into over under and or but nor not no
+is are was were be been being am do does did done has have had having it its it's this that these those
+there their they them he she his her him i me my we our you your what when where which who whom whose
+why how many much tell show give find info information please can could would should will shall may
+might must s t than then so such any some all each every more most other between during before after
+also just only very ever again out up down off if
+""".split())
+
+# Query words that say what kind of answer is wanted rather than what it is about.
+DATE_INTENT = frozenset({"date", "when", "day", "year", "dated"})
+NUMBER_INTENT = frozenset({"many", "much", "number", "count", "figure", "total", "amount", "size"})
+
+_GENERIC = frozenset({"number", "count", "figur", "figure"})  # say "a figure is wanted", match nothing useful
+_MAX_PHRASE = max(len(p.split()) for p in SYNONYMS)
+_stemmer = snowballstemmer.stemmer("english")
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+_APOSTROPHES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032`"), "'")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|\$")
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents and control characters, unify dashes and apostrophes."""
+    text = unicodedata.normalize("NFKD", text[: MAX_QUERY_CHARS * 20])
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.translate(_DASHES).translate(_APOSTROPHES).lower()
+
+
+def _raw_words(text: str) -> list[str]:
+    text = fold(text)
+    # 28,500 -> 28500 (thousands separators), keep decimals
+    text = _NUMBER.sub(lambda m: m.group(0).replace(",", ""), text)
+    # u.s. / r.o.k. / h.r. -> u s / r o k / h r (phrases in SYNONYMS)
+    return _WORD.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    if word.isdigit() or len(word) <= 3:
+        return word
+    return _stemmer.stemWord(word)
+
+
+def analyse(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """Text -> search terms, in order. Stable and total: never raises, never returns None."""
+    words = _raw_words(text)
+    out: list[str] = []
+    i = 0
+    n = len(words)
+    while i < n:
+        w = words[i]
+        if w == "$":
+            out.append("dollar")
+            i += 1
+            continue
+        matched = False
+        for size in range(min(_MAX_PHRASE, n - i), 0, -1):
+            phrase = " ".join(words[i:i + size])
+            canon = SYNONYMS.get(phrase)
+            if canon is not None:
+                out.extend(canon.split())
+                i += size
+                matched = True
+                break
+        if matched:
+            continue
+        i += 1
+        if w in NUMBER_WORDS:
+            out.append(NUMBER_WORDS[w])
+            continue
+        if not keep_stopwords and w in STOPWORDS:
+            continue
+        # 13.4b / 2.3b -> 13.4 billion
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)(b|bn|m|k)", w)
+        if m:
+            out.append(m.group(1))
+            out.append({"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}[m.group(2)])
+            continue
+        # 1950s / 25th / 2nd -> 1950 / 25 / 2
+        m = re.fullmatch(r"(\d+)(s|st|nd|rd|th)", w)
+        if m:
+            out.append(m.group(1))
+            continue
+        out.append(stem(w))
+    return out
+
+
+def query_terms(text: str) -> tuple[list[str], set[str]]:
+    """Terms of a query and the intents it expresses ('date', 'number')."""
+    folded_words = set(_raw_words(text[:MAX_QUERY_CHARS]))
+    intents = set()
+    if folded_words & DATE_INTENT:
+        intents.add("date")
+    if folded_words & NUMBER_INTENT:
+        intents.add("number")
+    terms = [t for t in analyse(text[:MAX_QUERY_CHARS]) if t not in DATE_INTENT and t not in _GENERIC]
+    return terms, intents
+
+
+def normalise_name(text: str) -> str:
+    """A name or alias reduced for exact comparison: `U.S.-ROK Mutual Defence Treaty` == `us rok mdt`."""
+    return " ".join(analyse(text, keep_stopwords=True))
+
+
+_DATE_LIKE = re.compile(
+    r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)\b", re.IGNORECASE)
+_NUMBER_LIKE = re.compile(r"\d")
+
+
+def has_date(text: str) -> bool:
+    return bool(_DATE_LIKE.search(text))
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER_LIKE.search(text))

@@ -1,0 +1,172 @@
+"""Answers as plain text for a terminal: the same content the bot shows, with every citation."""
+
+from __future__ import annotations
+
+import textwrap
+
+from alliance_bot.answers.model import (
+    EventView,
+    FactAnswer,
+    SourceAnswer,
+    SourceRef,
+    TimelineAnswer,
+    TodayAnswer,
+    TreatyAnswer,
+    ViewpointsAnswer,
+)
+from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+
+WIDTH = 88
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def _sources(sources: tuple[SourceRef, ...], indent: str = "  ") -> list[str]:
+    lines = []
+    for s in sources:
+        lines.append(_wrap(f"— {s.short()} [{s.id}]: “{s.quote}”", indent))
+    return lines
+
+
+def event_line(e: EventView) -> str:
+    head = f"{e.date.human()}: {e.title}"
+    if e.years_ago:
+        head += f" ({ordinal(e.years_ago)} anniversary)"
+    return head
+
+
+def _event_block(e: EventView) -> list[str]:
+    lines = [f"• {event_line(e)}"]
+    if e.note:
+        lines.append(_wrap(f"({e.note})"))
+    lines.append(_wrap(e.summary))
+    if e.anniversary:
+        lines.append(_wrap(f"» {e.anniversary}"))
+    lines += _sources(e.sources)
+    return lines
+
+
+def today_text(a: TodayAnswer) -> str:
+    day = f"{MONTH_NAMES[a.month - 1]} {a.day}"
+    lines = [f"On this day in history: {day}", ""]
+    if a.events:
+        for e in a.events:
+            lines += _event_block(e) + [""]
+    else:
+        lines.append(f"Nothing in the digest happened on {day}.")
+        if a.nearest_before or a.nearest_after:
+            lines.append("Nearest dates:")
+            for e in (*a.nearest_before, *a.nearest_after):
+                lines.append(f"  ← {event_line(e)}" if e in a.nearest_before else f"  → {event_line(e)}")
+        lines.append("")
+    if a.month_events:
+        lines.append(f"This month in history ({MONTH_NAMES[a.month - 1]}, day not recorded):")
+        for e in a.month_events:
+            lines += _event_block(e)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def fact_text(a: FactAnswer) -> str:
+    if not a.results:
+        return f"Nothing found for “{a.query[:100]}”. Try other words, or /timeline and /treaty.\n"
+    lines = [f"Results for “{a.query[:100]}”:", ""]
+    for i, r in enumerate(a.results, 1):
+        tag = "" if r.kind == "fact" else f" [{r.kind}]"
+        mark = " [sources differ]" if r.differs else ""
+        lines.append(textwrap.fill(f"{i}. {r.text}{tag}{mark}", WIDTH, subsequent_indent="   "))
+        lines += _sources(r.sources, "   ")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def treaty_text(a: TreatyAnswer) -> str:
+    if not a.results:
+        return f"No treaty or agreement matches “{a.query[:100]}”. Try /treaty with part of its name.\n"
+    if a.ambiguous:
+        lines = [f"Several treaties match “{a.query[:100]}”:" if a.query else "Treaties and agreements:", ""]
+        for t in a.results:
+            when = f" ({t.date_kind} {t.date.human()})" if t.date else ""
+            lines.append(f"• {t.name}{when} [{t.id}]")
+        return "\n".join(lines) + "\n"
+    t = a.results[0]
+    lines = [t.name, "=" * min(len(t.name), WIDTH)]
+    if t.aliases:
+        lines.append(_wrap("Also: " + ", ".join(t.aliases), ""))
+    when = f"{t.date_kind.capitalize()} {t.date.human()}" if t.date else "Date: not given in the sources"
+    lines.append(when + (f" ({t.date_note})" if t.date_note else ""))
+    lines.append("Parties: " + ", ".join(t.parties))
+    lines.append("Status: " + t.status)
+    lines += ["", _wrap(t.summary, "")]
+    if t.provisions:
+        lines += ["", "Key provisions:"] + [_wrap(f"- {p}") for p in t.provisions]
+    if t.significance:
+        lines += ["", "Significance:", _wrap(t.significance)]
+    if t.related_events:
+        lines += ["", "Related events:"] + [f"  • {event_line(e)}" for e in t.related_events]
+    if t.viewpoints:
+        lines += ["", "Debates: " + ", ".join(f"{v.name} [{v.id}]" for v in t.viewpoints)]
+    lines += ["", "Sources:"] + _sources(t.sources)
+    return "\n".join(lines) + "\n"
+
+
+def viewpoints_text(a: ViewpointsAnswer) -> str:
+    if not a.results:
+        return f"No debated topic matches “{a.query[:100]}”. Run viewpoints with no topic to list them.\n"
+    if a.listing:
+        lines = ["Debated topics:", ""] + [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
+        return "\n".join(lines) + "\n"
+    lines: list[str] = []
+    for v in a.results:
+        lines += [v.topic, "=" * min(len(v.topic), WIDTH), _wrap(v.question, ""), ""]
+        for i, p in enumerate(v.positions, 1):
+            lines.append(f"Position {i}: {p.label}")
+            lines.append(_wrap(p.summary))
+            lines += _sources(p.sources)
+            lines.append("")
+        lines.append("(Positions appear in an order that rotates daily; none is the default.)")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def timeline_text(a: TimelineAnswer) -> str:
+    span = f"{a.start or 'the beginning'} to {a.end or 'today'}"
+    head = f"Timeline, {span}" + (f", tag “{a.tag}”" if a.tag else "")
+    if not a.events:
+        hint = f" Tags: {', '.join(a.tags)}." if a.tag and a.tag not in a.tags else ""
+        return f"{head}: no events.{hint}\n"
+    lines = [head, ""] + [f"• {event_line(e)}" for e in a.events]
+    return "\n".join(lines) + "\n"
+
+
+def source_text(a: SourceAnswer) -> str:
+    if not a.results:
+        return f"No source matches “{a.query[:100]}”. Run source with no id to list them.\n"
+    if a.listing:
+        return "\n".join(["Sources:", ""] + [f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
+                                             f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
+                                             for s in a.results]) + "\n"
+    lines: list[str] = []
+    for s in a.results:
+        lines += [s.title, "=" * min(len(s.title), WIDTH)]
+        lines.append(f"Id: {s.id} · Kind: {s.kind}")
+        lines.append(f"Author: {s.author or 'not named in the document'}")
+        lines.append(f"Outlet: {s.outlet or 'not named in the document'}")
+        lines.append(f"Published: {s.published or 'not given'}" + (f" ({s.published_note})" if s.published_note else ""))
+        lines += ["", "Perspective:", _wrap(s.perspective), "", f"Cited by {len(s.cited_by)} entries:"]
+        for c in s.cited_by:
+            lines.append(_wrap(f"- {c.kind} {c.id}: “{c.quote}”"))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_text(answer: object) -> str:
+    for typ, fn in (
+        (TodayAnswer, today_text), (FactAnswer, fact_text), (TreatyAnswer, treaty_text),
+        (ViewpointsAnswer, viewpoints_text), (TimelineAnswer, timeline_text), (SourceAnswer, source_text),
+    ):
+        if isinstance(answer, typ):
+            return fn(answer)  # type: ignore[operator]
+    raise TypeError(f"no text form for {type(answer).__name__}")
