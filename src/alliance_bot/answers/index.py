@@ -3,9 +3,10 @@
 Documents have named fields (a fact's statement, its keywords, its quotes…),
 each with a weight. Scores are BM25F: per-field term frequencies, normalised
 by field length, weighted and summed before saturation. On top of it:
-- typo tolerance: a query term missing from the vocabulary is replaced by the
-  closest vocabulary terms (Levenshtein distance 1, or 2 for long words), at a
-  lower weight;
+- typo tolerance: a typed word missing from the corpus is replaced by the
+  closest word that is there (1 edit, or 2 for long words, a swap counting as
+  one; same first letter; never a word whose stem the corpus has),
+  before synonyms and stemming, so "mutal defense tready" still becomes `mdt`;
 - a bonus when two query terms stand next to each other in a document;
 - idf-weighted coverage, so a document matching more of the question wins;
 - a small boost for documents carrying a date or a figure when the question
@@ -21,9 +22,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
-from alliance_bot.answers.text import analyse, has_date, has_number, query_terms
+from alliance_bot.answers.text import (
+    MONTHS,
+    NUMBER_WORDS,
+    STOPWORDS,
+    SYNONYMS,
+    raw_words,
+    analyse,
+    has_date,
+    stem,
+    has_number,
+    query_terms,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Hit:
     doc: SearchDoc
     score: float
     matched: tuple[str, ...] = ()
+    coverage: float = 0.0  # idf-weighted share of the query's terms this document matches
 
 
 @dataclass
@@ -66,6 +79,7 @@ class SearchIndex:
         self.synonyms = synonyms
         n = len(docs)
         field_terms: list[dict[str, list[str]]] = []
+        surface: Counter[str] = Counter()
         total_len: Counter[str] = Counter()
         for doc in docs:
             per_field = {}
@@ -74,6 +88,7 @@ class SearchIndex:
                     continue
                 terms = self._analyse(text)
                 per_field[name] = terms
+                surface.update(raw_words(text))
                 total_len[name] += len(terms)
             field_terms.append(per_field)
         avg = {name: (total_len[name] / n if n else 0.0) or 1.0 for name in weights}
@@ -98,6 +113,14 @@ class SearchIndex:
         self._postings = dict(postings)
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()}
         self._vocab = list(self._postings)
+        # typo correction works on the words people type, before synonyms and stemming
+        if synonyms:
+            for phrase in SYNONYMS:
+                surface.update({w: 0 for w in phrase.split()})
+            surface.update({w: 0 for w in NUMBER_WORDS})
+            surface.update({w: 0 for w in MONTHS})
+        self._surface = surface
+        self._surface_words = [w for w in surface if len(w) >= 3 and not w.isdigit()]
 
     def _analyse(self, text: str) -> list[str]:
         return analyse(text) if self.synonyms else _plain_terms(text)
@@ -106,35 +129,34 @@ class SearchIndex:
     def vocabulary(self) -> list[str]:
         return self._vocab
 
-    def expand(self, terms: list[str]) -> list[tuple[str, float, int]]:
-        """Query terms -> (vocabulary term, weight, position); unknown terms corrected when close enough."""
-        out: list[tuple[str, float, int]] = []
-        for pos, term in enumerate(terms):
-            if term in self._postings:
-                out.append((term, 1.0, pos))
+    def correct(self, query: str) -> tuple[str, dict[str, str]]:
+        """Replace words that are not in the corpus by the closest ones that are (typos)."""
+        words = raw_words(query)
+        fixes: dict[str, str] = {}
+        for w in set(words):
+            if w in self._surface or w in STOPWORDS or len(w) < 4 or not w.isalpha() or stem(w) in self._postings:
                 continue
-            if not self.fuzzy or len(term) < 4 or term.replace(".", "").isdigit():
-                continue
-            max_dist = 1 if len(term) <= 6 else 2
-            found = process.extract(term, self._vocab, scorer=Levenshtein.distance,
-                                    score_cutoff=max_dist, limit=5)
-            if not found:
-                continue
-            best = min(d for _, d, _ in found)
-            for cand, dist, _ in found:
-                if dist == best:
-                    out.append((cand, 0.8 if dist == 1 else 0.6, pos))
-        return out
+            max_dist = 1 if len(w) <= 6 else 2
+            # optimal string alignment: a swapped pair of letters ("ukriane") is one edit
+            found = process.extract(w, self._surface_words, scorer=OSA.distance, score_cutoff=max_dist, limit=8)
+            # people rarely mistype the first letter; a different first letter is another word ("sell"/"fell")
+            found = [f for f in found if f[0][0] == w[0]]
+            if found:
+                best = min(d for _, d, _ in found)
+                fixes[w] = max((c for c, d, _ in found if d == best), key=lambda c: (self._surface[c], c))
+        if not fixes:
+            return query, {}
+        return " ".join(fixes.get(w, w) for w in words), fixes
 
     def search(self, query: str, *, limit: int = 10, kinds: set[str] | None = None,
-               min_ratio: float = 0.0) -> list[Hit]:
+               min_ratio: float = 0.0, min_coverage: float = 0.0) -> list[Hit]:
+        if self.fuzzy:
+            query, _ = self.correct(query)
         if self.synonyms:
             terms, intents = query_terms(query)
         else:
             terms, intents = _plain_terms(query), set()
-        if not terms:
-            return []
-        expanded = self.expand(terms)
+        expanded = [(t, 1.0, pos) for pos, t in enumerate(terms) if t in self._postings]
         if not expanded:
             return []
         scores: dict[int, float] = defaultdict(float)
@@ -166,16 +188,18 @@ class SearchIndex:
                 continue
             prepared = self._prepared[doc_i]
             coverage = sum(pos_idf[p] for p in matched[doc_i]) / all_idf if all_idf else 0.0
+            if coverage < min_coverage:
+                continue
             bonus = 0.0
             for p in range(len(terms) - 1):
                 if any((a, c) in prepared.bigrams for a in by_pos.get(p, ()) for c in by_pos.get(p + 1, ())):
                     bonus += 0.5 * min(pos_idf.get(p, 0.0), pos_idf.get(p + 1, 0.0))
             score = (score + bonus) * (0.3 + 0.7 * coverage)
             if "date" in intents and prepared.has_date:
-                score *= 1.15
+                score *= 1.35
             if "number" in intents and prepared.has_number:
-                score *= 1.15
-            results.append(Hit(doc, score, tuple(sorted(matched_terms[doc_i]))))
+                score *= 1.2
+            results.append(Hit(doc, score, tuple(sorted(matched_terms[doc_i])), coverage))
         results.sort(key=lambda h: (-h.score, h.doc.key))
         if results and min_ratio > 0:
             floor = results[0].score * min_ratio
@@ -185,6 +209,4 @@ class SearchIndex:
 
 def _plain_terms(text: str) -> list[str]:
     """The baseline's analysis: lowercase words and stems, stop words dropped, no synonyms, no typo help."""
-    from alliance_bot.answers.text import STOPWORDS, _raw_words, stem
-
-    return [stem(w) for w in _raw_words(text) if w not in STOPWORDS and w != "$"]
+    return [stem(w) for w in raw_words(text) if w not in STOPWORDS and w != "$"]

@@ -40,7 +40,7 @@ from alliance_bot.answers.text import MAX_QUERY_CHARS, analyse, fold, normalise_
 from alliance_bot.answers.userdates import DayQuery, parse_day, parse_year_or_date
 from alliance_bot.digest.dates import MONTH_NAMES, PartialDate, Precision, ordinal
 from alliance_bot.digest.loader import Digest
-from alliance_bot.digest.model import Citation, Event, Fact, Treaty, Viewpoint
+from alliance_bot.digest.model import Citation, Event, Fact, Source, Treaty, Viewpoint
 
 MAX_CHOICES = 25
 CHOICE_MAX = 100
@@ -87,7 +87,12 @@ class Answers:
                 key = normalise_name(name)
                 if key and tr.id not in self._treaty_names[key]:
                     self._treaty_names[key].append(tr.id)
-        self._treaty_labels = [(normalise_name(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
+        self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
+        self._source_index = SearchIndex(
+            [SearchDoc(s.id, "source", {"main": " ".join(filter(None, (s.author, s.outlet, s.id.replace("-", " ")))),
+                                        "title": s.title, "kind": s.kind}, s) for s in d.sources.values()],
+            {"main": 3.0, "title": 1.5, "kind": 1.0},
+        )
         self._viewpoint_index = SearchIndex(
             [
                 SearchDoc(vp.id, "viewpoint", {
@@ -157,6 +162,12 @@ class Answers:
                 "tags": " ".join(ev.tags),
                 "quotes": " ".join(c.quote for c in ev.citations),
             }, ev))
+        for src in d.sources.values():
+            docs.append(SearchDoc(src.id, "source", {
+                "main": f"{src.title}, {src.kind} (author {src.author or 'not named'})",
+                "keywords": " ".join(filter(None, (src.author, src.outlet))),
+                "summary": src.perspective,
+            }, src))
         for tr in d.treaties.values():
             docs.append(SearchDoc(tr.id, "treaty", {
                 "main": tr.name,
@@ -216,6 +227,14 @@ class Answers:
             assert isinstance(entry, Event)
             text = f"{entry.date.human()}: {entry.title}. {entry.summary}"
             return FactResult("event", entry.id, text, self.sources_of(entry.citations), title=entry.title, score=score)
+        if kind == "source":
+            assert isinstance(entry, Source)
+            by = ", ".join(filter(None, (entry.author, entry.outlet))) or "author not named"
+            when = entry.published.human() if entry.published else "undated"
+            text = f"{entry.title}: {entry.kind} by {by} ({when}). {entry.perspective}"
+            return FactResult("source", entry.id, text, (SourceRef(entry.id, entry.title, entry.author, entry.outlet,
+                              entry.published.iso() if entry.published else None, ""),), title=entry.title,
+                              score=score)
         assert isinstance(entry, Treaty)
         when = f" ({entry.date_kind} {entry.date.human()})" if entry.date else ""
         text = f"{entry.name}{when}: {entry.summary}"
@@ -224,7 +243,7 @@ class Answers:
     def fact(self, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
         """Free-text lookup over facts, events and treaties, best first; disagreeing facts kept together."""
         query = query[:MAX_QUERY_CHARS * 10]
-        hits = self._fact_index.search(query, limit=limit * 2, min_ratio=0.2)
+        hits = self._fact_index.search(query, limit=limit * 2, min_ratio=0.2, min_coverage=0.3)
         results: list[FactResult] = []
         seen: set[str] = set()
         for hit in hits:
@@ -266,24 +285,22 @@ class Answers:
                                 ambiguous=True)
         if text in d.treaties:
             return TreatyAnswer(text, (self.treaty_view(d.treaties[text]),))
-        key = normalise_name(text)
-        exact = self._treaty_names.get(key, [])
-        if len(exact) == 1:
-            return TreatyAnswer(text, (self.treaty_view(d.treaties[exact[0]]),))
-        if len(exact) > 1:
-            return TreatyAnswer(text, tuple(self.treaty_view(d.treaties[i]) for i in exact), ambiguous=True)
+        corrected, _ = self._treaty_index.correct(text)
+        for candidate in (text, corrected):
+            exact = self._treaty_names.get(normalise_name(candidate), [])
+            if len(exact) == 1:
+                return TreatyAnswer(text, (self.treaty_view(d.treaties[exact[0]]),))
+            if len(exact) > 1:
+                return TreatyAnswer(text, tuple(self.treaty_view(d.treaties[i]) for i in exact), ambiguous=True)
         scores: dict[str, float] = defaultdict(float)
-        hits = self._treaty_index.search(text, limit=10)
+        hits = self._treaty_index.search(text, limit=10, min_coverage=0.5)
         top = hits[0].score if hits else 0.0
         for hit in hits:
             scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
-        # misspellings of whole names and aliases
-        if key:
-            for (label, tid), score, _ in process.extract(
-                key, self._treaty_labels, processor=lambda pair: pair[0], scorer=fuzz.WRatio, limit=10,
-                score_cutoff=75,
-            ):
-                scores[tid] = max(scores[tid], (score - 50) / 50)
+        # a whole name or alias, misspelt beyond what word-by-word correction repairs
+        for (_, tid), score, _ in process.extract(fold(text), self._treaty_labels, processor=lambda pair: pair[0],
+                                                  scorer=fuzz.ratio, limit=5, score_cutoff=80):
+            scores[tid] = max(scores[tid], (score - 60) / 40)
         # a year narrows the candidates: "1953 treaty"
         years = {int(t) for t in analyse(text) if t.isdigit() and len(t) == 4}
         if years:
@@ -381,12 +398,8 @@ class Answers:
             return SourceAnswer("", tuple(self.source_view(s) for s in d.sources), listing=True)
         if text in d.sources:
             return SourceAnswer(text, (self.source_view(text),))
-        labels = {s.id: fold(" ".join(filter(None, (s.id, s.title, s.author, s.outlet)))) for s in d.sources.values()}
-        found = process.extract(fold(text), labels, scorer=fuzz.WRatio, score_cutoff=70, limit=3)
-        if not found:
-            return SourceAnswer(text, ())
-        best = found[0][1]
-        return SourceAnswer(text, tuple(self.source_view(k) for _, s, k in found if s >= best - 5))
+        hits = self._source_index.search(text, limit=3, min_ratio=0.8, min_coverage=0.5)
+        return SourceAnswer(text, tuple(self.source_view(h.doc.key) for h in hits))
 
     # ------------------------------------------------------------------ autocomplete
 

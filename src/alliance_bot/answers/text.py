@@ -77,6 +77,15 @@ SYNONYMS: dict[str, str] = {
     "payment": "pay", "paying": "pay", "paid": "pay", "pays": "pay",
     "sunk": "sink", "sank": "sink", "sinking": "sink", "torpedoed": "sink",
     "bombed": "bomb", "bombing": "bomb", "bomber": "bomber", "bombers": "bomber",
+    "food": "cuisin", "foods": "cuisin", "dishes": "cuisin", "cuisine": "cuisin",
+    "lopsided": "asymmetr", "one sided": "asymmetr", "unequal": "asymmetr", "asymmetric": "asymmetr",
+    "asymmetrical": "asymmetr", "imbalanced": "asymmetr",
+    "sell": "export", "sells": "export", "sold": "export", "exports": "export", "exported": "export",
+    "buy": "import", "buys": "import", "bought": "import", "imports": "import", "imported": "import",
+    "wrote": "author", "written": "author", "writer": "author", "authored": "author", "authors": "author",
+    "democratic": "democraci", "democratization": "democraci", "democratisation": "democraci",
+    "democracies": "democraci", "democracy": "democraci",
+    "army": "militari", "armies": "militari", "armed forces": "militari", "military": "militari",
     "warship": "corvett", "frigate": "corvett", "corvette": "corvett",
 }
 
@@ -123,7 +132,7 @@ def fold(text: str) -> str:
     return text.translate(_DASHES).translate(_APOSTROPHES).lower()
 
 
-def _raw_words(text: str) -> list[str]:
+def raw_words(text: str) -> list[str]:
     text = fold(text)
     # 28,500 -> 28500 (thousands separators), keep decimals
     text = _NUMBER.sub(lambda m: m.group(0).replace(",", ""), text)
@@ -140,7 +149,7 @@ def stem(word: str) -> str:
 
 def analyse(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Text -> search terms, in order. Stable and total: never raises, never returns None."""
-    words = _raw_words(text)
+    words = raw_words(text)
     out: list[str] = []
     i = 0
     n = len(words)
@@ -184,7 +193,7 @@ def analyse(text: str, *, keep_stopwords: bool = False) -> list[str]:
 
 def query_terms(text: str) -> tuple[list[str], set[str]]:
     """Terms of a query and the intents it expresses ('date', 'number')."""
-    folded_words = set(_raw_words(text[:MAX_QUERY_CHARS]))
+    folded_words = set(raw_words(text[:MAX_QUERY_CHARS]))
     intents = set()
     if folded_words & DATE_INTENT:
         intents.add("date")

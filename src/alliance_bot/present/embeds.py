@@ -1,0 +1,403 @@
+"""Answers as Discord embeds (plain dicts, in Discord's JSON shape), every limit enforced here.
+
+Nothing is cut silently: text longer than a field is continued in the next
+field, fields beyond an embed's 25 or its share of the 6,000-character total
+go on the next page. The Discord layer sends page 1 and lets the asker turn
+the others with buttons. This module does not import discord: it is pure and
+tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from alliance_bot.answers.model import (
+    EventView,
+    FactAnswer,
+    SourceAnswer,
+    SourceRef,
+    TimelineAnswer,
+    TodayAnswer,
+    TreatyAnswer,
+    ViewpointsAnswer,
+)
+from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+AUTHOR_MAX = 256
+EMBED_TOTAL_MAX = 6000
+EMBEDS_PER_MESSAGE = 10
+CONTENT_MAX = 2000
+CHOICES_MAX = 25
+CHOICE_NAME_MAX = 100
+
+# Our own budget per page: below the total so the footer ("Page 2/3 · …") always fits.
+_PAGE_BUDGET = 5200
+_FOOTER_RESERVE = 200
+
+COLOUR_ANSWER = 0x2B6CB0
+COLOUR_EMPTY = 0x718096
+COLOUR_ERROR = 0xC53030
+COLOUR_VIEWPOINTS = 0x6B46C1
+
+_MD_SPECIAL = re.compile(r"([\\*_~`|\[\]])")
+_MD_LINE_START = re.compile(r"^(\s*)([>#-])", re.MULTILINE)
+_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>|<#\d+>")
+
+
+def escape_md(text: str) -> str:
+    """Make user-typed text inert in Markdown (mentions are also disabled at the client)."""
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(r"\1\\\2", text)
+    return _MENTION.sub(lambda m: m.group(0).replace("@", "@\u200b"), text)
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at paragraph, line, sentence or word boundaries into chunks of at most `limit` characters."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = -1
+        for sep in ("\n\n", "\n", ". ", "; ", ", ", " "):
+            pos = window.rfind(sep)
+            if pos > limit // 3:
+                cut = pos + (1 if sep.strip() else 0) if sep not in ("\n\n", "\n") else pos
+                break
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+@dataclass
+class Field:
+    name: str
+    value: str
+    inline: bool = False
+
+    def size(self) -> int:
+        return len(self.name) + len(self.value)
+
+
+@dataclass
+class Link:
+    """Something the reader can open from this answer (a treaty's debates, its events)."""
+
+    label: str
+    command: str  # today | treaty | fact | viewpoints | timeline | source
+    argument: str
+
+
+@dataclass
+class Rendered:
+    """What the bot sends: one or more pages, each a list of embed dicts (usually one)."""
+
+    pages: list[list[dict[str, Any]]]
+    links: list[Link] = field(default_factory=list)
+    ephemeral: bool = False
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+
+class _Builder:
+    def __init__(self, title: str, colour: int, footer: str) -> None:
+        self.title = _one_line(title, TITLE_MAX)
+        self.colour = colour
+        self.footer = footer
+        self.description_parts: list[str] = []
+        self.fields: list[Field] = []
+
+    def describe(self, text: str) -> None:
+        if text.strip():
+            self.description_parts.append(text.strip())
+
+    def add(self, name: str, value: str, *, inline: bool = False) -> None:
+        """A field; longer values continue in fields named '… (cont.)'."""
+        name = _one_line(name or "\u200b", FIELD_NAME_MAX - 10)
+        parts = split_text(value, FIELD_VALUE_MAX) or ["\u200b"]
+        for i, part in enumerate(parts):
+            self.fields.append(Field(name if i == 0 else f"{name} (cont.)"[:FIELD_NAME_MAX], part, inline))
+
+    def build(self) -> list[list[dict[str, Any]]]:
+        description = "\n\n".join(self.description_parts)
+        desc_chunks = split_text(description, min(DESCRIPTION_MAX, _PAGE_BUDGET - len(self.title))) or [""]
+        pages: list[dict[str, Any]] = []
+        for chunk in desc_chunks[:-1]:
+            pages.append({"title": self.title, "description": chunk, "fields": []})
+        current: dict[str, Any] = {"title": self.title, "description": desc_chunks[-1], "fields": []}
+        used = len(self.title) + len(current["description"])
+        for f in self.fields:
+            if len(current["fields"]) >= FIELDS_MAX or used + f.size() > _PAGE_BUDGET:
+                pages.append(current)
+                current = {"title": _one_line(f"{self.title} (continued)", TITLE_MAX), "description": "",
+                           "fields": []}
+                used = len(current["title"])
+            current["fields"].append({"name": f.name, "value": f.value, "inline": f.inline})
+            used += f.size()
+        pages.append(current)
+        total = len(pages)
+        out = []
+        for i, page in enumerate(pages, 1):
+            footer = self.footer if total == 1 else f"Page {i}/{total} · {self.footer}"
+            page["footer"] = {"text": _one_line(footer, FOOTER_MAX)}
+            page["color"] = self.colour
+            if not page["description"]:
+                del page["description"]
+            if not page["fields"]:
+                del page["fields"]
+            out.append([page])
+        return out
+
+
+FOOTER = "alliance_bot · every answer cites its sources"
+
+
+def _cite_lines(sources: tuple[SourceRef, ...], numbers: dict[tuple[str, str], int] | None = None) -> str:
+    lines = []
+    for s in sources:
+        lines.append(f"— *{escape_md(s.short())}*: “{escape_md(s.quote)}”")
+    return "\n".join(lines)
+
+
+def _event_heading(e: EventView) -> str:
+    head = f"{e.date.human()} · {e.title}"
+    if e.years_ago:
+        head += f" ({ordinal(e.years_ago)} anniversary)"
+    return head
+
+
+def _event_fields(b: _Builder, e: EventView) -> None:
+    body = escape_md(e.summary)
+    if e.note:
+        body = f"*({escape_md(e.note)})*\n{body}"
+    if e.anniversary:
+        body += f"\n» {escape_md(e.anniversary)}"
+    b.add(_event_heading(e), body)
+    b.add("Sources", _cite_lines(e.sources))
+
+
+def render_today(a: TodayAnswer) -> Rendered:
+    day = f"{MONTH_NAMES[a.month - 1]} {a.day}"
+    b = _Builder(f"On this day: {day}", COLOUR_ANSWER if a.events else COLOUR_EMPTY, FOOTER)
+    if a.events:
+        for e in a.events:
+            _event_fields(b, e)
+    else:
+        b.describe(f"Nothing in the digest happened on {day}.")
+        near = [f"← {_event_heading(e)}" for e in a.nearest_before] + [f"→ {_event_heading(e)}" for e in a.nearest_after]
+        if near:
+            b.add("Nearest dates", "\n".join(escape_md(x) for x in near))
+    if a.month_events:
+        lines = [f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+                 for e in a.month_events]
+        b.add(f"This month in history ({MONTH_NAMES[a.month - 1]}, day not recorded)", "\n".join(lines))
+    links = [Link(f"Nearest: {e.date.human()}", "today", f"{e.date.month:02d}-{e.date.day:02d}")
+             for e in (*a.nearest_before, *a.nearest_after)]
+    return Rendered(b.build(), links=links[:2])
+
+
+def render_fact(a: FactAnswer) -> Rendered:
+    q = escape_md(_one_line(a.query, 200))
+    if not a.results:
+        b = _Builder("Nothing found", COLOUR_EMPTY, FOOTER)
+        b.describe(f"Nothing in the digest matches “{q}”. Try other words, `/timeline`, `/treaty` or `/viewpoints`.")
+        return Rendered(b.build())
+    b = _Builder(f"Facts: {_one_line(a.query, 200)}", COLOUR_ANSWER, FOOTER)
+    if any(r.differs for r in a.results):
+        b.describe("⚠ Some sources give **different figures** for the same question; both are shown, each with its "
+                   "source.")
+    for i, r in enumerate(a.results, 1):
+        kind = "" if r.kind == "fact" else f" ({r.kind})"
+        mark = " · sources differ" if r.differs else ""
+        b.add(f"{i}. {r.title or 'Fact'}{kind}{mark}" if r.kind != "fact" else f"{i}. Fact{mark}",
+              escape_md(r.text) + "\n" + _cite_lines(r.sources))
+    return Rendered(b.build())
+
+
+def render_treaty(a: TreatyAnswer) -> Rendered:
+    if not a.results:
+        b = _Builder("No treaty found", COLOUR_EMPTY, FOOTER)
+        b.describe(f"No treaty or agreement matches “{escape_md(_one_line(a.query, 200))}”. "
+                   "Start typing a name in `/treaty` to see the list.")
+        return Rendered(b.build())
+    if a.ambiguous:
+        b = _Builder("Which treaty?" if a.query else "Treaties and agreements", COLOUR_ANSWER, FOOTER)
+        if a.query:
+            b.describe(f"Several treaties match “{escape_md(_one_line(a.query, 200))}”:")
+        lines = [f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "")
+                 for t in a.results]
+        b.add("Candidates", "\n".join(lines))
+        return Rendered(b.build(), links=[Link(_one_line(t.name, 80), "treaty", t.id) for t in a.results[:25]])
+    t = a.results[0]
+    b = _Builder(t.name, COLOUR_ANSWER, FOOTER)
+    when = f"{t.date_kind.capitalize()} {t.date.human()}" if t.date else "Date not given in the sources"
+    if t.date_note:
+        when += f" ({t.date_note})"
+    b.describe(escape_md(t.summary))
+    b.add("Date", escape_md(when), inline=True)
+    b.add("Parties", escape_md(", ".join(t.parties)), inline=True)
+    b.add("Status", escape_md(t.status), inline=True)
+    if t.aliases:
+        b.add("Also known as", escape_md(", ".join(t.aliases)))
+    if t.provisions:
+        b.add("Key provisions", "\n".join(f"• {escape_md(p)}" for p in t.provisions))
+    if t.significance:
+        b.add("Significance", escape_md(t.significance))
+    if t.related_events:
+        b.add("Related events", "\n".join(f"• {escape_md(e.date.human())} · {escape_md(e.title)}"
+                                          for e in t.related_events))
+    if t.viewpoints:
+        b.add("Debates", "\n".join(f"• {escape_md(v.name)}" for v in t.viewpoints))
+    b.add("Sources", _cite_lines(t.sources))
+    links = [Link(_one_line(f"Debate: {v.name}", 100), "viewpoints", v.id) for v in t.viewpoints]
+    links += [Link(_one_line(f"{e.date.human()}: {e.title}", 100), "timeline", e.id) for e in t.related_events]
+    return Rendered(b.build(), links=links[:25])
+
+
+def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
+    if not a.results:
+        b = _Builder("No topic found", COLOUR_EMPTY, FOOTER)
+        b.describe(f"No debated topic matches “{escape_md(_one_line(a.query, 200))}”. "
+                   "Use `/viewpoints` and pick a topic from the list.")
+        return Rendered(b.build())
+    if a.listing:
+        b = _Builder("Debated topics", COLOUR_VIEWPOINTS, FOOTER)
+        for v in a.results:
+            b.add(v.topic, escape_md(v.question))
+        return Rendered(b.build(), links=[Link(_one_line(v.topic, 100), "viewpoints", v.id) for v in a.results[:25]])
+    pages: list[list[dict[str, Any]]] = []
+    for v in a.results:
+        b = _Builder(v.topic, COLOUR_VIEWPOINTS, "Positions are shown side by side in an order that rotates; "
+                                                 "none is the default · " + FOOTER)
+        b.describe(f"**{escape_md(v.question)}**")
+        refs: list[SourceRef] = []
+        for i, p in enumerate(v.positions, 1):
+            names = []
+            for s in p.sources:
+                if s not in refs:
+                    refs.append(s)
+                names.append(f"[{refs.index(s) + 1}]")
+            value = escape_md(p.summary) + "\nSources: " + " ".join(dict.fromkeys(names))
+            b.add(f"Position {i}: {p.label}", value, inline=True)
+        b.add("Quotes", "\n".join(f"[{i}] *{escape_md(s.short())}*: “{escape_md(s.quote)}”"
+                                  for i, s in enumerate(refs, 1)))
+        pages.extend(b.build())
+    return Rendered(pages)
+
+
+def render_timeline(a: TimelineAnswer) -> Rendered:
+    span = f"{a.start or 'the beginning'} to {a.end or 'today'}"
+    title = f"Timeline: {span}" + (f" · {a.tag}" if a.tag else "")
+    if not a.events:
+        b = _Builder(title, COLOUR_EMPTY, FOOTER)
+        hint = f" Known tags: {', '.join(a.tags)}." if a.tag and a.tag not in a.tags else ""
+        b.describe(escape_md(f"No events in this range.{hint}"))
+        return Rendered(b.build())
+    b = _Builder(title, COLOUR_ANSWER, FOOTER)
+    lines = [f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+             for e in a.events]
+    b.describe("\n".join(lines))
+    return Rendered(b.build())
+
+
+def render_source(a: SourceAnswer) -> Rendered:
+    if not a.results:
+        b = _Builder("No source found", COLOUR_EMPTY, FOOTER)
+        b.describe(f"No source matches “{escape_md(_one_line(a.query, 200))}”. Use `/source` to list them.")
+        return Rendered(b.build())
+    if a.listing:
+        b = _Builder("Sources of the digest", COLOUR_ANSWER, FOOTER)
+        for s in a.results:
+            b.add(s.title, escape_md(f"{s.author or 'No author named'} · {s.outlet or 'outlet not named'} · "
+                                     f"{s.published or 'undated'} · {s.kind} · id `{s.id}`").replace("\\`", "`"))
+        return Rendered(b.build(), links=[Link(_one_line(s.title, 100), "source", s.id) for s in a.results])
+    pages: list[list[dict[str, Any]]] = []
+    for s in a.results:
+        b = _Builder(s.title, COLOUR_ANSWER, FOOTER)
+        b.describe(escape_md(s.perspective))
+        b.add("Author", escape_md(s.author or "Not named in the document"), inline=True)
+        b.add("Outlet", escape_md(s.outlet or "Not named in the document"), inline=True)
+        b.add("Published", escape_md((s.published or "Not given") + (f" ({s.published_note})" if s.published_note
+                                                                       else "")), inline=True)
+        b.add("Kind", s.kind, inline=True)
+        b.add(f"Cited by {len(s.cited_by)} entries",
+              "\n".join(f"• {c.kind} *{escape_md(_one_line(c.name, 80))}*: “{escape_md(c.quote)}”" for c in s.cited_by))
+        pages.extend(b.build())
+    return Rendered(pages)
+
+
+def render_message(title: str, text: str, *, error: bool = False, ephemeral: bool = True) -> Rendered:
+    b = _Builder(title, COLOUR_ERROR if error else COLOUR_EMPTY, FOOTER)
+    b.describe(text)
+    return Rendered(b.build(), ephemeral=ephemeral)
+
+
+def render(answer: object) -> Rendered:
+    for typ, fn in (
+        (TodayAnswer, render_today), (FactAnswer, render_fact), (TreatyAnswer, render_treaty),
+        (ViewpointsAnswer, render_viewpoints), (TimelineAnswer, render_timeline), (SourceAnswer, render_source),
+    ):
+        if isinstance(answer, typ):
+            return fn(answer)  # type: ignore[operator]
+    raise TypeError(f"no embed form for {type(answer).__name__}")
+
+
+def embed_size(embed: dict[str, Any]) -> int:
+    """Characters Discord counts toward the 6,000 total."""
+    n = len(embed.get("title", "")) + len(embed.get("description", ""))
+    n += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    n += len(embed.get("footer", {}).get("text", "")) + len(embed.get("author", {}).get("name", ""))
+    return n
+
+
+def limit_violations(rendered: Rendered) -> list[str]:
+    """Every Discord limit the rendered answer breaks (empty when it is sendable)."""
+    problems = []
+    for p, page in enumerate(rendered.pages, 1):
+        if len(page) > EMBEDS_PER_MESSAGE:
+            problems.append(f"page {p}: {len(page)} embeds")
+        if sum(embed_size(e) for e in page) > EMBED_TOTAL_MAX:
+            problems.append(f"page {p}: {sum(embed_size(e) for e in page)} characters in all")
+        for e in page:
+            if len(e.get("title", "")) > TITLE_MAX:
+                problems.append(f"page {p}: title {len(e['title'])}")
+            if len(e.get("description", "")) > DESCRIPTION_MAX:
+                problems.append(f"page {p}: description {len(e['description'])}")
+            fields = e.get("fields", [])
+            if len(fields) > FIELDS_MAX:
+                problems.append(f"page {p}: {len(fields)} fields")
+            for f in fields:
+                if not f["name"].strip() or len(f["name"]) > FIELD_NAME_MAX:
+                    problems.append(f"page {p}: field name {len(f['name'])}")
+                if not f["value"].strip() or len(f["value"]) > FIELD_VALUE_MAX:
+                    problems.append(f"page {p}: field value {len(f['value'])}")
+            if len(e.get("footer", {}).get("text", "")) > FOOTER_MAX:
+                problems.append(f"page {p}: footer")
+    for link in rendered.links:
+        if len(link.label) > CHOICE_NAME_MAX:
+            problems.append(f"link label {len(link.label)}")
+    if len(rendered.links) > CHOICES_MAX:
+        problems.append(f"{len(rendered.links)} links")
+    return problems
