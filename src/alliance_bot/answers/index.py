@@ -134,7 +134,8 @@ class SearchIndex:
         words = raw_words(query)
         fixes: dict[str, str] = {}
         for w in set(words):
-            if w in self._surface or w in STOPWORDS or len(w) < 4 or not w.isalpha() or stem(w) in self._postings:
+            if (w in self._surface or w in STOPWORDS or not 4 <= len(w) <= 30 or not w.isalpha()
+                    or stem(w) in self._postings):
                 continue
             max_dist = 1 if len(w) <= 6 else 2
             # optimal string alignment: a swapped pair of letters ("ukriane") is one edit

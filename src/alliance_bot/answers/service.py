@@ -37,7 +37,7 @@ from alliance_bot.answers.model import (
     ViewpointView,
 )
 from alliance_bot.answers.text import MAX_QUERY_CHARS, analyse, fold, normalise_name
-from alliance_bot.answers.userdates import DayQuery, parse_day, parse_year_or_date
+from alliance_bot.answers.userdates import DayQuery, parse_day, parse_year_or_date, shown
 from alliance_bot.digest.dates import MONTH_NAMES, PartialDate, Precision, ordinal
 from alliance_bot.digest.loader import Digest
 from alliance_bot.digest.model import Citation, Event, Fact, Source, Treaty, Viewpoint
@@ -357,7 +357,7 @@ class Answers:
         lo = parse_year_or_date(start) if start and start.strip() else None
         hi = parse_year_or_date(end, end=True) if end and end.strip() else None
         if lo and hi and lo > hi:
-            raise InvalidInput(f"the timeline starts ({start}) after it ends ({end})")
+            raise InvalidInput(f"the timeline starts ({shown(start or '')}) after it ends ({shown(end or '')})")
         tag_key = tag.strip().lower().replace(" ", "-") if tag and tag.strip() else None
         events = []
         for ev in self._timeline:

@@ -224,7 +224,7 @@ def render_fact(a: FactAnswer) -> Rendered:
         b = _Builder("Nothing found", COLOUR_EMPTY, FOOTER)
         b.describe(f"Nothing in the digest matches “{q}”. Try other words, `/timeline`, `/treaty` or `/viewpoints`.")
         return Rendered(b.build())
-    b = _Builder(f"Facts: {_one_line(a.query, 200)}", COLOUR_ANSWER, FOOTER)
+    b = _Builder(f"Facts: {escape_md(_one_line(a.query, 200))}", COLOUR_ANSWER, FOOTER)
     if any(r.differs for r in a.results):
         b.describe("⚠ Some sources give **different figures** for the same question; both are shown, each with its "
                    "source.")
