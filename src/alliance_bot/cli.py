@@ -55,6 +55,164 @@ def _cmd_content_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _settings():  # -> Settings, or exits with one line naming the setting
+    from alliance_bot.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _load_store(settings):  # -> ContentStore, or exits listing the problems
+    from alliance_bot.library import ContentStore
+
+    store = ContentStore(settings.content_dir, timezone=settings.timezone)
+    result = store.load()
+    if not result.ok:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        print(f"alliance-bot: the content in {settings.content_dir} has {len(result.problems)} problem(s); "
+              "fix them (alliance-bot content check) and start again", file=sys.stderr)
+        raise SystemExit(EXIT_PROBLEMS)
+    return store
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from alliance_bot.logsetup import setup_logging
+    from alliance_bot.runner import offline_demo, run_bot
+    from alliance_bot.settings import SettingsError
+    from alliance_bot.storage.db import DatabaseError
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_format)
+    store = _load_store(settings)
+    if settings.token is None and not args.require_token:
+        offline_demo(store)
+        return EXIT_OK
+    try:
+        token = settings.require_token()
+    except SettingsError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(run_bot(settings, token, store=store))
+    except DatabaseError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except Exception as exc:
+        import discord
+
+        if isinstance(exc, discord.LoginFailure):
+            print("alliance-bot: Discord refused the token (DISCORD_TOKEN); reset it in the developer portal",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, discord.PrivilegedIntentsRequired):
+            print(f"alliance-bot: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from alliance_bot.logsetup import setup_logging
+    from alliance_bot.settings import SettingsError
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.log_format)
+    store = _load_store(settings)
+    try:
+        token = settings.require_token()
+    except SettingsError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    guild = args.guild if args.guild is not None else (settings.dev_guild if args.dev else None)
+    return asyncio.run(sync_commands(settings, token, store, guild, force=args.force))
+
+
+async def sync_commands(settings, token: str, store, guild_id: int | None, *, force: bool = False) -> int:
+    import discord
+
+    from alliance_bot.discord_ui.bot import AllianceBot, command_payload, payload_hash
+    from alliance_bot.discord_ui.sync import validate_payload
+    from alliance_bot.storage.db import Database, DatabaseError
+
+    try:
+        db = await Database.open(settings.db, lock=False)
+    except DatabaseError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        bot = AllianceBot(store=store, db=None, usage=None, hash_key=b"")
+        async with bot:
+            try:
+                await bot.login(token)  # runs setup_hook: the cogs register their commands
+            except discord.LoginFailure:
+                print("alliance-bot: Discord refused the token (DISCORD_TOKEN)", file=sys.stderr)
+                return EXIT_USAGE
+            guild = discord.Object(id=guild_id) if guild_id else None
+            if guild is not None:
+                bot.tree.copy_global_to(guild=guild)
+            payload = command_payload(bot.tree, guild)
+            problems = validate_payload(payload)
+            if problems:
+                for p in problems:
+                    print(f"invalid command: {p}", file=sys.stderr)
+                return EXIT_PROBLEMS
+            key = f"sync:{bot.application_id}:{guild_id or 'global'}"
+            digest = payload_hash(payload)
+            where = f"guild {guild_id}" if guild_id else "globally"
+            if not force and await db.get_meta(key) == digest:
+                print(f"commands unchanged since the last sync {where}: nothing sent (use --force to send anyway)")
+                return EXIT_OK
+            synced = await bot.tree.sync(guild=guild)
+            await db.set_meta(key, digest)
+            print(f"registered {len(synced)} commands {where}"
+                  + ("" if guild_id else " (global commands can take up to an hour to appear)"))
+            return EXIT_OK
+    finally:
+        await db.close()
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    import asyncio
+
+    settings = _settings()
+    return asyncio.run(_stats(settings, args))
+
+
+async def _stats(settings, args: argparse.Namespace) -> int:
+    from alliance_bot.present.text import stats_json, stats_text
+    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.storage.usage import export_csv, summarise
+
+    if not Path(settings.db).exists():
+        print(f"alliance-bot: no database at {settings.db} yet (set ALLIANCE_BOT_DB)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        db = await Database.open(settings.db, lock=False, migrate=False)
+    except DatabaseError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        if args.stats_action == "export":
+            sys.stdout.write(await export_csv(db, args.days))
+            return EXIT_OK
+        summary = await summarise(db, args.days)
+        if args.json:
+            json.dump(stats_json(summary), sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(stats_text(summary))
+        return EXIT_OK
+    finally:
+        await db.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alliance-bot",
@@ -72,6 +230,23 @@ def build_parser() -> argparse.ArgumentParser:
     schema = content_sub.add_parser("schema", help="write a JSON Schema of the content files for YAML editors")
     schema.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema.set_defaults(func=_cmd_content_schema)
+
+    run = sub.add_parser("run", help="run the bot (without DISCORD_TOKEN: show the offline answers and exit)")
+    run.add_argument("--require-token", action="store_true", help="fail instead of the offline demo without a token")
+    run.set_defaults(func=_cmd_run)
+
+    sync = sub.add_parser("sync", help="register the slash commands with Discord (skipped when unchanged)")
+    sync.add_argument("--guild", type=int, metavar="ID", help="register in one server (instant) instead of globally")
+    sync.add_argument("--dev", action="store_true", help="use ALLIANCE_BOT_DEV_GUILD as --guild")
+    sync.add_argument("--force", action="store_true", help="send even when nothing changed")
+    sync.set_defaults(func=_cmd_sync)
+
+    stats = sub.add_parser("stats", help="usage statistics from the database")
+    stats.add_argument("stats_action", nargs="?", choices=["export"], help="export: all rows as CSV")
+    stats.add_argument("--days", type=int, default=7, help="how many days back (default 7)")
+    stats.add_argument("--json", action="store_true", help="machine-readable summary")
+    stats.add_argument("--csv", action="store_true", help="with export: CSV (the only export format)")
+    stats.set_defaults(func=_cmd_stats)
 
     from alliance_bot.ask import add_ask_parser
 

@@ -170,3 +170,38 @@ def to_text(answer: object) -> str:
         if isinstance(answer, typ):
             return fn(answer)  # type: ignore[operator]
     raise TypeError(f"no text form for {type(answer).__name__}")
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1f} ms"
+
+
+def stats_text(s: object) -> str:
+    """A `storage.usage.UsageSummary` for the terminal."""
+    lines = [f"Usage, last {s.days} days: {s.total} interactions, error rate {s.error_rate:.1%}, "  # type: ignore[attr-defined]
+             f"median {_ms(s.median_ms)}, p95 {_ms(s.p95_ms)}", ""]  # type: ignore[attr-defined]
+    if s.per_command:  # type: ignore[attr-defined]
+        lines.append(f"{'command':<28}{'count':>7}{'errors':>8}{'empty':>7}{'median':>11}{'p95':>11}")
+        for c in s.per_command:  # type: ignore[attr-defined]
+            lines.append(f"{c.command:<28}{c.count:>7}{c.errors:>8}{c.nothing_found:>7}{_ms(c.median_ms):>11}"
+                         f"{_ms(c.p95_ms):>11}")
+        lines.append("")
+    if s.per_day:  # type: ignore[attr-defined]
+        lines.append("Per day: " + ", ".join(f"{d} {n}" for d, n in s.per_day))  # type: ignore[attr-defined]
+    if s.missing:  # type: ignore[attr-defined]
+        lines += ["", "Asked, but nothing found:"]
+        lines += [f"  {n}x /{c} {q!r}" for c, q, n in s.missing]  # type: ignore[attr-defined]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def stats_json(s: object) -> dict:
+    return {
+        "days": s.days, "total": s.total, "errors": s.errors, "error_rate": s.error_rate,  # type: ignore[attr-defined]
+        "refused": s.refused, "invalid_input": s.invalid, "nothing_found": s.nothing_found,  # type: ignore[attr-defined]
+        "median_ms": s.median_ms, "p95_ms": s.p95_ms,  # type: ignore[attr-defined]
+        "per_command": [{"command": c.command, "count": c.count, "errors": c.errors,
+                         "nothing_found": c.nothing_found, "median_ms": c.median_ms, "p95_ms": c.p95_ms}
+                        for c in s.per_command],  # type: ignore[attr-defined]
+        "per_day": [{"day": d, "count": n} for d, n in s.per_day],  # type: ignore[attr-defined]
+        "missing": [{"command": c, "query": q, "count": n} for c, q, n in s.missing],  # type: ignore[attr-defined]
+    }

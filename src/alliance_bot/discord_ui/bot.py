@@ -1,0 +1,305 @@
+"""The Discord client: a thin layer that parses input, calls the core, sends what presentation built.
+
+Every interaction gets exactly one response, also on failure: the tree's error
+handler answers with a short ephemeral message and an error id, logs the
+traceback with that id, and the usage log gets a row either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.discord_ui import send
+from alliance_bot.library import ContentStore
+from alliance_bot.present.embeds import Rendered, render, render_message
+from alliance_bot.storage.db import Database
+from alliance_bot.storage.usage import UsageLog, UsageRecord, hash_user, options_json
+
+log = logging.getLogger(__name__)
+
+
+class NotModerator(app_commands.CheckFailure):
+    """The member lacks Manage Server and the moderator role."""
+
+
+def flatten_options(data: Any) -> dict[str, Any]:
+    """The options of an interaction payload as {name: value}, subcommands flattened."""
+    out: dict[str, Any] = {}
+    for opt in (data or {}).get("options", []) or []:
+        if "options" in opt:
+            out.update(flatten_options(opt))
+        elif "value" in opt:
+            out[opt["name"]] = opt["value"]
+    return out
+
+
+def command_name(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return interaction.command.qualified_name
+    data = interaction.data or {}
+    name = str(data.get("name", "?"))
+    for opt in data.get("options", []) or []:
+        if opt.get("type") in (1, 2):
+            name += f" {opt['name']}"
+            for sub in opt.get("options", []) or []:
+                if sub.get("type") == 1:
+                    name += f" {sub['name']}"
+    return name
+
+
+class AllianceTree(app_commands.CommandTree["AllianceBot"]):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        interaction.extras.setdefault("t0", time.perf_counter())
+        return True
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        await self.client.handle_error(interaction, error)
+
+
+class AllianceBot(commands.Bot):
+    def __init__(self, *, store: ContentStore, db: Database | None, usage: UsageLog | None, hash_key: bytes,
+                 moderator_role: int | None = None, extra_cogs: tuple[commands.Cog, ...] = ()) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # no message commands: slash commands only
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=AllianceTree,
+            help_command=None,
+        )
+        self.store = store
+        self.db = db
+        self.usage = usage
+        self.hash_key = hash_key
+        self.default_moderator_role = moderator_role
+        self.pages = send.PageStore()
+        self._extra_cogs = extra_cogs
+        self._background: set[asyncio.Task[Any]] = set()
+        self.ready_count = 0
+
+    async def setup_hook(self) -> None:
+        from alliance_bot.discord_ui.cogs.moderation import ContentCog, StatsCog
+        from alliance_bot.discord_ui.cogs.reference import ReferenceCog
+
+        await self.add_cog(ReferenceCog(self))
+        await self.add_cog(ContentCog(self))
+        await self.add_cog(StatsCog(self))
+        for cog in self._extra_cogs:
+            await self.add_cog(cog)
+
+    async def on_ready(self) -> None:
+        # fires again after reconnects: nothing here may start work twice
+        self.ready_count += 1
+        log.info("ready as %s (%s) in %d servers; ready #%d", self.user, getattr(self.user, "id", "?"),
+                 len(self.guilds), self.ready_count)
+
+    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await super().close()
+
+    # ---------------------------------------------------------------- usage
+
+    def record(self, interaction: discord.Interaction, outcome: str, *, kind: str | None = None,
+               command: str | None = None, options: dict[str, Any] | None = None, error_id: str | None = None) -> None:
+        if self.usage is None:
+            return
+        if interaction.extras.get("recorded"):
+            return
+        interaction.extras["recorded"] = True
+        t0 = interaction.extras.get("t0")
+        latency = (time.perf_counter() - t0) * 1000 if t0 is not None else None
+        if kind is None:
+            kind = {discord.InteractionType.autocomplete: "autocomplete",
+                    discord.InteractionType.component: "component"}.get(interaction.type, "command")
+        if options is None and interaction.type is not discord.InteractionType.component:
+            options = flatten_options(interaction.data)
+        self.usage.record(UsageRecord(
+            ts=time.time(), kind=kind, command=command or command_name(interaction), options=options_json(options),
+            outcome=outcome, latency_ms=latency, guild_id=interaction.guild_id, channel_id=interaction.channel_id,
+            user_hash=hash_user(self.hash_key, interaction.user.id if interaction.user else None),
+            locale=str(interaction.locale) if interaction.locale else None, error_id=error_id,
+        ))
+
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+        self.record(interaction, interaction.extras.get("outcome", "answered"))
+
+    # ---------------------------------------------------------------- sending
+
+    async def answer(self, interaction: discord.Interaction, answer: object, *, ephemeral: bool = False) -> None:
+        """Render a domain answer and send it as the interaction's one response."""
+        found = getattr(answer, "found", True)
+        interaction.extras["outcome"] = "answered" if found else "nothing_found"
+        await self.send_rendered(interaction, render(answer), ephemeral=ephemeral)
+
+    async def send_rendered(self, interaction: discord.Interaction, rendered: Rendered, *, ephemeral: bool = False,
+                            files: list[discord.File] | None = None) -> None:
+        ephemeral = ephemeral or rendered.ephemeral
+        token = None
+        if send.needs_components(rendered):
+            token = self.pages.add(send.PageEntry(interaction.user.id, rendered, command_name(interaction)))
+        view = send.components_for(rendered, token, 0)
+        kwargs: dict[str, Any] = {"embeds": send.to_embeds(rendered.pages[0]), "ephemeral": ephemeral,
+                                  "allowed_mentions": discord.AllowedMentions.none()}
+        if view is not None:
+            kwargs["view"] = view
+        if files:
+            kwargs["files"] = files
+        if interaction.response.is_done():
+            await interaction.followup.send(**kwargs)
+        else:
+            await interaction.response.send_message(**kwargs)
+        if token is not None:
+            self.spawn(send.expire_later(self.pages, token, interaction, self.pages.timeout),
+                       name=f"expire-buttons-{token}")
+
+    async def reply_message(self, interaction: discord.Interaction, title: str, text: str, *, error: bool = False,
+                            files: list[discord.File] | None = None) -> None:
+        await self.send_rendered(interaction, render_message(title, text, error=error), ephemeral=True, files=files)
+
+    # ---------------------------------------------------------------- errors
+
+    async def handle_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        original = getattr(error, "original", error)
+        error_id: str | None = None
+        if isinstance(original, InvalidInput):
+            outcome, title, text = "invalid_input", "That did not work", original.message
+        elif isinstance(error, NotModerator):
+            outcome, title = "refused", "Moderators only"
+            text = "This command is for moderators: members with Manage Server, or the server's moderator role."
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            outcome, title, text = "refused", "Servers only", "This command works in a server, not in direct messages."
+        elif isinstance(error, app_commands.CheckFailure):
+            outcome, title, text = "refused", "Not allowed", "You are not allowed to use this command here."
+        elif isinstance(error, app_commands.CommandNotFound):
+            outcome, title = "error", "Unknown command"
+            text = "This command no longer exists; the server's command list may be out of date."
+        else:
+            error_id = secrets.token_hex(4)
+            outcome, title = "error", "Something went wrong"
+            text = (f"Sorry, that failed on our side. Error id `{error_id}`: the bot's operators can find the "
+                    f"details in its logs.")
+            log.error("interaction failed [error_id=%s] command=%s guild=%s", error_id, command_name(interaction),
+                      interaction.guild_id, exc_info=original)
+        if outcome == "refused":
+            log.info("refused %s in guild %s: %s", command_name(interaction), interaction.guild_id, type(error).__name__)
+        self.record(interaction, outcome, error_id=error_id)
+        try:
+            await self.reply_message(interaction, title, text, error=outcome == "error")
+        except discord.HTTPException as exc:  # the interaction expired or Discord is failing: log, nothing else to do
+            log.warning("could not send the error reply [error_id=%s]: %s", error_id, exc)
+
+    # ---------------------------------------------------------------- components
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        interaction.extras.setdefault("t0", time.perf_counter())
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        try:
+            await self._on_component(interaction, custom_id)
+        except Exception as exc:  # one path for errors, also for components
+            if not interaction.response.is_done() or not interaction.extras.get("recorded"):
+                await self.handle_error(interaction, exc)
+
+    async def _on_component(self, interaction: discord.Interaction, custom_id: str) -> None:
+        parsed = send.parse_custom_id(custom_id)
+        entry = self.pages.get(parsed[1]) if parsed else None
+        if parsed is None or entry is None or parsed[0] == "noop":
+            self.record(interaction, "invalid_input", command="button", options={"custom_id": custom_id[:100]})
+            await self.reply_message(interaction, "This button has expired",
+                                     "Run the command again to get fresh buttons.")
+            return
+        action, token, number = parsed
+        if action == "pg":
+            if interaction.user.id != entry.owner_id:
+                self.record(interaction, "refused", command=f"{entry.command} page")
+                await self.reply_message(interaction, "Not your answer",
+                                         "Only the person who asked can turn these pages. Run the command yourself "
+                                         "to get your own copy.")
+                return
+            if number is None or not 0 <= number < entry.rendered.page_count:
+                self.record(interaction, "invalid_input", command=f"{entry.command} page")
+                await self.reply_message(interaction, "This button has expired", "That page does not exist.")
+                return
+            entry.page = number
+            await interaction.response.edit_message(embeds=send.to_embeds(entry.rendered.pages[number]),
+                                                    view=send.components_for(entry.rendered, token, number))
+            self.record(interaction, "answered", command=f"{entry.command} page", options={"page": number + 1})
+            return
+        # a link menu: anyone may open the related entry, shown only to them
+        values = (interaction.data or {}).get("values") or []
+        link = send.link_target(entry, [str(v) for v in values])
+        if link is None:
+            self.record(interaction, "invalid_input", command="link")
+            await self.reply_message(interaction, "This menu has expired", "Run the command again.")
+            return
+        answers = self.store.answers
+        result: object
+        if link.command == "viewpoints":
+            result = answers.viewpoints(link.argument)
+        elif link.command == "treaty":
+            result = answers.treaty(link.argument)
+        elif link.command == "today":
+            result = answers.today(link.argument)
+        elif link.command == "source":
+            result = answers.source(link.argument)
+        elif link.command == "timeline":
+            ev = answers.digest.events.get(link.argument)
+            result = answers.timeline(ev.date.iso(), ev.date.iso()) if ev else answers.fact(link.argument)
+        else:
+            result = answers.fact(link.argument)
+        interaction.extras["outcome"] = "answered" if getattr(result, "found", True) else "nothing_found"
+        await self.send_rendered(interaction, render(result), ephemeral=True)
+        self.record(interaction, interaction.extras["outcome"], command=f"link {link.command}",
+                    options={"target": link.argument})
+
+    # ---------------------------------------------------------------- moderators
+
+    async def is_moderator(self, interaction: discord.Interaction) -> bool:
+        member = interaction.user
+        if interaction.guild_id is None or not isinstance(member, discord.Member):
+            perms = interaction.permissions
+            return bool(perms and (perms.manage_guild or perms.administrator)) and interaction.guild_id is not None
+        if member.guild_permissions.manage_guild or member.guild_permissions.administrator:
+            return True
+        role_id = await self.moderator_role(interaction.guild_id)
+        return role_id is not None and any(r.id == role_id for r in member.roles)
+
+    async def moderator_role(self, guild_id: int) -> int | None:
+        if self.db is not None:
+            try:
+                value = await self.db.scalar("SELECT moderator_role FROM guild_settings WHERE guild_id = ?", (guild_id,))
+            except Exception:  # a locked or broken database must not lock moderators out silently
+                log.exception("could not read the moderator role of guild %s", guild_id)
+                value = None
+            if value is not None:
+                return int(value)
+        return self.default_moderator_role
+
+
+def command_payload(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
+    """What `sync` sends: the commands as Discord's JSON, sorted for a stable hash."""
+    cmds = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
+    return sorted(cmds, key=lambda c: (c.get("type", 1), c["name"]))
+
+
+def payload_hash(payload: list[dict[str, Any]]) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

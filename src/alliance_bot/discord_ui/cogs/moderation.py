@@ -1,0 +1,103 @@
+"""Moderator commands: /content reload|status|moderator-role and /stats.
+
+Hidden from members by default (default permission: Manage Server), and
+checked again when run: a server can grant the commands to others in its
+integration settings, so the check at run time is what actually decides.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from alliance_bot.discord_ui.bot import NotModerator
+from alliance_bot.present.embeds import render_reload, render_stats, render_status
+from alliance_bot.storage.usage import summarise
+
+if TYPE_CHECKING:
+    from alliance_bot.discord_ui.bot import AllianceBot
+
+PROBLEMS_INLINE_MAX = 1500
+
+
+def moderator_only() -> app_commands.check:  # type: ignore[valid-type]
+    async def predicate(interaction: discord.Interaction) -> bool:
+        bot: AllianceBot = interaction.client  # type: ignore[assignment]
+        if await bot.is_moderator(interaction):
+            return True
+        raise NotModerator()
+
+    return app_commands.check(predicate)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class ContentCog(commands.GroupCog, group_name="content", group_description="Moderators: the bot's content"):
+    def __init__(self, bot: AllianceBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="reload", description="Re-read and check the content files; swap them in only if valid")
+    @moderator_only()
+    async def reload(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.bot.store.reload()
+        files = None
+        text_problems = "\n".join(str(p) for p in result.problems)
+        if not result.ok and len(text_problems) > PROBLEMS_INLINE_MAX:
+            files = [discord.File(io.BytesIO(text_problems.encode()), filename="content-problems.txt")]
+        interaction.extras["outcome"] = "answered" if result.ok else "invalid_input"
+        await self.bot.send_rendered(interaction, render_reload(result, attached=files is not None), ephemeral=True,
+                                     files=files)
+
+    @app_commands.command(name="status", description="Which content is being served, and the last failed reload")
+    @moderator_only()
+    async def status(self, interaction: discord.Interaction) -> None:
+        lib = self.bot.store.current
+        await self.bot.send_rendered(interaction, render_status(lib.digest, lib.loaded_at, self.bot.store.last_failure),
+                                     ephemeral=True)
+
+    @app_commands.command(name="moderator-role", description="Let a role use the moderator commands (empty: none)")
+    @app_commands.describe(role="The role; leave empty to remove it")
+    async def moderator_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        # only Manage Server may hand out moderator rights, never a moderator role holder
+        perms = interaction.permissions
+        if not (perms.manage_guild or perms.administrator):
+            raise NotModerator()
+        if self.bot.db is None:
+            await self.bot.reply_message(interaction, "Not available", "This bot runs without a database.")
+            return
+        await self.bot.db.execute(
+            "INSERT INTO guild_settings (guild_id, moderator_role, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET moderator_role = excluded.moderator_role, "
+            "updated_at = excluded.updated_at",
+            (interaction.guild_id, role.id if role else None, time.time()))
+        text = (f"Members with the role {role.mention} can now use the moderator commands." if role
+                else "No moderator role: only members with Manage Server can use the moderator commands.")
+        await self.bot.reply_message(interaction, "Moderator role", text)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class StatsCog(commands.Cog):
+    def __init__(self, bot: AllianceBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="stats", description="Moderators: usage, errors, latency, and what people asked "
+                                                    "that the digest lacks")
+    @app_commands.describe(days="How many days back (default 7)")
+    @moderator_only()
+    async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7) -> None:
+        if self.bot.db is None:
+            await self.bot.reply_message(interaction, "Not available", "This bot runs without a database.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if self.bot.usage is not None:
+            await self.bot.usage.flush()
+        summary = await summarise(self.bot.db, days, guild_id=interaction.guild_id)
+        await self.bot.send_rendered(interaction, render_stats(summary), ephemeral=True)

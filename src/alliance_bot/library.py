@@ -1,0 +1,81 @@
+"""The content being served, swapped atomically on reload.
+
+A reload reads and validates every file (in a worker thread, off the event
+loop), builds the answer indexes, and only then replaces the current library
+in one assignment. When anything is invalid, the last good content keeps
+serving and the problems are kept for `/content status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alliance_bot.answers.service import Answers
+from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest
+
+
+@dataclass(frozen=True)
+class Library:
+    digest: Digest
+    answers: Answers
+    loaded_at: float
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    diff: Diff | None = None
+    seconds: float = 0.0
+
+
+class ContentStore:
+    def __init__(self, root: Path, *, timezone: str = "Asia/Seoul") -> None:
+        self.root = Path(root)
+        self.timezone = timezone
+        self._current: Library | None = None
+        self._lock = asyncio.Lock()
+        self.last_failure: tuple[float, list[Problem]] | None = None
+
+    @property
+    def current(self) -> Library:
+        if self._current is None:
+            raise RuntimeError("no content loaded")
+        return self._current
+
+    @property
+    def answers(self) -> Answers:
+        return self.current.answers
+
+    def _build(self) -> tuple[Library | None, list[Problem]]:
+        result = load_digest(self.root)
+        if not result.ok or result.digest is None:
+            return None, result.problems
+        return Library(result.digest, Answers(result.digest, timezone=self.timezone), time.time()), []
+
+    def load(self) -> ReloadResult:
+        """Synchronous first load (at start-up, before the event loop serves anything)."""
+        start = time.perf_counter()
+        library, problems = self._build()
+        return self._install(library, problems, time.perf_counter() - start)
+
+    async def reload(self) -> ReloadResult:
+        async with self._lock:  # two reloads at once would race to install
+            start = time.perf_counter()
+            try:
+                library, problems = await asyncio.to_thread(self._build)
+            except Exception as exc:  # a bug or an OS error mid-read: keep serving
+                library, problems = None, [Problem(str(self.root), None, "", f"reload failed: {exc!r}")]
+            return self._install(library, problems, time.perf_counter() - start)
+
+    def _install(self, library: Library | None, problems: list[Problem], seconds: float) -> ReloadResult:
+        if library is None:
+            self.last_failure = (time.time(), problems)
+            return ReloadResult(False, problems, None, seconds)
+        diff = diff_digests(self._current.digest if self._current else None, library.digest)
+        self._current = library
+        self.last_failure = None
+        return ReloadResult(True, [], diff, seconds)

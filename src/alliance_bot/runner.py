@@ -1,0 +1,116 @@
+"""Running the bot: explicit lifetimes, opened in one place and closed on the way out.
+
+Content is loaded and validated before connecting; the database is opened with
+its lock (one process per database); the usage-log writer and the daily
+retention prune start once per process, never from on_ready. SIGTERM and SIGINT
+close the bot, flush the usage log and close the database; SIGHUP reloads the
+content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+import sys
+from typing import Any
+
+from alliance_bot.library import ContentStore
+from alliance_bot.settings import Settings
+from alliance_bot.storage.db import Database
+from alliance_bot.storage.usage import UsageLog
+
+log = logging.getLogger(__name__)
+
+HASH_KEY_META = "user_hash_key"
+
+
+async def user_hash_key(settings: Settings, db: Database) -> bytes:
+    if settings.hash_key is not None:
+        return settings.hash_key.get_secret_value().encode()
+    stored = await db.get_meta(HASH_KEY_META)
+    if stored is None:
+        stored = secrets.token_hex(32)
+        await db.set_meta(HASH_KEY_META, stored)
+        log.info("generated a key for hashing user ids (kept in the database)")
+    return stored.encode()
+
+
+async def retention_loop(usage: UsageLog, days: int, interval: float = 86400.0) -> None:
+    while True:
+        try:
+            removed = await usage.prune(days)
+            if removed:
+                log.info("usage log retention: removed %d rows older than %d days", removed, days)
+        except Exception:
+            log.exception("usage log retention failed; will try again")
+        await asyncio.sleep(interval)
+
+
+async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_kwargs: Any) -> int:
+    from alliance_bot.discord_ui.bot import AllianceBot
+
+    db = await Database.open(settings.db)
+    usage = UsageLog(db)
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        key = await user_hash_key(settings, db)
+        usage.start()
+        tasks.append(asyncio.create_task(retention_loop(usage, settings.retention_days), name="retention"))
+        bot = AllianceBot(store=store, db=db, usage=usage, hash_key=key, moderator_role=settings.moderator_role,
+                          **bot_kwargs)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def reload_from_signal() -> None:
+            async def go() -> None:
+                result = await store.reload()
+                if result.ok:
+                    d = result.diff
+                    log.info("content reloaded (SIGHUP): %d added, %d changed, %d removed",
+                             len(d.added), len(d.changed), len(d.removed))
+                else:
+                    log.error("content reload (SIGHUP) refused, still serving the last good content: %s",
+                              "; ".join(str(p) for p in result.problems[:20]))
+            tasks.append(asyncio.create_task(go(), name="sighup-reload"))
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, reload_from_signal)
+        async with bot:
+            runner = asyncio.create_task(bot.start(token), name="discord")
+            stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if runner in done:
+                stopper.cancel()
+                runner.result()  # raises LoginFailure etc.
+            else:
+                log.info("shutting down")
+                await bot.close()
+                await asyncio.wait_for(runner, timeout=10)
+        return 0
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            try:
+                asyncio.get_running_loop().remove_signal_handler(sig)
+            except (RuntimeError, ValueError):
+                pass
+        for task in tasks:
+            task.cancel()
+        await usage.close()
+        await db.close()
+        log.info("stopped; usage log flushed (%d rows written, %d dropped)", usage.written, usage.dropped)
+
+
+def offline_demo(store: ContentStore, out: Any = sys.stdout) -> None:
+    from alliance_bot.present.text import to_text
+
+    lib = store.current
+    out.write("No DISCORD_TOKEN set, so the bot is not connecting to Discord. Here is what it serves:\n\n")
+    out.write(f"Content: {lib.digest.summary_line()} (version {lib.digest.version}), all valid.\n\n")
+    out.write(to_text(lib.answers.today()))
+    out.write("\n" + to_text(lib.answers.fact("how many us troops are in korea")))
+    out.write("\nAsk anything offline: alliance-bot ask today|treaty|fact|viewpoints|timeline|source …\n"
+              "To go online: set DISCORD_TOKEN (see README: creating the Discord application), "
+              "run `alliance-bot sync`, then `alliance-bot run`.\n")

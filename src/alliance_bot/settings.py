@@ -1,0 +1,120 @@
+"""Settings: one typed object, built once at start-up and passed in.
+
+Read from environment variables (the token is `DISCORD_TOKEN`, everything else
+`ALLIANCE_BOT_<NAME>`), then an optional `.env` file, then an optional TOML
+config file (`ALLIANCE_BOT_CONFIG`, keys are the lowercase names without the
+prefix), then the defaults. Secrets are `SecretStr`: masked in every repr and log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+ENV_PREFIX = "ALLIANCE_BOT_"
+TOKEN_ENV = "DISCORD_TOKEN"
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
+
+
+def _default_content_dir() -> Path:
+    here = Path.cwd() / "content"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "content"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", case_sensitive=False)
+
+    token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV,
+                                    description="the bot token from the Discord developer portal")
+    db: Path = Field(default=Path("alliance_bot.sqlite3"), description="SQLite database file (usage logs, settings)")
+    content_dir: Path = Field(default_factory=_default_content_dir, description="folder of the content files")
+    timezone: str = Field(default="Asia/Seoul", description="IANA time zone for /today without a date")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log verbosity")
+    log_format: Literal["text", "json"] = Field(default="text", description="one line per event, as text or JSON")
+    hash_key: SecretStr | None = Field(default=None, description="key for hashing user ids in usage logs "
+                                                                 "(default: generated once and kept in the database)")
+    dev_guild: int | None = Field(default=None, description="guild id where `sync` registers commands instantly")
+    retention_days: int = Field(default=90, ge=1, le=3650, description="days of usage logs kept")
+    moderator_role: int | None = Field(default=None, description="default moderator role id (servers can set their own)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Seoul") from None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+    def require_token(self) -> str:
+        if self.token is None or not self.token.get_secret_value().strip():
+            raise SettingsError(f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in "
+                                f"the environment or in .env")
+        value = self.token.get_secret_value().strip()
+        if not token_looks_valid(value):
+            raise SettingsError(f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts); "
+                                f"copy it again from the developer portal")
+        return value
+
+
+def token_looks_valid(token: str) -> bool:
+    return bool(_TOKEN_SHAPE.match(token.removeprefix("Bot ").strip()))
+
+
+def setting_names() -> list[str]:
+    """Every environment variable the code reads, in order."""
+    names = []
+    for name, info in Settings.model_fields.items():
+        names.append(info.validation_alias if isinstance(info.validation_alias, str) else f"{ENV_PREFIX}{name.upper()}")
+    return names + [f"{ENV_PREFIX}CONFIG"]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings or raise SettingsError naming the offending setting in one line."""
+    config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if config and not Path(config).is_file():
+        raise SettingsError(f"{ENV_PREFIX}CONFIG: config file {config!r} not found")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        env = TOKEN_ENV if field in {"token", TOKEN_ENV} else f"{ENV_PREFIX}{field.upper()}"
+        message = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{env}: {message}") from None
+    except Exception as exc:  # a broken TOML file
+        raise SettingsError(f"{ENV_PREFIX}CONFIG: cannot read {config!r}: {exc}") from None

@@ -1,0 +1,181 @@
+"""The SQLite database: one aiosqlite connection, WAL, a busy timeout, migrations.
+
+The schema version lives in `PRAGMA user_version`; each migration step runs in
+its own transaction. A database newer than this code is refused. A lock file
+beside the database keeps a second bot process off it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+# Each step: a list of statements, applied in one transaction, then user_version = its number.
+MIGRATIONS: list[list[str]] = [
+    [  # 1: usage logs, key-value metadata, per-server settings
+        """CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE usage (
+            id          INTEGER PRIMARY KEY,
+            ts          REAL    NOT NULL,           -- unix time, seconds
+            kind        TEXT    NOT NULL,           -- command | autocomplete | component
+            command     TEXT    NOT NULL,
+            options     TEXT,                       -- JSON of the options as typed
+            outcome     TEXT    NOT NULL,           -- answered | nothing_found | invalid_input | refused | error
+            latency_ms  REAL,
+            guild_id    INTEGER,
+            channel_id  INTEGER,
+            user_hash   TEXT,                       -- keyed hash, never the raw id
+            locale      TEXT,
+            error_id    TEXT
+        )""",
+        "CREATE INDEX usage_ts ON usage (ts)",
+        "CREATE INDEX usage_outcome ON usage (outcome, ts)",
+        """CREATE TABLE guild_settings (
+            guild_id        INTEGER PRIMARY KEY,
+            moderator_role  INTEGER,
+            updated_at      REAL NOT NULL
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+class Database:
+    def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None) -> None:
+        self.path = path
+        self.conn = conn
+        self._lock_fd = lock_fd
+
+    @classmethod
+    async def open(cls, path: Path | str, *, lock: bool = True, migrate: bool = True) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the folder of {path}: {exc.strerror}") from None
+        lock_fd = _acquire_lock(path) if lock and str(path) != ":memory:" else None
+        try:
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as exc:
+            _release_lock(lock_fd)
+            raise DatabaseError(f"cannot open the database {path}: {exc}") from None
+        db = cls(path, conn, lock_fd)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = await db.scalar("PRAGMA journal_mode = WAL")
+            if str(mode).lower() != "wal" and str(path) != ":memory:":
+                log.warning("database %s: WAL mode not available (%s)", path, mode)
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            if migrate:
+                await db.migrate()
+            else:
+                await db.check_version()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise DatabaseError(f"{path} is not a usable SQLite database ({exc}): restore a backup or move it "
+                                f"away to start a new one") from None
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def check_version(self) -> int:
+        try:
+            version = int(await self.scalar("PRAGMA user_version"))
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{self.path} is not a usable SQLite database: {exc}") from None
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{self.path} has schema version {version}, newer than this alliance-bot understands "
+                f"({SCHEMA_VERSION}): upgrade alliance-bot, or restore a backup made by this version"
+            )
+        return version
+
+    async def migrate(self) -> None:
+        version = await self.check_version()
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number - 1]:
+                    await self.conn.execute(statement)
+                await self.conn.execute(f"PRAGMA user_version = {number}")
+                await self.conn.execute("COMMIT")
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            log.info("database %s migrated to schema version %d", self.path, number)
+
+    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
+        await self.conn.execute(sql, tuple(params))
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    async def close(self) -> None:
+        try:
+            await self.conn.close()
+        finally:
+            _release_lock(self._lock_fd)
+            self._lock_fd = None
+
+
+def _acquire_lock(path: Path) -> int:
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            other = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        finally:
+            os.close(fd)
+        raise DatabaseError(
+            f"another alliance-bot process (pid {other}) is using {path}; run only one bot per database"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _release_lock(fd: int | None) -> None:
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
