@@ -68,13 +68,15 @@ class AllianceTree(app_commands.CommandTree["AllianceBot"]):
 
 class AllianceBot(commands.Bot):
     def __init__(self, *, store: ContentStore, db: Database | None, usage: UsageLog | None, hash_key: bytes,
-                 moderator_role: int | None = None, extra_cogs: tuple[commands.Cog, ...] = ()) -> None:
+                 moderator_role: int | None = None, extra_cogs: tuple[commands.Cog, ...] = (),
+                 **client_options: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # no message commands: slash commands only
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=AllianceTree,
             help_command=None,
+            **client_options,
         )
         self.store = store
         self.db = db
@@ -272,14 +274,15 @@ class AllianceBot(commands.Bot):
     # ---------------------------------------------------------------- moderators
 
     async def is_moderator(self, interaction: discord.Interaction) -> bool:
-        member = interaction.user
-        if interaction.guild_id is None or not isinstance(member, discord.Member):
-            perms = interaction.permissions
-            return bool(perms and (perms.manage_guild or perms.administrator)) and interaction.guild_id is not None
-        if member.guild_permissions.manage_guild or member.guild_permissions.administrator:
+        """Manage Server (as Discord computed it for this interaction), or the server's moderator role."""
+        if interaction.guild_id is None:
+            return False
+        perms = interaction.permissions
+        if perms.manage_guild or perms.administrator:
             return True
         role_id = await self.moderator_role(interaction.guild_id)
-        return role_id is not None and any(r.id == role_id for r in member.roles)
+        roles = getattr(interaction.user, "roles", [])
+        return role_id is not None and any(r.id == role_id for r in roles)
 
     async def moderator_role(self, guild_id: int) -> int | None:
         if self.db is not None:

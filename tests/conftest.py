@@ -1,0 +1,95 @@
+"""Shared fixtures: the real bot, run by the real discord.py client against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import pytest
+
+from alliance_bot.discord_ui.bot import AllianceBot
+from alliance_bot.library import ContentStore
+from alliance_bot.storage.db import Database
+from alliance_bot.storage.usage import UsageLog
+
+try:
+    from fakediscord import FakeDiscord, disable_identify_delay
+except ImportError:  # pragma: no cover
+    from tests.fakediscord import FakeDiscord, disable_identify_delay
+
+CONTENT = Path(__file__).resolve().parents[1] / "content"
+BOT_TOKEN = "MTA.fake.token"
+MEMBER_PERMISSIONS = "3072"  # view channels + send messages: an ordinary member
+MANAGE_GUILD = str(1 << 5)
+
+
+@dataclass
+class BotEnv:
+    fake: FakeDiscord
+    bot: AllianceBot
+    store: ContentStore
+    db: Database
+    usage: UsageLog
+    content: Path
+
+    async def ask(self, name: str, options: dict[str, Any] | None = None, **kwargs: Any) -> dict:
+        """Send a slash command and return the JSON of its interaction callback."""
+        payload = await self.fake.send_interaction(self.fake.command(name, options, **kwargs))
+        return await self.fake.wait_for_callback(payload)
+
+    async def usage_rows(self, n: int, timeout: float = 5.0) -> list[tuple]:
+        deadline = time.monotonic() + timeout
+        while True:
+            await self.usage.flush()
+            rows = await self.db.fetchall("SELECT kind, command, options, outcome, latency_ms, guild_id, channel_id, "
+                                          "user_hash, locale, error_id FROM usage ORDER BY id")
+            if len(rows) >= n or time.monotonic() > deadline:
+                return [tuple(r) for r in rows]
+            await asyncio.sleep(0.02)
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    store = ContentStore(content)
+    assert store.load().ok
+    async with FakeDiscord() as fake:
+        with fake.patch_discord():
+            db = await Database.open(tmp_path / "bot.db")
+            usage = UsageLog(db, interval=0.05)
+            usage.start()
+            bot = AllianceBot(store=store, db=db, usage=usage, hash_key=b"test-key", guild_ready_timeout=0.05)
+            disable_identify_delay(bot)
+            task = asyncio.create_task(bot.start(BOT_TOKEN))
+            try:
+                await fake.wait_for_ready(1)
+                await eventually(lambda: bot.is_ready() or task.done(), 10, "the bot to be ready")
+                if task.done():
+                    task.result()
+                await bot.tree.sync()  # the fake learns the option types, as Discord would
+                fake.clear()
+                yield BotEnv(fake, bot, store, db, usage, content)
+            finally:
+                await bot.close()
+                try:
+                    await asyncio.wait_for(task, 10)
+                except Exception:
+                    pass
+                await usage.close()
+                await db.close()

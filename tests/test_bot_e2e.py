@@ -1,0 +1,278 @@
+"""The bot end to end: the real discord.py client against the fake Discord, asserting what Discord would see."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import pytest
+
+from conftest import MANAGE_GUILD, MEMBER_PERMISSIONS, BotEnv, eventually
+
+EPHEMERAL = 1 << 6
+CHANNEL_MESSAGE = 4
+DEFERRED = 5
+UPDATE_MESSAGE = 7
+AUTOCOMPLETE = 8
+
+
+def embed(cb: dict, i: int = 0) -> dict:
+    return cb["data"]["embeds"][i]
+
+
+def all_text(e: dict) -> str:
+    return " ".join([e.get("title", ""), e.get("description", "")]
+                    + [f["name"] + " " + f["value"] for f in e.get("fields", [])])
+
+
+def custom_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
+            if "custom_id" in c]
+
+
+async def test_today_with_a_date(bot_env: BotEnv) -> None:
+    cb = await bot_env.ask("today", {"date": "07-27"})
+    assert cb["type"] == CHANNEL_MESSAGE
+    e = embed(cb)
+    assert e["title"] == "On this day: July 27"
+    assert "Korean Armistice Agreement signed" in all_text(e)
+    assert "“" in all_text(e), "citations are visible"
+    assert cb["data"]["allowed_mentions"] == {"parse": []}
+    assert not cb["data"].get("flags", 0) & EPHEMERAL
+
+
+async def test_today_bad_date_is_a_clear_ephemeral_message(bot_env: BotEnv) -> None:
+    cb = await bot_env.ask("today", {"date": "02-30"})
+    assert cb["data"]["flags"] & EPHEMERAL
+    assert "February has no day 30" in all_text(embed(cb))
+
+
+@pytest.mark.parametrize(("name", "options", "expect"), [
+    ("treaty", {"name": "mdt"}, "US–ROK Mutual Defense Treaty"),
+    ("fact", {"query": "how many us troops are in korea"}, "28,500"),
+    ("viewpoints", {"topic": "cost-sharing"}, "Position 1"),
+    ("timeline", {"from": "1950", "to": "1953"}, "July 27, 1953"),
+    ("source", {"source": "detrani-2025"}, "Joseph R. DeTrani"),
+    ("help", None, "/fact query"),
+    ("about", None, "45 events"),
+])
+async def test_every_command_replies(bot_env: BotEnv, name: str, options: dict | None, expect: str) -> None:
+    cb = await bot_env.ask(name, options)
+    assert cb["type"] == CHANNEL_MESSAGE
+    assert expect in all_text(embed(cb))
+    assert cb["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_viewpoints_are_side_by_side_with_sources(bot_env: BotEnv) -> None:
+    cb = await bot_env.ask("viewpoints", {"topic": "armistice-or-peace"})
+    fields = embed(cb)["fields"]
+    positions = [f for f in fields if f["name"].startswith("Position ")]
+    assert len(positions) >= 2 and all(f["inline"] for f in positions)
+    assert all("Sources: [" in f["value"] for f in positions)
+    assert any(f["name"] == "Quotes" for f in fields)
+
+
+async def test_nothing_found(bot_env: BotEnv) -> None:
+    cb = await bot_env.ask("fact", {"query": "qqqzzz xxyyq"})
+    assert embed(cb)["title"] == "Nothing found"
+
+
+async def test_autocomplete_choices(bot_env: BotEnv) -> None:
+    payload = await bot_env.fake.send_interaction(bot_env.fake.autocomplete("treaty", "name", "mut"))
+    cb = await bot_env.fake.wait_for_callback(payload)
+    assert cb["type"] == AUTOCOMPLETE
+    choices = cb["data"]["choices"]
+    assert 1 <= len(choices) <= 25
+    assert "mutual-defense-treaty-1953" in [c["value"] for c in choices]
+    assert all(len(c["name"]) <= 100 for c in choices)
+
+
+async def test_pages_turn_for_the_asker_only(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("source", {"source": "detrani-2025"}))
+    cb = await fake.wait_for_callback(payload)
+    assert embed(cb)["footer"]["text"].startswith("Page 1/")
+    message = await eventually(lambda: fake.original_message(payload), what="the answer message")
+    next_id = next(c for c in custom_ids(message) if c.startswith("ab1:pg:") and c.endswith(":1"))
+    # someone else clicks: refused, ephemeral, the page does not move
+    other = await fake.send_interaction(fake.component(next_id, message_id=message["id"], user_id=fake.add_user()))
+    refused = await fake.wait_for_callback(other)
+    assert refused["type"] == CHANNEL_MESSAGE and refused["data"]["flags"] & EPHEMERAL
+    assert "Only the person who asked" in all_text(embed(refused))
+    # the asker clicks: the message is updated to page 2
+    mine = await fake.send_interaction(fake.component(next_id, message_id=message["id"], user_id=payload["member"]["user"]["id"]))
+    turned = await fake.wait_for_callback(mine)
+    assert turned["type"] == UPDATE_MESSAGE
+    assert embed(turned)["footer"]["text"].startswith("Page 2/")
+
+
+async def test_expired_or_tampered_buttons(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    for custom_id in ("ab1:pg:nosuchtoken:1", "garbage", "ab1:pg:x:y:z", "old-v0-button"):
+        p = await fake.send_interaction(fake.component(custom_id, message_id=fake.channel_id + 1))
+        cb = await fake.wait_for_callback(p)
+        assert cb["data"]["flags"] & EPHEMERAL
+        assert "expired" in all_text(embed(cb))
+
+
+async def test_treaty_menu_leads_to_its_debates(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("treaty", {"name": "mdt"}))
+    await fake.wait_for_callback(payload)
+    message = await eventually(lambda: fake.original_message(payload), what="the answer message")
+    menu = next(c for row in message["components"] for c in row["components"] if c["type"] == 3)
+    debate = next(o for o in menu["options"] if o["label"].startswith("Debate:"))
+    click = await fake.send_interaction(fake.component(menu["custom_id"], message_id=message["id"], component_type=3,
+                                                       values=[debate["value"]], user_id=fake.add_user()))
+    cb = await fake.wait_for_callback(click)
+    assert cb["data"]["flags"] & EPHEMERAL
+    assert any(f["name"].startswith("Position ") for f in embed(cb)["fields"])
+
+
+async def test_moderator_command_refused_to_a_member(bot_env: BotEnv) -> None:
+    cb = await bot_env.ask("content", subcommand="status", member_permissions=MEMBER_PERMISSIONS)
+    assert cb["data"]["flags"] & EPHEMERAL
+    assert "for moderators" in all_text(embed(cb))
+    ok = await bot_env.ask("content", subcommand="status", member_permissions=MANAGE_GUILD)
+    assert "Content status" in all_text(embed(ok))
+    rows = await bot_env.usage_rows(2)
+    assert [r[3] for r in rows if r[1] == "content status"] == ["refused", "answered"]
+
+
+async def test_moderator_role_grants_the_commands(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    role = await fake.add_role("Digest editors")
+    cb = await bot_env.ask("content", {"role": role}, subcommand="moderator-role", member_permissions=MANAGE_GUILD)
+    assert "Digest editors" in all_text(embed(cb)) or str(role) in all_text(embed(cb))
+    ok = await bot_env.ask("stats", member_permissions=MEMBER_PERMISSIONS, roles=[role])
+    assert ok["type"] == DEFERRED
+    # a role holder cannot hand the role to others
+    no = await bot_env.ask("content", {"role": role}, subcommand="moderator-role",
+                           member_permissions=MEMBER_PERMISSIONS, roles=[role])
+    assert "for moderators" in all_text(embed(no))
+
+
+async def test_reload_with_broken_content_keeps_old_answers(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    events = bot_env.content / "events.yaml"
+    events.write_text(events.read_text().replace('date: "1953-07-27"', 'date: "1953-02-30"', 1))
+    payload = await fake.send_interaction(fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD))
+    cb = await fake.wait_for_callback(payload)
+    assert cb["type"] == DEFERRED and cb["data"]["flags"] & EPHEMERAL
+    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
+                               .get("embeds") else None, what="the reload result")
+    text = all_text(message["embeds"][0])
+    assert "Content not reloaded" in text and "events.yaml" in text and "not a real date" in text
+    answer = await bot_env.ask("today", {"date": "07-27"})
+    assert "Korean Armistice Agreement signed" in all_text(embed(answer))
+
+
+async def test_reload_with_many_problems_attaches_the_list(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    facts = bot_env.content / "facts.yaml"
+    facts.write_text(re.sub(r"quote: \"", "quote: \"NOT IN THE TEXT ", facts.read_text()))
+    payload = await fake.send_interaction(fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD))
+    await fake.wait_for_callback(payload)
+    req = await fake.wait_for_request(lambda r: r.method in ("PATCH", "POST") and "/webhooks/" in r.path and r.files)
+    listing = next(iter(req.files.values())).decode()
+    assert listing.count("quote not found") > 50
+
+
+async def test_reload_of_valid_content_reports_changes(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    (bot_env.content / "more.yaml").write_text(
+        "facts:\n  - id: brand-new-fact\n    statement: A new fact.\n    citations:\n"
+        "      - {source: detrani-2025, quote: \"Friday, August 22, 2025\"}\n")
+    payload = await fake.send_interaction(fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD))
+    await fake.wait_for_callback(payload)
+    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
+                               .get("embeds") else None, what="the reload result")
+    assert "brand-new-fact" in all_text(message["embeds"][0])
+    cb = await bot_env.ask("fact", {"query": "a new fact"})
+    assert "A new fact." in all_text(embed(cb))
+
+
+async def test_a_failing_command_gets_one_reply_with_an_error_id(bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(bot_env.store.current.answers, "fact", boom)
+    payload = await bot_env.fake.send_interaction(bot_env.fake.command("fact", {"query": "troops"}))
+    cb = await bot_env.fake.wait_for_callback(payload)
+    assert cb["data"]["flags"] & EPHEMERAL
+    found = re.search(r"Error id `([0-9a-f]{8})`", all_text(embed(cb)))
+    assert found
+    assert any(found.group(1) in r.getMessage() and r.exc_info for r in caplog.records if r.levelno >= logging.ERROR)
+    await asyncio.sleep(0.2)
+    assert len(bot_env.fake.callback_requests(payload)) == 1
+    rows = await bot_env.usage_rows(1)
+    assert rows[-1][3] == "error" and rows[-1][9] == found.group(1)
+
+
+async def test_usage_rows_for_each_interaction(bot_env: BotEnv) -> None:
+    await bot_env.ask("today", {"date": "07-27"})
+    await bot_env.ask("fact", {"query": "qqqzzz xxyyq"})
+    await bot_env.ask("today", {"date": "13-45"})
+    await bot_env.fake.wait_for_callback(
+        await bot_env.fake.send_interaction(bot_env.fake.autocomplete("fact", "query", "tro")))
+    rows = await bot_env.usage_rows(4)
+    by_command = [(r[0], r[1], r[3]) for r in rows]
+    assert by_command == [("command", "today", "answered"), ("command", "fact", "nothing_found"),
+                          ("command", "today", "invalid_input"), ("autocomplete", "fact", "answered")]
+    for kind, command, options, outcome, latency, guild, channel, user_hash, locale, _ in rows:
+        assert guild == bot_env.fake.guild_id and channel == bot_env.fake.channel_id
+        assert latency is not None and latency >= 0
+        assert user_hash and str(bot_env.fake.user_id) not in user_hash
+        assert locale == "en-US"
+    assert '"query": "qqqzzz xxyyq"' in rows[1][2]
+
+
+async def test_gateway_reconnect_loses_nothing(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    await bot_env.ask("today", {"date": "07-27"})
+    await fake.gateway_close(4000)
+    await fake.wait_for_resumed(1)
+    cb = await bot_env.ask("fact", {"query": "cheonan"})
+    assert embed(cb)["title"].startswith("Facts")
+    await fake.gateway_invalid_session(resumable=False)
+    await eventually(lambda: fake.identify_count >= 2, 15, "a new IDENTIFY")
+    await eventually(lambda: bot_env.bot.is_ready(), 10, "ready again")
+    cb = await bot_env.ask("treaty", {"name": "korus"})
+    assert "Free Trade Agreement" in all_text(embed(cb))
+    rows = await bot_env.usage_rows(3)
+    assert [r[1] for r in rows] == ["today", "fact", "treaty"]
+
+
+async def test_stats_for_moderators(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    await bot_env.ask("fact", {"query": "qqqzzz xxyyq"})
+    payload = await fake.send_interaction(fake.command("stats", {"days": 7}, member_permissions=MANAGE_GUILD))
+    cb = await fake.wait_for_callback(payload)
+    assert cb["type"] == DEFERRED
+    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
+                               .get("embeds") else None, what="the stats")
+    text = all_text(message["embeds"][0])
+    assert "Per command" in text and "qqqzzz xxyyq" in text
+
+
+async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv, tmp_path) -> None:  # noqa: ANN001
+    from alliance_bot.cli import sync_commands
+    from alliance_bot.settings import Settings
+
+    fake = bot_env.fake
+    settings = Settings(db=tmp_path / "sync.db", content_dir=bot_env.content)
+    before = fake.sync_count
+    assert await sync_commands(settings, "MTA.fake.token", bot_env.store, None) == 0
+    assert fake.sync_count == before + 1
+    names = sorted(c["name"] for c in fake.commands())
+    assert names == ["about", "content", "fact", "help", "source", "stats", "timeline", "today", "treaty", "viewpoints"]
+    for c in fake.commands():
+        assert c["name"] == c["name"].lower() and len(c["name"]) <= 32 and 1 <= len(c["description"]) <= 100
+    content = next(c for c in fake.commands() if c["name"] == "content")
+    assert str(content["default_member_permissions"]) == MANAGE_GUILD
+    assert await sync_commands(settings, "MTA.fake.token", bot_env.store, None) == 0
+    assert fake.sync_count == before + 1, "an unchanged command set is not sent again"
+    assert await sync_commands(settings, "MTA.fake.token", bot_env.store, fake.guild_id) == 0
+    assert fake.sync_count == before + 2 and fake.commands(fake.guild_id)
