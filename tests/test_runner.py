@@ -1,0 +1,118 @@
+"""The running process: signals, shutdown flushing the usage log, the CLI around it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CONTENT, eventually
+from fakediscord import FakeDiscord
+
+from alliance_bot.cli import main
+from alliance_bot.library import ContentStore
+from alliance_bot.runner import run_bot
+from alliance_bot.settings import Settings
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+async def test_sighup_reloads_and_sigterm_flushes_and_closes(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    store = ContentStore(content)
+    assert store.load().ok
+    settings = Settings(db=tmp_path / "bot.db", content_dir=content)
+    async with FakeDiscord() as fake:
+        with fake.patch_discord():
+            task = asyncio.create_task(run_bot(settings, TOKEN, store=store, guild_ready_timeout=0.05))
+            await fake.wait_for_ready(1)
+            await asyncio.sleep(0.2)
+            # load while SIGTERM arrives: every answered interaction must be in the database afterwards
+            for i in range(30):
+                await fake.send_interaction(fake.command("fact", {"query": f"troops {i}"}))
+            (content / "more.yaml").write_text(
+                "facts:\n  - id: sighup-fact\n    statement: Added by SIGHUP.\n    citations:\n"
+                "      - {source: detrani-2025, quote: \"Friday, August 22, 2025\"}\n")
+            os.kill(os.getpid(), signal.SIGHUP)
+            await eventually(lambda: "sighup-fact" in store.current.digest.facts, 10, "the SIGHUP reload")
+            await eventually(lambda: len([r for r in fake.requests if r.path.endswith("/callback")]) >= 30, 10,
+                             "30 answers")
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert await asyncio.wait_for(task, 15) == 0
+    con = sqlite3.connect(tmp_path / "bot.db")
+    try:
+        assert con.execute("SELECT count(*) FROM usage WHERE command = 'fact'").fetchone()[0] == 30
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+    # the lock was released: the database opens again
+    from alliance_bot.storage.db import Database
+
+    db = await Database.open(tmp_path / "bot.db")
+    await db.close()
+
+
+def _run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "alliance_bot", *args], capture_output=True, text=True,
+                          timeout=120, env=full_env, cwd=cwd)
+
+
+def test_run_without_token_shows_the_offline_answers(tmp_path: Path) -> None:
+    done = _run_cli("run", env={"ALLIANCE_BOT_CONTENT_DIR": str(CONTENT)}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "No DISCORD_TOKEN set" in done.stdout and "On this day in history" in done.stdout
+    assert "28,500" in done.stdout
+
+
+def test_run_with_broken_content_or_settings_fails_with_one_clear_line(tmp_path: Path) -> None:
+    done = _run_cli("run", env={"ALLIANCE_BOT_TIMEZONE": "Nowhere/City"}, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "alliance-bot: ALLIANCE_BOT_TIMEZONE: unknown time zone 'Nowhere/City': use an IANA name such as Asia/Seoul"]
+    broken = tmp_path / "content"
+    shutil.copytree(CONTENT, broken)
+    (broken / "events.yaml").write_text("events: [\n")
+    done = _run_cli("run", env={"ALLIANCE_BOT_CONTENT_DIR": str(broken)}, cwd=tmp_path)
+    assert done.returncode == 1 and "events.yaml:2: YAML syntax error" in done.stderr
+    done = _run_cli("run", "--require-token", env={"ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
+                                                   "DISCORD_TOKEN": "secret-but-malformed"}, cwd=tmp_path)
+    assert done.returncode == 2 and "does not look like a bot token" in done.stderr
+    assert "secret-but-malformed" not in done.stderr + done.stdout
+
+
+async def test_stats_cli_reads_the_same_data(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog, UsageRecord
+
+    db_path = tmp_path / "bot.db"
+    db = await Database.open(db_path)
+    usage = UsageLog(db)
+    import time
+
+    for outcome in ("answered", "answered", "nothing_found", "error"):
+        usage.record(UsageRecord(time.time(), "command", "fact", '{"query": "nukes"}', outcome, 3.0, 1, 2, "h",
+                                 "en-US"))
+    await usage.close()
+    await db.close()
+    monkeypatch.setenv("ALLIANCE_BOT_DB", str(db_path))
+    assert await asyncio.to_thread(main, ["stats", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == 4 and data["errors"] == 1 and data["missing"][0]["query"] == "nukes"
+    assert await asyncio.to_thread(main, ["stats"]) == 0
+    assert "fact" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["stats", "export", "--csv"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 5
+    monkeypatch.setenv("ALLIANCE_BOT_DB", str(tmp_path / "missing.db"))
+    assert await asyncio.to_thread(main, ["stats"]) == 1
