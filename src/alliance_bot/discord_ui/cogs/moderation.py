@@ -82,8 +82,6 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
         await self.bot.reply_message(interaction, "Moderator role", text)
 
 
-@app_commands.guild_only()
-@app_commands.default_permissions(manage_guild=True)
 class StatsCog(commands.Cog):
     def __init__(self, bot: AllianceBot) -> None:
         self.bot = bot
@@ -91,6 +89,8 @@ class StatsCog(commands.Cog):
     @app_commands.command(name="stats", description="Moderators: usage, errors, latency, and what people asked "
                                                     "that the digest lacks")
     @app_commands.describe(days="How many days back (default 7)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7) -> None:
         if self.bot.db is None:
