@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import shutil
 import time
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from typing import Any, AsyncIterator, Callable
 import pytest
 
 from alliance_bot.discord_ui.bot import AllianceBot
+from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
+from alliance_bot.scheduler import Scheduler
+from alliance_bot.storage.anniversary_store import AnniversaryStore
 from alliance_bot.library import ContentStore
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
@@ -27,6 +31,19 @@ MEMBER_PERMISSIONS = "3072"  # view channels + send messages: an ordinary member
 MANAGE_GUILD = str(1 << 5)
 
 
+class Clock:
+    """A clock the tests set; the scheduler reads it instead of the wall clock."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
 @dataclass
 class BotEnv:
     fake: FakeDiscord
@@ -35,6 +52,9 @@ class BotEnv:
     db: Database
     usage: UsageLog
     content: Path
+    scheduler: Scheduler
+    anniversaries: AnniversaryStore
+    clock: Clock
 
     async def ask(self, name: str, options: dict[str, Any] | None = None, **kwargs: Any) -> dict:
         """Send a slash command and return the JSON of its interaction callback."""
@@ -75,6 +95,14 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
             usage = UsageLog(db, interval=0.05)
             usage.start()
             bot = AllianceBot(store=store, db=db, usage=usage, hash_key=b"test-key", guild_ready_timeout=0.05)
+            clock = Clock(dt.datetime(2026, 7, 26, 12, 0, tzinfo=dt.timezone.utc))
+            ann_store = AnniversaryStore(db)
+
+            async def no_wait(seconds: float) -> None:
+                await asyncio.sleep(0)
+
+            scheduler = Scheduler(ann_store, store, make_deliverer(bot, None), clock=clock, sleep=no_wait)
+            bot.extra_cogs.append(AnniversariesCog(bot, ann_store, scheduler, start_scheduler=False))
             disable_identify_delay(bot)
             task = asyncio.create_task(bot.start(BOT_TOKEN))
             try:
@@ -84,7 +112,7 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
                     task.result()
                 await bot.tree.sync()  # the fake learns the option types, as Discord would
                 fake.clear()
-                yield BotEnv(fake, bot, store, db, usage, content)
+                yield BotEnv(fake, bot, store, db, usage, content, scheduler, ann_store, clock)
             finally:
                 await bot.close()
                 try:

@@ -267,14 +267,14 @@ async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv,
     assert await sync_commands(settings, "MTA.fake.token", bot_env.store, None) == 0
     assert fake.sync_count == before + 1
     names = sorted(c["name"] for c in fake.commands())
-    assert names == ["about", "content", "fact", "help", "source", "stats", "timeline", "today", "treaty", "viewpoints"]
+    assert names == ["about", "anniversaries", "content", "fact", "help", "source", "stats", "timeline", "today", "treaty", "viewpoints"]
     for c in fake.commands():
         assert c["name"] == c["name"].lower() and len(c["name"]) <= 32 and 1 <= len(c["description"]) <= 100
-    for name in ("content", "stats"):  # hidden from members by default
+    for name in ("anniversaries", "content", "stats"):  # hidden from members by default
         cmd = next(c for c in fake.commands() if c["name"] == name)
         assert str(cmd["default_member_permissions"]) == MANAGE_GUILD
     for cmd in fake.commands():
-        if cmd["name"] not in ("content", "stats"):
+        if cmd["name"] not in ("anniversaries", "content", "stats"):
             assert cmd.get("default_member_permissions") is None
     assert await sync_commands(settings, "MTA.fake.token", bot_env.store, None) == 0
     assert fake.sync_count == before + 1, "an unchanged command set is not sent again"

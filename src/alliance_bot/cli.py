@@ -137,7 +137,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 async def sync_commands(settings, token: str, store, guild_id: int | None, *, force: bool = False) -> int:
     import discord
 
-    from alliance_bot.discord_ui.bot import AllianceBot, command_payload, payload_hash
+    from alliance_bot.discord_ui.bot import command_payload, payload_hash
     from alliance_bot.discord_ui.sync import validate_payload
     from alliance_bot.storage.db import Database, DatabaseError
 
@@ -147,7 +147,9 @@ async def sync_commands(settings, token: str, store, guild_id: int | None, *, fo
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        bot = AllianceBot(store=store, db=None, usage=None, hash_key=b"")
+        from alliance_bot.runner import build_bot
+
+        bot = build_bot(settings, store, db, None, b"", None, schedule=False)
         async with bot:
             try:
                 await bot.login(token)  # runs setup_hook: the cogs register their commands

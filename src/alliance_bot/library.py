@@ -9,12 +9,16 @@ serving and the problems are kept for `/content status`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Awaitable, Callable
 
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class ContentStore:
         self._current: Library | None = None
         self._lock = asyncio.Lock()
         self.last_failure: tuple[float, list[Problem]] | None = None
+        self.listeners: list[Callable[[], Awaitable[Any]]] = []  # called after a reload swapped new content in
 
     @property
     def current(self) -> Library:
@@ -69,7 +74,14 @@ class ContentStore:
                 library, problems = await asyncio.to_thread(self._build)
             except Exception as exc:  # a bug or an OS error mid-read: keep serving
                 library, problems = None, [Problem(str(self.root), None, "", f"reload failed: {exc!r}")]
-            return self._install(library, problems, time.perf_counter() - start)
+            result = self._install(library, problems, time.perf_counter() - start)
+        if result.ok:
+            for listener in self.listeners:
+                try:
+                    await listener()
+                except Exception:
+                    log.exception("a content-reload listener failed")
+        return result
 
     def _install(self, library: Library | None, problems: list[Problem], seconds: float) -> ReloadResult:
         if library is None:

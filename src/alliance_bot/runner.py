@@ -48,18 +48,39 @@ async def retention_loop(usage: UsageLog, days: int, interval: float = 86400.0) 
         await asyncio.sleep(interval)
 
 
-async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_kwargs: Any) -> int:
+def build_bot(settings: Settings, store: ContentStore, db: Database, usage: UsageLog | None, hash_key: bytes,
+              http: Any, *, schedule: bool = True, **client_options: Any) -> Any:
+    """The bot with all its cogs; `schedule=False` registers the commands without starting the scheduler (sync)."""
+    import datetime as dt
+
+    from alliance_bot.delivery.webhook import WebhookSender
     from alliance_bot.discord_ui.bot import AllianceBot
+    from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
+    from alliance_bot.scheduler import Scheduler
+    from alliance_bot.storage.anniversary_store import AnniversaryStore
+
+    bot = AllianceBot(store=store, db=db, usage=usage, hash_key=hash_key, moderator_role=settings.moderator_role,
+                      **client_options)
+    ann_store = AnniversaryStore(db)
+    scheduler = Scheduler(ann_store, store, make_deliverer(bot, WebhookSender(http) if http is not None else None),
+                          grace=dt.timedelta(hours=settings.anniversary_grace_hours))
+    bot.extra_cogs.append(AnniversariesCog(bot, ann_store, scheduler, default_timezone=settings.timezone,
+                                           start_scheduler=schedule))
+    return bot
+
+
+async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_kwargs: Any) -> int:
+    import httpx
 
     db = await Database.open(settings.db)
     usage = UsageLog(db)
     tasks: list[asyncio.Task[Any]] = []
+    http = httpx.AsyncClient(headers={"User-Agent": "alliance-bot (anniversary posts)"})
     try:
         key = await user_hash_key(settings, db)
         usage.start()
         tasks.append(asyncio.create_task(retention_loop(usage, settings.retention_days), name="retention"))
-        bot = AllianceBot(store=store, db=db, usage=usage, hash_key=key, moderator_role=settings.moderator_role,
-                          **bot_kwargs)
+        bot = build_bot(settings, store, db, usage, key, http, **bot_kwargs)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -98,6 +119,7 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
                 pass
         for task in tasks:
             task.cancel()
+        await http.aclose()
         await usage.close()
         await db.close()
         log.info("stopped; usage log flushed (%d rows written, %d dropped)", usage.written, usage.dropped)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
                                                                  "(default: generated once and kept in the database)")
     dev_guild: int | None = Field(default=None, description="guild id where `sync` registers commands instantly")
     retention_days: int = Field(default=90, ge=1, le=3650, description="days of usage logs kept")
+    anniversary_grace_hours: float = Field(default=3.0, gt=0, lt=24,
+                                           description="how late a missed anniversary post may still be made")
     moderator_role: int | None = Field(default=None, description="default moderator role id (servers can set their own)")
 
     @field_validator("timezone")

@@ -84,7 +84,7 @@ class AllianceBot(commands.Bot):
         self.hash_key = hash_key
         self.default_moderator_role = moderator_role
         self.pages = send.PageStore()
-        self._extra_cogs = extra_cogs
+        self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[Any]] = set()
         self.ready_count = 0
 
@@ -95,7 +95,7 @@ class AllianceBot(commands.Bot):
         await self.add_cog(ReferenceCog(self))
         await self.add_cog(ContentCog(self))
         await self.add_cog(StatsCog(self))
-        for cog in self._extra_cogs:
+        for cog in self.extra_cogs:
             await self.add_cog(cog)
 
     async def on_ready(self) -> None:

@@ -49,6 +49,35 @@ MIGRATIONS: list[list[str]] = [
             updated_at      REAL NOT NULL
         )""",
     ],
+    [  # 2: anniversary posts: per-server settings and the ledger that makes each post happen once
+        """CREATE TABLE anniversary_settings (
+            guild_id         INTEGER PRIMARY KEY,
+            channel_id       INTEGER,
+            webhook_url      TEXT,                  -- a secret: never logged or shown in full
+            post_time        TEXT    NOT NULL,      -- HH:MM, local
+            timezone         TEXT    NOT NULL,      -- IANA name
+            role_id          INTEGER,
+            enabled          INTEGER NOT NULL DEFAULT 1,
+            disabled_reason  TEXT,
+            updated_at       REAL    NOT NULL
+        )""",
+        """CREATE TABLE anniversary_posts (
+            target      TEXT    NOT NULL,           -- guild:<id> for channel posts, webhook:<id> for webhooks
+            day         TEXT    NOT NULL,           -- the local date the post is for, YYYY-MM-DD
+            event_id    TEXT    NOT NULL,
+            guild_id    INTEGER,
+            status      TEXT    NOT NULL,           -- claimed | sent | failed | skipped | unknown
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            nonce       TEXT,
+            claimed_at  REAL,
+            done_at     REAL,
+            message_id  TEXT,
+            error       TEXT,
+            PRIMARY KEY (target, day, event_id)
+        )""",
+        "CREATE INDEX anniversary_posts_guild ON anniversary_posts (guild_id, claimed_at)",
+        "CREATE INDEX anniversary_posts_status ON anniversary_posts (status)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
