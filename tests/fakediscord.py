@@ -320,6 +320,8 @@ class FakeDiscord:
         self.gateway_compression = gateway_compression
         self.strict = strict  # validate message/command payloads like Discord does
         self.callback_deadline = callback_deadline  # seconds to answer an interaction (Discord: 3)
+        self.nonce_window = 300.0  # seconds during which enforce_nonce returns the first message
+        self._nonces: Dict[Tuple[str, str], Tuple[float, int]] = {}
         self._auto_patch = patch
 
         self._ids = _Snowflakes()
@@ -1906,7 +1908,17 @@ class FakeDiscord:
         err = self._validate_message(body, req, create=True)
         if err:
             return 400, err
-        return 200, self._store_message(self._message_obj(int(cid), body, req=req))
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: a message with the same nonce from the same author in the last few minutes is
+            # returned instead of creating a new one
+            seen = self._nonces.get((cid, str(nonce)))
+            if seen is not None and time.time() - seen[0] < self.nonce_window and seen[1] in self.messages:
+                return 200, self.messages[seen[1]]
+        msg = self._store_message(self._message_obj(int(cid), body, req=req))
+        if nonce is not None:
+            self._nonces[(cid, str(nonce))] = (time.time(), int(msg["id"]))
+        return 200, msg
 
     def _channel_message(self, cid: str, mid: str) -> Optional[dict]:
         msg = self.messages.get(int(mid))

@@ -75,14 +75,9 @@ def _format(ann: Anniversary, ev: Event, years: int) -> str:
 
 
 def anniversary_days(digest: Digest) -> list[tuple[int, int]]:
-    """Sorted (month, day) pairs that have at least one anniversary (February 29 also as February 28)."""
-    days = set()
-    for ann in digest.anniversaries.values():
-        ev = digest.events[ann.event]
-        days.add((ev.date.month, ev.date.day))
-        if (ev.date.month, ev.date.day) == (2, 29):
-            days.add((2, 28))
-    return sorted(days)
+    """Sorted (month, day) pairs that have at least one anniversary (next_due maps February 29 in common years)."""
+    return sorted({(digest.events[a.event].date.month, digest.events[a.event].date.day)
+                   for a in digest.anniversaries.values()})
 
 
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
@@ -138,8 +133,9 @@ def next_due(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, after: dt.d
     for year in range(earliest.year, earliest.year + 3):
         for month, dd in days:
             if (month, dd) == (2, 29) and not is_leap(year):
-                continue
-            day = dt.date(year, month, dd)
+                day = dt.date(year, 2, 28)  # marked on February 28 in common years
+            else:
+                day = dt.date(year, month, dd)
             if day < earliest:
                 continue
             instant = post_instant(day, at, tz)

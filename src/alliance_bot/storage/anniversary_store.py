@@ -118,9 +118,7 @@ class AnniversaryStore:
                     now: float) -> list[str]:
         """Claim the rows of a post; returns the event ids this caller won (possibly none)."""
         won: list[str] = []
-        conn = self.db.conn
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with self.db.transaction() as conn:
             for event_id in event_ids:
                 cur = await conn.execute(
                     "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, attempts, "
@@ -128,10 +126,6 @@ class AnniversaryStore:
                     (target, day.isoformat(), event_id, guild_id, nonce, now))
                 if cur.rowcount == 1:
                     won.append(event_id)
-            await conn.execute("COMMIT")
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
         return won
 
     async def _update(self, target: str, day: dt.date, event_ids: list[str], sql: str, params: tuple) -> None:
@@ -154,11 +148,13 @@ class AnniversaryStore:
                    now: float) -> int:
         """Record posts that will not be made (missed beyond the grace period); never overwrites a claim."""
         count = 0
-        for event_id in event_ids:
-            cur = await self.db.conn.execute(
-                "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, done_at, error) "
-                "VALUES (?, ?, ?, ?, 'skipped', ?, ?)", (target, day.isoformat(), event_id, guild_id, now, reason))
-            count += cur.rowcount
+        async with self.db.transaction() as conn:
+            for event_id in event_ids:
+                cur = await conn.execute(
+                    "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, done_at, "
+                    "error) VALUES (?, ?, ?, ?, 'skipped', ?, ?)",
+                    (target, day.isoformat(), event_id, guild_id, now, reason))
+                count += cur.rowcount
         return count
 
     async def recover(self, now: float, window: float = NONCE_WINDOW) -> list[Recovered]:

@@ -14,6 +14,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
 import aiosqlite
 
 log = logging.getLogger(__name__)
@@ -92,6 +96,9 @@ class Database:
         self.path = path
         self.conn = conn
         self._lock_fd = lock_fd
+        # One connection is shared by every task: writes take turns, so that a statement of one task never
+        # lands inside another task's open transaction.
+        self.write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str, *, lock: bool = True, migrate: bool = True) -> Database:
@@ -140,18 +147,25 @@ class Database:
             )
         return version
 
-    async def migrate(self) -> None:
-        version = await self.check_version()
-        for number in range(version + 1, SCHEMA_VERSION + 1):
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error), with the write lock held."""
+        async with self.write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in MIGRATIONS[number - 1]:
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {number}")
-                await self.conn.execute("COMMIT")
+                yield self.conn
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
+            await self.conn.execute("COMMIT")
+
+    async def migrate(self) -> None:
+        version = await self.check_version()
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            async with self.transaction() as conn:
+                for statement in MIGRATIONS[number - 1]:
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {number}")
             log.info("database %s migrated to schema version %d", self.path, number)
 
     async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
@@ -163,14 +177,17 @@ class Database:
         async with self.conn.execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
-        await self.conn.execute(sql, tuple(params))
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One write statement, committed on its own; returns the number of rows changed."""
+        async with self.write_lock:
+            cur = await self.conn.execute(sql, tuple(params))
+            return cur.rowcount
 
     async def get_meta(self, key: str) -> str | None:
         return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+        await self.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     async def close(self) -> None:

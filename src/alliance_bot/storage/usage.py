@@ -123,13 +123,8 @@ class UsageLog:
             batch = list(self._buffer)
             self._buffer.clear()
             try:
-                await self.db.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    await self.db.conn.executemany(_INSERT, [astuple(r) for r in batch])
-                    await self.db.conn.execute("COMMIT")
-                except BaseException:
-                    await self.db.conn.execute("ROLLBACK")
-                    raise
+                async with self.db.transaction() as conn:
+                    await conn.executemany(_INSERT, [astuple(r) for r in batch])
             except (sqlite3.Error, OSError) as exc:
                 # put the rows back in front, within the bound
                 room = max(self.max_queue - len(self._buffer), 0)
@@ -160,8 +155,7 @@ class UsageLog:
     async def prune(self, retention_days: int) -> int:
         cutoff = self.clock() - retention_days * 86400
         async with self._lock:
-            cur = await self.db.conn.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))
-            return cur.rowcount
+            return await self.db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))
 
 
 # -- reading: summaries for moderators

@@ -1,0 +1,453 @@
+"""Anniversary rules and the scheduler, with a controllable clock and a recording deliverer (no Discord)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from conftest import CONTENT, Clock
+
+from alliance_bot.anniversaries import (
+    anniversary_days,
+    items_on,
+    next_due,
+    parse_post_time,
+    parse_timezone,
+    post_instant,
+)
+from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.delivery.webhook import (
+    DeliveryError,
+    InvalidWebhook,
+    WebhookSender,
+    mask,
+    validate_webhook_url,
+)
+from alliance_bot.digest.dates import PartialDate
+from alliance_bot.library import ContentStore
+from alliance_bot.scheduler import LAST_TICK_META, Scheduler
+from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule
+from alliance_bot.storage.db import Database
+
+UTC = dt.timezone.utc
+HOOK = "https://discord.com/api/webhooks/123456789012345678/" + "A" * 68
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def library() -> ContentStore:
+    store = ContentStore(CONTENT)
+    assert store.load().ok
+    return store
+
+
+# ---------------------------------------------------------------- rules
+
+
+def test_items_on_the_armistice_day(library: ContentStore) -> None:
+    items = items_on(library.current.digest, dt.date(2026, 7, 27))
+    assert [i.event.id for i in items] == ["armistice-signed"]
+    assert items[0].years == 73 and items[0].ordinal == "73rd" and "73rd" in items[0].message
+    assert items_on(library.current.digest, dt.date(2026, 7, 28)) == []
+
+
+def test_february_29_is_marked_on_the_28th_in_common_years(library: ContentStore) -> None:
+    digest = library.current.digest
+    base = digest.events["armistice-signed"]
+    leap = base.model_copy(update={"id": "leap-event", "date": PartialDate.parse("1952-02-29")})
+    ann = digest.anniversaries["armistice-signed"].model_copy(update={"event": "leap-event",
+                                                                      "message": "{ordinal} of {title}"})
+    d2 = replace(digest, events={**digest.events, "leap-event": leap},
+                 anniversaries={**digest.anniversaries, "leap-event": ann})
+    common = items_on(d2, dt.date(2026, 2, 28))
+    assert [i.event.id for i in common] == ["leap-event"] and "February 28" in (common[0].note or "")
+    assert items_on(d2, dt.date(2028, 2, 28)) == []
+    assert [i.event.id for i in items_on(d2, dt.date(2028, 2, 29))] == ["leap-event"]
+    days = anniversary_days(d2)
+    assert (2, 29) in days
+    at = dt.time(9, 0)
+    assert next_due(days, at, ZoneInfo("UTC"), utc(2026, 2, 1)).day == dt.date(2026, 2, 28)
+    assert next_due(days, at, ZoneInfo("UTC"), utc(2028, 2, 1)).day == dt.date(2028, 2, 29)
+
+
+@pytest.mark.parametrize(("zone", "expected"), [
+    ("Asia/Seoul", utc(2026, 7, 27, 0, 0)),          # 09:00 KST = 00:00 UTC the same day
+    ("Pacific/Auckland", utc(2026, 7, 26, 21, 0)),   # 09:00 NZST = 21:00 UTC the day before
+    ("America/Los_Angeles", utc(2026, 7, 27, 16, 0)),  # 09:00 PDT
+])
+def test_right_local_instant_on_either_side_of_the_date_line(library: ContentStore, zone: str,
+                                                              expected: dt.datetime) -> None:
+    days = anniversary_days(library.current.digest)
+    due = next_due(days, dt.time(9, 0), ZoneInfo(zone), utc(2026, 7, 20))
+    assert due.day == dt.date(2026, 7, 27) and due.at == expected
+
+
+def test_daylight_saving_both_ways() -> None:
+    la = ZoneInfo("America/Los_Angeles")
+    # the local time stays the local time across DST
+    assert post_instant(dt.date(2026, 1, 21), dt.time(9, 0), la) == utc(2026, 1, 21, 17, 0)  # PST
+    assert post_instant(dt.date(2026, 7, 27), dt.time(9, 0), la) == utc(2026, 7, 27, 16, 0)  # PDT
+    # spring forward: 02:30 does not exist on 2026-03-08; posted at 03:30 PDT
+    assert post_instant(dt.date(2026, 3, 8), dt.time(2, 30), la) == utc(2026, 3, 8, 10, 30)
+    # fall back: 01:30 happens twice on 2026-11-01; posted at the first
+    assert post_instant(dt.date(2026, 11, 1), dt.time(1, 30), la) == utc(2026, 11, 1, 8, 30)
+    nz = ZoneInfo("Pacific/Auckland")  # southern hemisphere: DST ends in April, starts in September
+    assert post_instant(dt.date(2026, 6, 25), dt.time(9, 0), nz) == utc(2026, 6, 24, 21, 0)  # NZST +12
+    assert post_instant(dt.date(2026, 10, 1), dt.time(9, 0), nz) == utc(2026, 9, 30, 20, 0)  # NZDT +13
+
+
+@pytest.mark.parametrize("bad", ["25:00", "9", "noon", "12:60", ""])
+def test_bad_times(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_post_time(bad)
+
+
+@pytest.mark.parametrize("bad", ["Mars/Base", "../../etc/passwd", "", "x" * 100, "/etc/localtime"])
+def test_bad_time_zones(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_timezone(bad)
+    assert parse_timezone("America/New_York").key == "America/New_York"
+
+
+# ---------------------------------------------------------------- scheduler
+
+
+class Recorder:
+    """A deliverer that records posts and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[int, dict[str, Any], str | None]] = []
+        self.fail: dict[int, DeliveryError] = {}
+        self.fail_times: dict[int, int] = {}
+
+    async def __call__(self, schedule: ServerSchedule, payload: dict[str, Any], nonce: str | None) -> str:
+        err = self.fail.get(schedule.guild_id)
+        if err is not None and self.fail_times.get(schedule.guild_id, 1) > 0:
+            self.fail_times[schedule.guild_id] = self.fail_times.get(schedule.guild_id, 1) - 1
+            raise err
+        self.posts.append((schedule.guild_id, payload, nonce))
+        return str(len(self.posts))
+
+
+async def no_sleep(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+async def make(tmp_path: Path, library: ContentStore, clock: Clock, recorder: Recorder,
+               **kwargs: Any) -> tuple[Database, AnniversaryStore, Scheduler]:
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    return db, store, Scheduler(store, library, recorder, clock=clock, sleep=no_sleep, **kwargs)
+
+
+def seoul(guild: int, **kw: Any) -> ServerSchedule:
+    return ServerSchedule(guild_id=guild, post_time=dt.time(9, 0), timezone="Asia/Seoul", channel_id=guild * 10, **kw)
+
+
+async def run_until(scheduler: Scheduler, clock: Clock, end: dt.datetime, step: dt.timedelta) -> None:
+    while clock.now < end:
+        clock.now = min(clock.now + step, end)
+        await scheduler.tick()
+        await scheduler.drain()
+
+
+async def test_posts_once_at_the_local_time(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 20, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1))
+    await sched.startup()
+    assert sched.next_due_at() == utc(2026, 7, 27, 0, 0)
+    await run_until(sched, clock, utc(2026, 7, 26, 23, 59), dt.timedelta(minutes=1))
+    assert rec.posts == []
+    await run_until(sched, clock, utc(2026, 7, 27, 6, 0), dt.timedelta(minutes=1))
+    assert len(rec.posts) == 1
+    guild, payload, nonce = rec.posts[0]
+    assert "Korean Armistice Agreement" in str(payload["embeds"]) and "73rd anniversary" in str(payload["embeds"])
+    assert payload["allowed_mentions"] == {"parse": []} and nonce
+    assert (await store.status_of("guild:1", dt.date(2026, 7, 27))) == {"armistice-signed": "sent"}
+    assert sched.next_due_at() > utc(2026, 7, 27, 6, 0)
+    await db.close()
+
+
+async def test_role_mention_is_the_only_mention(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1, role_id=555))
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
+    payload = rec.posts[0][1]
+    assert payload["content"].startswith("<@&555>")
+    assert payload["allowed_mentions"] == {"parse": [], "roles": ["555"]}
+    await db.close()
+
+
+async def test_restart_and_reconnect_make_no_duplicate(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1))
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 30), dt.timedelta(minutes=1))
+    assert len(rec.posts) == 1
+    # a restart 30 minutes later, inside the grace period: the post is due again in the index, but the ledger says no
+    second = Scheduler(store, library, rec, clock=clock, sleep=no_sleep)
+    await second.startup()
+    await second.startup()  # and a second start-up (what a reconnect's on_ready must not cause, but if it did)
+    await run_until(second, clock, utc(2026, 7, 27, 2, 0), dt.timedelta(minutes=1))
+    assert len(rec.posts) == 1
+    await db.close()
+
+
+async def test_two_loops_racing_make_one_post(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, a = await make(tmp_path, library, clock, rec)
+    other_db = await Database.open(tmp_path / "bot.db", lock=False)  # a second connection, as a cron job would
+    b = Scheduler(AnniversaryStore(other_db), library, rec, clock=clock, sleep=no_sleep)
+    await store.save(seoul(1))
+    await a.startup()
+    await b.startup()
+    clock.now = utc(2026, 7, 27, 0, 0, 30)
+    await asyncio.gather(a.tick(), b.tick())
+    await asyncio.gather(a.drain(), b.drain())
+    assert len(rec.posts) == 1
+    await other_db.close()
+    await db.close()
+
+
+async def test_downtime_inside_the_grace_period_is_caught_up(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1))
+    await sched.startup()
+    await sched.tick()
+    # the bot is down from 22:00 until 02:00 UTC (the post was due at 00:00): back inside 3 hours
+    clock.now = utc(2026, 7, 27, 2, 0)
+    restarted = Scheduler(store, library, rec, clock=clock, sleep=no_sleep)
+    await restarted.startup()
+    await restarted.tick()
+    await restarted.drain()
+    assert len(rec.posts) == 1
+    await db.close()
+
+
+async def test_downtime_beyond_the_grace_period_is_skipped_and_recorded(tmp_path: Path,
+                                                                         library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1))
+    await sched.startup()
+    await sched.tick()
+    clock.now = utc(2026, 7, 27, 5, 0)  # five hours late
+    restarted = Scheduler(store, library, rec, clock=clock, sleep=no_sleep)
+    await restarted.startup()
+    await restarted.tick()
+    await restarted.drain()
+    assert rec.posts == []
+    recent = await store.recent(1)
+    assert [(r.day, r.event_id, r.status) for r in recent] == [("2026-07-27", "armistice-signed", "skipped")]
+    assert "grace period" in recent[0].error
+    await db.close()
+
+
+async def test_one_server_failing_does_not_stop_the_others(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    for g in (1, 2, 3):
+        await store.save(seoul(g))
+    rec.fail[2] = DeliveryError("the bot may not post in <#20>", permanent=True, status=403)
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
+    assert sorted(g for g, _, _ in rec.posts) == [1, 3]
+    failed = await store.recent(2)
+    assert failed[0].status == "failed" and "may not post" in failed[0].error
+    await db.close()
+
+
+async def test_transient_failures_are_retried(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1))
+    rec.fail[1] = DeliveryError("Discord answered 503", permanent=False, status=503)
+    rec.fail_times[1] = 2
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
+    assert len(rec.posts) == 1
+    row = (await store.recent(1))[0]
+    assert row.status == "sent" and row.attempts == 2
+    await db.close()
+
+
+async def test_an_unexpected_error_is_recorded_and_the_loop_goes_on(tmp_path: Path, library: ContentStore) -> None:
+    clock = Clock(utc(2026, 7, 26, 23, 59))
+
+    async def broken(schedule: ServerSchedule, payload: dict, nonce: str | None) -> str:
+        raise RuntimeError("bug")
+
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    sched = Scheduler(store, library, broken, clock=clock, sleep=no_sleep)
+    await store.save(seoul(1))
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
+    row = (await store.recent(1))[0]
+    assert row.status == "failed" and "error id" in row.error
+    assert sched.next_due_at() is not None  # still scheduled for the next anniversary
+    await db.close()
+
+
+async def test_a_crash_between_claim_and_send(tmp_path: Path, library: ContentStore) -> None:
+    """The documented decision: a recent claim is resent with the same nonce; an old one is marked unknown."""
+    clock, rec = Clock(utc(2026, 7, 27, 0, 0, 30)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1))
+    await store.save(seoul(2, webhook_url=HOOK))
+    # a process claimed both posts, then died before sending
+    await store.claim("guild:1", 1, dt.date(2026, 7, 27), ["armistice-signed"], "nonce-one", clock.now.timestamp())
+    await store.claim("webhook:123456789012345678", 2, dt.date(2026, 7, 27), ["armistice-signed"], None,
+                      clock.now.timestamp())
+    clock.advance(seconds=30)  # restarted within the nonce window
+    await sched.startup()
+    await sched.drain()
+    assert [(g, n) for g, _, n in rec.posts] == [(1, "nonce-one")]  # resent with the same nonce: Discord dedups
+    assert (await store.recent(2))[0].status == "unknown"  # a webhook has no nonce: not resent
+    # the same on a late restart: not resent at all
+    await store.claim("guild:1", 1, dt.date(2027, 7, 27), ["armistice-signed"], "nonce-two", clock.now.timestamp())
+    clock.advance(minutes=10)
+    late = Scheduler(store, library, rec, clock=clock, sleep=no_sleep)
+    await late.startup()
+    await late.drain()
+    assert len(rec.posts) == 1
+    assert (await store.status_of("guild:1", dt.date(2027, 7, 27))) == {"armistice-signed": "unknown"}
+    await db.close()
+
+
+async def test_gone_webhook_is_disabled(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1, webhook_url=HOOK))
+    rec.fail[1] = DeliveryError("the webhook answered 404", permanent=True, disable=True, status=404)
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
+    s = await store.get(1)
+    assert not s.enabled and "404" in s.disabled_reason
+    assert sched.next_due_at() is None
+    await db.close()
+
+
+async def test_scale_ten_thousand_servers(tmp_path: Path, library: ContentStore) -> None:
+    """The index: a tick with nothing due does no per-server work; building it is done once."""
+    clock, rec = Clock(utc(2026, 7, 20, 0, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec, concurrency=50)
+    zones = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Pacific/Auckland", "America/Los_Angeles"]
+    await db.conn.executemany(
+        "INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at) "
+        "VALUES (?, ?, ?, ?, 1, 0)", [(g, g, f"{g % 24:02d}:{g % 60:02d}", zones[g % 5], ) for g in range(1, 10_001)])
+    await sched.startup()
+    assert len(sched._heap) == 10_000
+    queries_before = sched.ticks
+    started = await sched.tick()  # nothing due on July 20
+    assert started == 0 and sched.ticks == queries_before + 1
+    # July 27 ends at 07:00 UTC on the 28th in Los Angeles
+    await run_until(sched, clock, utc(2026, 7, 28, 12, 0), dt.timedelta(hours=1))
+    assert len(rec.posts) == 10_000  # every server got its July 27 post, once
+    await db.close()
+
+
+async def test_last_tick_is_remembered(tmp_path: Path, library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 20)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await sched.startup()
+    await sched.tick()
+    assert await db.get_meta(LAST_TICK_META) == clock.now.isoformat()
+    await db.close()
+
+
+# ---------------------------------------------------------------- webhooks (httpx, mock transport)
+
+
+@pytest.mark.parametrize("url", [HOOK, "https://discordapp.com/api/webhooks/123456/" + "b" * 40,
+                                 "http://127.0.0.1:8080/api/webhooks/123456/" + "c" * 40])
+def test_valid_webhook_urls(url: str) -> None:
+    assert validate_webhook_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["http://discord.com/api/webhooks/123456/" + "a" * 40,
+                                 "https://evil.example/api/webhooks/123456/" + "a" * 40,
+                                 "https://discord.com/api/webhooks/123456",
+                                 "https://discord.com/api/channels/1/messages", "ftp://x", "",
+                                 "http://10.0.0.1/api/webhooks/123456/" + "a" * 40])
+def test_invalid_webhook_urls(url: str) -> None:
+    with pytest.raises(InvalidWebhook):
+        validate_webhook_url(url)
+
+
+def test_webhook_urls_are_masked() -> None:
+    assert mask(HOOK) == "https://discord.com/api/webhooks/123456789012345678/••••"
+    assert "AAAA" not in mask(HOOK)
+
+
+def sender_with(responses: list[httpx.Response], calls: list[httpx.Request]) -> WebhookSender:
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return responses.pop(0)
+
+    return WebhookSender(httpx.AsyncClient(transport=httpx.MockTransport(handler)), sleep=no_sleep)
+
+
+async def test_webhook_429_honours_retry_after() -> None:
+    calls: list[httpx.Request] = []
+    slept: list[float] = []
+
+    async def sleep(s: float) -> None:
+        slept.append(s)
+
+    sender = sender_with([httpx.Response(429, json={"retry_after": 1.5, "global": False}),
+                          httpx.Response(200, json={"id": "42"})], calls)
+    sender.sleep = sleep
+    result = await sender.send(HOOK, {"content": "x"})
+    assert result.message_id == "42" and len(calls) == 2 and slept == [1.5]
+    assert calls[0].url.params["wait"] == "true"
+
+
+async def test_webhook_500_is_retried_with_backoff() -> None:
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(500), httpx.Response(502), httpx.Response(200, json={"id": "7"})], calls)
+    assert (await sender.send(HOOK, {"content": "x"})).message_id == "7" and len(calls) == 3
+
+
+async def test_webhook_keeps_failing_then_gives_up() -> None:
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(503)] * 4, calls)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(HOOK, {"content": "x"})
+    assert not err.value.permanent and len(calls) == 4
+
+
+@pytest.mark.parametrize("status", [401, 404])
+async def test_webhook_gone_is_permanent_and_disables(status: int) -> None:
+    sender = sender_with([httpx.Response(status, json={"message": "Unknown Webhook", "code": 10015})], [])
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(HOOK, {"content": "x"})
+    assert err.value.permanent and err.value.disable
+
+
+async def test_webhook_timeout_is_retried() -> None:
+    attempts = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise httpx.ReadTimeout("slow", request=request)
+        return httpx.Response(204)
+
+    sender = WebhookSender(httpx.AsyncClient(transport=httpx.MockTransport(handler)), sleep=no_sleep)
+    assert (await sender.send(HOOK, {"content": "x"})).attempts == 2
