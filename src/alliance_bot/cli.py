@@ -215,6 +215,86 @@ async def _stats(settings, args: argparse.Namespace) -> int:
         await db.close()
 
 
+def _cmd_anniversaries_post(args: argparse.Namespace) -> int:
+    import asyncio
+
+    settings = _settings()
+    store = _load_store(settings)
+    return asyncio.run(post_anniversaries(settings, store, args.webhook, args.date, dry_run=args.dry_run))
+
+
+async def post_anniversaries(settings, store, webhook: str, date: str | None, *, dry_run: bool = False) -> int:
+    """The day's anniversary post through a webhook, for cron: the same ledger as the bot, so never twice."""
+    import datetime as dt
+    import time
+    from zoneinfo import ZoneInfo
+
+    import httpx
+
+    from alliance_bot.anniversaries import items_on
+    from alliance_bot.answers.errors import InvalidInput
+    from alliance_bot.answers.userdates import parse_day
+    from alliance_bot.delivery.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
+    from alliance_bot.present.embeds import render_anniversary_post
+    from alliance_bot.storage.anniversary_store import AnniversaryStore, target_for
+    from alliance_bot.storage.db import Database, DatabaseError
+
+    try:
+        url = validate_webhook_url(webhook)
+    except InvalidWebhook as exc:
+        print(f"alliance-bot: --webhook: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    today = dt.datetime.now(dt.timezone.utc).astimezone(ZoneInfo(settings.timezone)).date()
+    if date:
+        try:
+            q = parse_day(date)
+        except InvalidInput as exc:
+            print(f"alliance-bot: --date: {exc.message}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            day = dt.date(q.year or today.year, q.month, q.day)
+        except ValueError:
+            print(f"alliance-bot: --date: {q.year or today.year} has no February 29", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        day = today
+    items = items_on(store.current.digest, day)
+    if not items:
+        print(f"no anniversary on {day:%B} {day.day}: nothing to post")
+        return EXIT_OK
+    payload = render_anniversary_post(items, day)
+    if dry_run:
+        json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    try:
+        db = await Database.open(settings.db, lock=False)
+    except DatabaseError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        ledger = AnniversaryStore(db)
+        target = target_for(None, url)
+        ids = [i.event.id for i in items]
+        won = await ledger.claim(target, None, day, ids, None, time.time())
+        if not won:
+            print(f"already posted to {mask(url)} for {day}: nothing sent")
+            return EXIT_OK
+        payload = render_anniversary_post([i for i in items if i.event.id in won], day)
+        async with httpx.AsyncClient(headers={"User-Agent": "alliance-bot (cron)"}) as client:
+            try:
+                result = await WebhookSender(client).send(url, payload)
+            except DeliveryError as exc:
+                await ledger.fail(target, day, won, exc.reason, time.time())
+                print(f"alliance-bot: posting to {mask(url)} failed: {exc.reason}", file=sys.stderr)
+                return EXIT_PROBLEMS
+        await ledger.complete(target, day, won, result.message_id, time.time())
+        print(f"posted {len(won)} anniversar{'y' if len(won) == 1 else 'ies'} for {day} to {mask(url)}")
+        return EXIT_OK
+    finally:
+        await db.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alliance-bot",
@@ -249,6 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="machine-readable summary")
     stats.add_argument("--csv", action="store_true", help="with export: CSV (the only export format)")
     stats.set_defaults(func=_cmd_stats)
+
+    ann = sub.add_parser("anniversaries", help="anniversary posts from the command line (for cron)")
+    ann_sub = ann.add_subparsers(dest="ann_command", metavar="ACTION")
+    ann_sub.required = True
+    post = ann_sub.add_parser("post", help="make the day's anniversary post through a Discord webhook")
+    post.add_argument("--webhook", required=True, metavar="URL", help="https://discord.com/api/webhooks/ID/TOKEN")
+    post.add_argument("--date", help="the day (default: today in ALLIANCE_BOT_TIMEZONE)")
+    post.add_argument("--dry-run", action="store_true", help="print the post as JSON; send and record nothing")
+    post.set_defaults(func=_cmd_anniversaries_post)
 
     from alliance_bot.ask import add_ask_parser
 
