@@ -413,7 +413,8 @@ HELP_LINES = (
     ("/viewpoints [topic]", "The positions on a debated topic side by side, each with its sources."),
     ("/timeline [from] [to] [tag]", "Events in order, e.g. from 1950 to 1953."),
     ("/source [source]", "The documents behind the digest, their perspective, and what we cite from them."),
-    ("Moderators", "/content reload · /content status · /content moderator-role · /stats"),
+    ("Moderators", "/content reload · /content status · /content moderator-role · /stats · "
+                   "/anniversaries set|show|preview|off"),
 )
 
 
