@@ -295,6 +295,42 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
         await db.close()
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from alliance_bot.ops import doctor
+
+    checks = doctor(offline_ok=args.offline)
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)}/{len(checks)} checks passed" + ("" if not failed else "; fix the FAIL lines"))
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    from alliance_bot.ops import health
+
+    settings = _settings()
+    ok, message = health(Path(settings.db), args.max_age)
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+def _cmd_db_backup(args: argparse.Namespace) -> int:
+    from alliance_bot.ops import backup
+
+    settings = _settings()
+    try:
+        version, _ = backup(Path(settings.db), Path(args.path))
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"alliance-bot: backup failed: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except Exception as exc:  # sqlite3 errors
+        print(f"alliance-bot: backup failed: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"backed up {settings.db} to {args.path} (schema version {version}, integrity ok)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alliance-bot",
@@ -329,6 +365,21 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="machine-readable summary")
     stats.add_argument("--csv", action="store_true", help="with export: CSV (the only export format)")
     stats.set_defaults(func=_cmd_stats)
+
+    doc = sub.add_parser("doctor", help="check settings, token, content, database, time zones; one line each")
+    doc.add_argument("--offline", action="store_true", help="a missing token is a warning, not a failure")
+    doc.set_defaults(func=_cmd_doctor)
+
+    hl = sub.add_parser("health", help="exit 0 when the running bot's heartbeat is fresh (container health check)")
+    hl.add_argument("--max-age", type=float, default=120.0, help="seconds (default 120)")
+    hl.set_defaults(func=_cmd_health)
+
+    dbp = sub.add_parser("db", help="database maintenance")
+    db_sub = dbp.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.required = True
+    bk = db_sub.add_parser("backup", help="a consistent copy of the live database (safe while the bot runs)")
+    bk.add_argument("path", help="where to write the copy")
+    bk.set_defaults(func=_cmd_db_backup)
 
     ann = sub.add_parser("anniversaries", help="anniversary posts from the command line (for cron)")
     ann_sub = ann.add_subparsers(dest="ann_command", metavar="ACTION")

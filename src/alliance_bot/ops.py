@@ -1,0 +1,196 @@
+"""Operating the bot: `doctor` (is this set-up sound?), `health` (is the running bot alive?), `db backup`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+HEARTBEAT_META = "heartbeat"
+HEARTBEAT_INTERVAL = 30.0
+HEARTBEAT_MAX_AGE = 120.0
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warn: bool = False
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok and not self.warn else ("warn" if self.ok else "FAIL")
+        text = f"{mark}  {self.name}: {self.detail}"
+        if self.fix and (not self.ok or self.warn):
+            text += f" → {self.fix}"
+        return text
+
+
+def doctor(*, offline_ok: bool = False) -> list[Check]:
+    """Every check, in order; later checks are skipped (reported) when the settings themselves fail."""
+    from alliance_bot.settings import SettingsError, load_settings, token_looks_valid
+
+    checks: list[Check] = []
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        checks.append(Check("settings", False, str(exc), "correct that variable (see deploy/settings.example.env)"))
+        return checks
+    checks.append(Check("settings", True, "all settings valid"))
+
+    token = settings.token.get_secret_value().strip() if settings.token else ""
+    if not token:
+        checks.append(Check("token", offline_ok, "DISCORD_TOKEN is not set", "put the bot token in DISCORD_TOKEN "
+                            "(environment, .env or DISCORD_TOKEN_FILE in the container)", warn=offline_ok))
+    elif not token_looks_valid(token):
+        checks.append(Check("token", False, "DISCORD_TOKEN does not look like a bot token (not shown)",
+                            "copy the token again from the Discord developer portal (Bot → Reset Token)"))
+    else:
+        checks.append(Check("token", True, f"set, well-formed ({len(token)} characters, not shown)"))
+
+    from alliance_bot.digest.loader import load_digest
+
+    result = load_digest(settings.content_dir)
+    if result.ok and result.digest is not None:
+        checks.append(Check("content", True, f"{settings.content_dir}: {result.digest.summary_line()}"))
+    else:
+        first = str(result.problems[0]) if result.problems else "unknown problem"
+        checks.append(Check("content", False, f"{len(result.problems)} problem(s), first: {first}",
+                            f"run `alliance-bot content check {settings.content_dir}` and fix them"))
+
+    checks.append(_check_timezones(settings.timezone))
+    checks.extend(_check_database(Path(settings.db)))
+    return checks
+
+
+def _check_timezones(zone: str) -> Check:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        for name in ("Asia/Seoul", "America/New_York", "Pacific/Auckland", zone):
+            ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        return Check("time zones", False, f"time zone data missing ({exc})",
+                     "install the tzdata package (pip install tzdata, or the system's tzdata)")
+    return Check("time zones", True, f"IANA data available; today uses {zone}")
+
+
+def _check_database(path: Path) -> list[Check]:
+    from alliance_bot.storage.db import SCHEMA_VERSION
+
+    checks: list[Check] = []
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".alliance-bot-doctor-"):
+            pass
+        checks.append(Check("write access", True, f"{folder.resolve()} is writable"))
+    except OSError as exc:
+        checks.append(Check("write access", False, f"cannot write in {folder}: {exc.strerror or exc}",
+                            "give the bot's user write access there, or set ALLIANCE_BOT_DB to a writable path"))
+        return checks
+    if not path.exists():
+        checks.append(Check("database", True, f"{path} does not exist yet; it is created on first start"))
+        return checks
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            quick = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        checks.append(Check("database", False, f"{path} cannot be read: {exc}",
+                            "restore a backup (alliance-bot db backup) or move the file away to start afresh"))
+        return checks
+    if quick != "ok":
+        checks.append(Check("database", False, f"{path} is damaged: {quick}", "restore a backup"))
+    elif version > SCHEMA_VERSION:
+        checks.append(Check("database", False, f"schema version {version} is newer than this code ({SCHEMA_VERSION})",
+                            "upgrade alliance-bot, or restore a backup made by this version"))
+    elif version < SCHEMA_VERSION:
+        checks.append(Check("database", True, f"schema version {version}; migrated to {SCHEMA_VERSION} on start"))
+    else:
+        checks.append(Check("database", True, f"{path}: reachable, schema version {version}, integrity ok"))
+    return checks
+
+
+# ---------------------------------------------------------------- heartbeat and health
+
+
+async def heartbeat_loop(db: Any, is_ready: Callable[[], bool], latency: Callable[[], float],
+                         interval: float = HEARTBEAT_INTERVAL) -> None:
+    """Written by the running bot; read by `alliance-bot health` (container health checks)."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    while True:
+        try:
+            lat = latency()
+            await db.set_meta(HEARTBEAT_META, json.dumps({
+                "time": time.time(), "pid": os.getpid(), "ready": bool(is_ready()),
+                "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1)}))
+        except Exception:  # a locked or full disk: the health check will say so by the heartbeat's age
+            log.warning("could not write the heartbeat", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str]:
+    if not db_path.exists():
+        return False, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_META,)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return False, f"cannot read {db_path}: {exc}"
+    if row is None:
+        return False, "no heartbeat yet: the bot has not started (or is starting)"
+    data = json.loads(row[0])
+    age = time.time() - float(data.get("time", 0))
+    if age > max_age:
+        return False, f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s): the bot is stuck or stopped"
+    if not data.get("ready"):
+        return False, f"alive (heartbeat {age:.0f} s ago) but not connected to Discord"
+    return True, f"healthy: heartbeat {age:.0f} s ago, gateway latency {data.get('latency_ms')} ms"
+
+
+# ---------------------------------------------------------------- backup
+
+
+def backup(db_path: Path, dest: Path) -> tuple[int, str]:
+    """A consistent copy of the live database (SQLite's online backup API), verified, written atomically."""
+    if not db_path.exists():
+        raise FileNotFoundError(f"no database at {db_path}")
+    dest = dest.resolve()
+    if dest == db_path.resolve():
+        raise ValueError("the backup must not overwrite the database itself")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    tmp.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        out = sqlite3.connect(tmp)
+        try:
+            src.backup(out)  # one step: a snapshot under a read transaction, consistent while the bot writes
+            out.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+            check = out.execute("PRAGMA integrity_check").fetchone()[0]
+            version = out.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            out.close()
+    finally:
+        src.close()
+    if check != "ok":
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"the copy failed its integrity check: {check}")
+    os.replace(tmp, dest)
+    return version, check

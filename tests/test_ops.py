@@ -1,0 +1,162 @@
+"""Operating: doctor on healthy and broken set-ups, the health check, backups taken while the bot writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CONTENT
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "alliance_bot", *args], capture_output=True, text=True,
+                          timeout=120, env=full, cwd=cwd)
+
+
+def healthy_env(tmp_path: Path) -> dict[str, str]:
+    return {"DISCORD_TOKEN": TOKEN, "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
+            "ALLIANCE_BOT_DB": str(tmp_path / "data" / "bot.db")}
+
+
+def test_doctor_on_a_healthy_set_up(tmp_path: Path) -> None:
+    done = run_cli("doctor", env=healthy_env(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["ok"] * 6
+    assert lines[-1] == "6/6 checks passed"
+    assert TOKEN not in done.stdout and "not shown" in done.stdout
+
+
+@pytest.mark.parametrize(("change", "failing", "fix"), [
+    ({"DISCORD_TOKEN": ""}, "token", "put the bot token"),
+    ({"DISCORD_TOKEN": "this-is-not-a-token"}, "token", "copy the token again"),
+    ({"ALLIANCE_BOT_TIMEZONE": "Atlantis/Capital"}, "settings", "correct that variable"),
+    ({"ALLIANCE_BOT_CONTENT_DIR": "BROKEN"}, "content", "alliance-bot content check"),
+    ({"ALLIANCE_BOT_DB": "/proc/alliance/bot.db"}, "write access", "writable path"),
+    ({"ALLIANCE_BOT_DB": "NEWER"}, "database", "upgrade alliance-bot"),
+    ({"ALLIANCE_BOT_DB": "GARBAGE"}, "database", "restore a backup"),
+])
+def test_doctor_on_broken_set_ups(tmp_path: Path, change: dict[str, str], failing: str, fix: str) -> None:
+    env = healthy_env(tmp_path)
+    env.update(change)
+    if change.get("ALLIANCE_BOT_CONTENT_DIR") == "BROKEN":
+        broken = tmp_path / "content"
+        shutil.copytree(CONTENT, broken)
+        (broken / "facts.yaml").write_text("facts:\n  - id: Bad\n")
+        env["ALLIANCE_BOT_CONTENT_DIR"] = str(broken)
+    if change.get("ALLIANCE_BOT_DB") == "NEWER":
+        path = tmp_path / "newer.db"
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA user_version = 999")
+        con.close()
+        env["ALLIANCE_BOT_DB"] = str(path)
+    if change.get("ALLIANCE_BOT_DB") == "GARBAGE":
+        path = tmp_path / "garbage.db"
+        path.write_bytes(b"not a database at all" * 500)
+        env["ALLIANCE_BOT_DB"] = str(path)
+    done = run_cli("doctor", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1, done.stdout
+    assert fails[0].startswith(f"FAIL  {failing}:") and fix in fails[0]
+    assert "this-is-not-a-token" not in done.stdout
+
+
+async def test_heartbeat_and_health(tmp_path: Path) -> None:
+    from alliance_bot.ops import health, heartbeat_loop
+    from alliance_bot.storage.db import Database
+
+    path = tmp_path / "bot.db"
+    assert health(path)[0] is False
+    db = await Database.open(path)
+    assert health(path) == (False, "no heartbeat yet: the bot has not started (or is starting)")
+    ready = {"v": False}
+    task = asyncio.create_task(heartbeat_loop(db, lambda: ready["v"], lambda: 0.042, interval=0.05))
+    await asyncio.sleep(0.15)
+    ok, message = health(path)
+    assert not ok and "not connected" in message
+    ready["v"] = True
+    await asyncio.sleep(0.15)
+    ok, message = health(path)
+    assert ok and "42.0 ms" in message
+    task.cancel()
+    await db.set_meta("heartbeat", json.dumps({"time": time.time() - 1000, "ready": True}))
+    ok, message = health(path)
+    assert not ok and "stuck or stopped" in message
+    await db.close()
+
+
+async def test_backup_while_the_bot_writes(tmp_path: Path) -> None:
+    from alliance_bot.ops import backup
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog, UsageRecord
+
+    path = tmp_path / "bot.db"
+    db = await Database.open(path)
+    usage = UsageLog(db, interval=0.01)
+    usage.start()
+    stop = threading.Event()
+
+    async def writer() -> int:
+        n = 0
+        while not stop.is_set():
+            for _ in range(50):
+                usage.record(UsageRecord(time.time(), "command", "fact", None, "answered", 1.0, 1, 2, "h", "en-US"))
+                n += 1
+            await asyncio.sleep(0.005)
+        return n
+
+    task = asyncio.create_task(writer())
+    await asyncio.sleep(0.3)
+    copies = []
+    for i in range(3):
+        dest = tmp_path / "backups" / f"copy{i}.sqlite3"
+        await asyncio.to_thread(backup, path, dest)
+        copies.append(dest)
+        await asyncio.sleep(0.1)
+    stop.set()
+    total = await task
+    await usage.close()
+    final = await db.scalar("SELECT count(*) FROM usage")
+    await db.close()
+    assert final == total
+    counts = []
+    for dest in copies:
+        con = sqlite3.connect(dest)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        counts.append(con.execute("SELECT count(*) FROM usage").fetchone()[0])
+        con.close()
+    assert counts == sorted(counts) and 0 < counts[0] and counts[-1] <= final
+    assert not list((tmp_path / "backups").glob(".*partial"))
+
+
+def test_backup_cli(tmp_path: Path) -> None:
+    env = healthy_env(tmp_path)
+    missing = run_cli("db", "backup", str(tmp_path / "b.sqlite3"), env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and "no database" in missing.stderr
+    db_path = Path(env["ALLIANCE_BOT_DB"])
+    db_path.parent.mkdir(parents=True)
+    con = sqlite3.connect(db_path)
+    con.execute("CREATE TABLE t (x)")
+    con.execute("INSERT INTO t VALUES (1)")
+    con.commit()
+    con.close()
+    done = run_cli("db", "backup", str(tmp_path / "b.sqlite3"), env=env, cwd=tmp_path)
+    assert done.returncode == 0 and "integrity ok" in done.stdout
+    same = run_cli("db", "backup", str(db_path), env=env, cwd=tmp_path)
+    assert same.returncode == 1 and "must not overwrite" in same.stderr
