@@ -198,6 +198,7 @@ async def test_a_failing_command_gets_one_reply_with_an_error_id(bot_env: BotEnv
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
+    caplog.set_level(logging.INFO)
     monkeypatch.setattr(bot_env.store.current.answers, "fact", boom)
     payload = await bot_env.fake.send_interaction(bot_env.fake.command("fact", {"query": "troops"}))
     cb = await bot_env.fake.wait_for_callback(payload)
@@ -205,6 +206,9 @@ async def test_a_failing_command_gets_one_reply_with_an_error_id(bot_env: BotEnv
     found = re.search(r"Error id `([0-9a-f]{8})`", all_text(embed(cb)))
     assert found
     assert any(found.group(1) in r.getMessage() and r.exc_info for r in caplog.records if r.levelno >= logging.ERROR)
+    # the interaction's own log line carries the same error id
+    assert any(r.getMessage().startswith("interaction kind=command command=fact outcome=error")
+               and f"error_id={found.group(1)}" in r.getMessage() for r in caplog.records)
     await asyncio.sleep(0.2)
     assert len(bot_env.fake.callback_requests(payload)) == 1
     rows = await bot_env.usage_rows(1)

@@ -119,8 +119,6 @@ class AllianceBot(commands.Bot):
 
     def record(self, interaction: discord.Interaction, outcome: str, *, kind: str | None = None,
                command: str | None = None, options: dict[str, Any] | None = None, error_id: str | None = None) -> None:
-        if self.usage is None:
-            return
         if interaction.extras.get("recorded"):
             return
         interaction.extras["recorded"] = True
@@ -129,10 +127,18 @@ class AllianceBot(commands.Bot):
         if kind is None:
             kind = {discord.InteractionType.autocomplete: "autocomplete",
                     discord.InteractionType.component: "component"}.get(interaction.type, "command")
+        name = command or command_name(interaction)
+        # one line per interaction (no user id); the error id, when there is one, joins it to the traceback
+        log.log(logging.DEBUG if kind == "autocomplete" else logging.INFO,
+                "interaction kind=%s command=%s outcome=%s latency_ms=%s guild=%s%s", kind, name, outcome,
+                f"{latency:.1f}" if latency is not None else "-", interaction.guild_id,
+                f" error_id={error_id}" if error_id else "")
+        if self.usage is None:
+            return
         if options is None and interaction.type is not discord.InteractionType.component:
             options = flatten_options(interaction.data)
         self.usage.record(UsageRecord(
-            ts=time.time(), kind=kind, command=command or command_name(interaction), options=options_json(options),
+            ts=time.time(), kind=kind, command=name, options=options_json(options),
             outcome=outcome, latency_ms=latency, guild_id=interaction.guild_id, channel_id=interaction.channel_id,
             user_hash=hash_user(self.hash_key, interaction.user.id if interaction.user else None),
             locale=str(interaction.locale) if interaction.locale else None, error_id=error_id,
