@@ -196,3 +196,34 @@ def test_sync_payload_validation() -> None:
     assert any("/Fact: name" in p for p in problems)
     assert any("description must be 1-100" in p for p in problems)
     assert any("/Fact/" + "q" * 33 + ": name" in p for p in problems)
+
+
+def test_json_logs_are_one_object_per_line_and_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from alliance_bot.logsetup import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("INFO", "json")
+        log = logging.getLogger("alliance_bot.test")
+        log.info("interaction kind=command command=fact outcome=error error_id=%s", "abcd1234")
+        try:
+            raise ValueError(f"boom with {TOKEN}")
+        except ValueError:
+            log.exception("failed")
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 2
+        first, second = (json.loads(line) for line in lines)
+        assert first["level"] == "INFO" and "error_id=abcd1234" in first["message"]
+        assert "exception" in second and TOKEN not in lines[1]
+        setup_logging("INFO", "text")
+        try:
+            raise ValueError("multi\nline")
+        except ValueError:
+            log.exception("failed again")
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
