@@ -76,9 +76,10 @@ class Answers:
             for vp in d.viewpoints.values():
                 if vp not in self._treaty_viewpoints[tr.id] and set(vp.related) & set(tr.related_events):
                     self._treaty_viewpoints[tr.id].append(vp)
-        self._fact_index = SearchIndex(self._fact_docs(), FACT_WEIGHTS)
+        fact_docs = self._fact_docs()
+        self._fact_index = SearchIndex(fact_docs, FACT_WEIGHTS)
         self._treaty_index = SearchIndex(
-            [doc for doc in self._fact_docs() if doc.kind == "treaty"],
+            [doc for doc in fact_docs if doc.kind == "treaty"],
             {"main": 3.0, "keywords": 3.0, "date": 1.5, "summary": 0.7, "tags": 0.3},
         )
         self._treaty_names: dict[str, list[str]] = defaultdict(list)  # normalised name/alias -> treaty ids

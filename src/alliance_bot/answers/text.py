@@ -116,20 +116,32 @@ DATE_INTENT = frozenset({"date", "when", "day", "year", "dated"})
 NUMBER_INTENT = frozenset({"many", "much", "number", "count", "figure", "total", "amount", "size"})
 
 _GENERIC = frozenset({"number", "count", "figur", "figure"})  # say "a figure is wanted", match nothing useful
-_MAX_PHRASE = max(len(p.split()) for p in SYNONYMS)
+# first word of each phrase -> the phrase lengths starting with it, longest first
+_PHRASES_BY_FIRST: dict[str, list[int]] = {}
+for _phrase in SYNONYMS:
+    _words = _phrase.split()
+    _PHRASES_BY_FIRST.setdefault(_words[0], []).append(len(_words))
+for _sizes in _PHRASES_BY_FIRST.values():
+    _sizes.sort(reverse=True)
 _stemmer = snowballstemmer.stemmer("english")
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 _APOSTROPHES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032`"), "'")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(b|bn|m|k)")
+_MAGNITUDE = {"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}
+_ORDINAL = re.compile(r"(\d+)(s|st|nd|rd|th)")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|\$")
 
 
 def fold(text: str) -> str:
     """Lowercase, strip accents and control characters, unify dashes and apostrophes."""
-    text = unicodedata.normalize("NFKD", text[: MAX_QUERY_CHARS * 20])
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.translate(_DASHES).translate(_APOSTROPHES).lower()
+    text = text[: MAX_QUERY_CHARS * 20]
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+        text = text.translate(_DASHES).translate(_APOSTROPHES)
+    return text.lower()
 
 
 def raw_words(text: str) -> list[str]:
@@ -160,9 +172,10 @@ def analyse(text: str, *, keep_stopwords: bool = False) -> list[str]:
             i += 1
             continue
         matched = False
-        for size in range(min(_MAX_PHRASE, n - i), 0, -1):
-            phrase = " ".join(words[i:i + size])
-            canon = SYNONYMS.get(phrase)
+        for size in _PHRASES_BY_FIRST.get(w, ()):
+            if size > n - i:
+                continue
+            canon = SYNONYMS.get(w if size == 1 else " ".join(words[i:i + size]))
             if canon is not None:
                 out.extend(canon.split())
                 i += size
@@ -176,17 +189,18 @@ def analyse(text: str, *, keep_stopwords: bool = False) -> list[str]:
             continue
         if not keep_stopwords and w in STOPWORDS:
             continue
-        # 13.4b / 2.3b -> 13.4 billion
-        m = re.fullmatch(r"(\d+(?:\.\d+)?)(b|bn|m|k)", w)
-        if m:
-            out.append(m.group(1))
-            out.append({"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}[m.group(2)])
-            continue
-        # 1950s / 25th / 2nd -> 1950 / 25 / 2
-        m = re.fullmatch(r"(\d+)(s|st|nd|rd|th)", w)
-        if m:
-            out.append(m.group(1))
-            continue
+        if w[0].isdigit():
+            # 13.4b / 2.3b -> 13.4 billion
+            m = _AMOUNT.fullmatch(w)
+            if m:
+                out.append(m.group(1))
+                out.append(_MAGNITUDE[m.group(2)])
+                continue
+            # 1950s / 25th / 2nd -> 1950 / 25 / 2
+            m = _ORDINAL.fullmatch(w)
+            if m:
+                out.append(m.group(1))
+                continue
         out.append(stem(w))
     return out
 
