@@ -451,3 +451,31 @@ async def test_webhook_timeout_is_retried() -> None:
 
     sender = WebhookSender(httpx.AsyncClient(transport=httpx.MockTransport(handler)), sleep=no_sleep)
     assert (await sender.send(HOOK, {"content": "x"})).attempts == 2
+
+
+async def test_discord_down_while_running_is_retried_through_the_grace_period(tmp_path: Path,
+                                                                              library: ContentStore) -> None:
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+
+    async def sleep_moves_clock(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    sched = Scheduler(store, library, rec, clock=clock, sleep=sleep_moves_clock)
+    await store.save(seoul(1))
+    await store.save(seoul(2))
+    rec.fail[1] = DeliveryError("network error: ClientConnectorError", permanent=False)
+    rec.fail_times[1] = 6  # about an hour of outage: 30 s, 2, 5, 15, 15, 15 minutes
+    rec.fail[2] = DeliveryError("Discord answered 503", permanent=False, status=503)
+    rec.fail_times[2] = 1000  # down for good
+    await sched.startup()
+    clock.now = utc(2026, 7, 27, 0, 0, 1)
+    await sched.tick()
+    await sched.drain()
+    assert [g for g, _, _ in rec.posts] == [1]
+    assert (await store.recent(1))[0].attempts == 6
+    failed = (await store.recent(2))[0]
+    assert failed.status == "failed" and clock.now - utc(2026, 7, 27) <= dt.timedelta(hours=3, minutes=16)
+    await db.close()

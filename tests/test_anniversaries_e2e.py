@@ -222,13 +222,15 @@ async def test_cron_post_through_a_webhook_once(tmp_path: Path, webhook_server, 
     assert "posted 1 anniversary" in out and "t" * 40 not in out  # the token is never printed
     # the same day again (cron twice, or the bot on the same webhook): nothing sent
     assert await post_anniversaries(settings, store, url, "2026-07-27") == 0
-    assert len(received) == 1 and "already posted" in capsys.readouterr().out
-    # a gone webhook: failure recorded, clear message, non-zero exit
+    assert len(received) == 1 and "is already sent" in capsys.readouterr().out
+    # a gone webhook: failure recorded, clear message, non-zero exit; a later run (fixed webhook) retries it
     script.append(404)
     assert await post_anniversaries(settings, store, url, "2026-10-01") == 1
     assert "deleted" in capsys.readouterr().err
+    assert await post_anniversaries(settings, store, url, "2026-10-01") == 0
+    assert len(received) == 2 and "Mutual Defense Treaty" in json.dumps(received[1])
     # dry run: printed, not sent, not recorded
     assert await post_anniversaries(settings, store, url, "2026-06-25", dry_run=True) == 0
-    assert len(received) == 1
-    assert await post_anniversaries(settings, store, url, "2026-06-25") == 0
     assert len(received) == 2
+    assert await post_anniversaries(settings, store, url, "2026-06-25") == 0
+    assert len(received) == 3

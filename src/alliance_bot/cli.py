@@ -276,9 +276,10 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
         ledger = AnniversaryStore(db)
         target = target_for(None, url)
         ids = [i.event.id for i in items]
-        won = await ledger.claim(target, None, day, ids, None, time.time())
+        won = await ledger.claim(target, None, day, ids, None, time.time(), retry_failed=True)
         if not won:
-            print(f"already posted to {mask(url)} for {day}: nothing sent")
+            states = sorted(set((await ledger.status_of(target, day)).values()))
+            print(f"nothing sent: the post to {mask(url)} for {day} is already {', '.join(states)}")
             return EXIT_OK
         payload = render_anniversary_post([i for i in items if i.event.id in won], day)
         async with httpx.AsyncClient(headers={"User-Agent": "alliance-bot (cron)"}) as client:

@@ -83,7 +83,8 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         bot = build_bot(settings, store, db, usage, key, http, **bot_kwargs)
         from alliance_bot.ops import heartbeat_loop
 
-        tasks.append(asyncio.create_task(heartbeat_loop(db, bot.is_ready, lambda: bot.latency), name="heartbeat"))
+        tasks.append(asyncio.create_task(heartbeat_loop(db, lambda: bot.is_ready() and bot.gateway_connected,
+                                                          lambda: bot.latency), name="heartbeat"))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 

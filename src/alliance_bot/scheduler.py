@@ -10,8 +10,8 @@
   storage/anniversary_store.py for what a crash between claim and send does).
 - A post whose time passed while the bot was down is made when it comes back,
   within the grace period; later than that it is recorded as skipped.
-- A failed send is retried where that can help (5xx, 429, network) with
-  backoff inside the grace period; missing permissions and deleted channels
+- A failed send is retried where that can help (5xx, 429, network, Discord
+  down while the bot runs) with backoff for as long as the grace period lasts; missing permissions and deleted channels
   are recorded at once; a gone webhook is disabled. One server's failure never
   holds up another's post.
 """
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 LAST_TICK_META = "anniversaries_last_tick"
 MAX_SLEEP = 60.0
 LOOKBACK = dt.timedelta(days=31)  # how far back downtime is examined for skipped posts
-RETRY_DELAYS = (30.0, 120.0, 600.0)
+RETRY_DELAYS = (30.0, 120.0, 300.0, 900.0)  # then every 15 minutes while the grace period lasts
 
 
 class Deliverer(Protocol):
@@ -292,8 +292,9 @@ class Scheduler:
                               schedule.guild_id, day, error_id, exc_info=exc)
                     exc = DeliveryError(f"unexpected error (error id {error_id})", permanent=True)
                 await self.store.attempted(target, day, ids, exc.reason)
-                retry_at = self.clock() + dt.timedelta(seconds=RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
-                if exc.permanent or attempt >= len(RETRY_DELAYS) or retry_at - due_at > self.grace:
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                retry_at = self.clock() + dt.timedelta(seconds=delay)
+                if exc.permanent or retry_at - due_at > self.grace:
                     await self.store.fail(target, day, ids, exc.reason, self.clock().timestamp())
                     log.warning("anniversary post for guild %s on %s failed: %s", schedule.guild_id, day, exc.reason)
                     if exc.disable:
@@ -303,7 +304,7 @@ class Scheduler:
                                     mask(schedule.webhook_url))
                     return
                 log.info("anniversary post for guild %s on %s: %s; retrying", schedule.guild_id, day, exc.reason)
-                await self.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+                await self.sleep(delay)
                 attempt += 1
                 continue
             await self.store.complete(target, day, ids, message_id, self.clock().timestamp())

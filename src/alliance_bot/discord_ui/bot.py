@@ -87,6 +87,7 @@ class AllianceBot(commands.Bot):
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[Any]] = set()
         self.ready_count = 0
+        self.gateway_connected = False  # is_ready() stays true while discord.py reconnects; this does not
 
     async def setup_hook(self) -> None:
         from alliance_bot.discord_ui.cogs.moderation import ContentCog, StatsCog
@@ -98,8 +99,18 @@ class AllianceBot(commands.Bot):
         for cog in self.extra_cogs:
             await self.add_cog(cog)
 
+    async def on_connect(self) -> None:
+        self.gateway_connected = True
+
+    async def on_resumed(self) -> None:
+        self.gateway_connected = True
+
+    async def on_disconnect(self) -> None:
+        self.gateway_connected = False
+
     async def on_ready(self) -> None:
         # fires again after reconnects: nothing here may start work twice
+        self.gateway_connected = True
         self.ready_count += 1
         log.info("ready as %s (%s) in %d servers; ready #%d", self.user, getattr(self.user, "id", "?"),
                  len(self.guilds), self.ready_count)

@@ -115,8 +115,11 @@ class AnniversaryStore:
     # ------------------------------------------------------------ ledger
 
     async def claim(self, target: str, guild_id: int | None, day: dt.date, event_ids: list[str], nonce: str | None,
-                    now: float) -> list[str]:
-        """Claim the rows of a post; returns the event ids this caller won (possibly none)."""
+                    now: float, *, retry_failed: bool = False) -> list[str]:
+        """Claim the rows of a post; returns the event ids this caller won (possibly none).
+
+        With `retry_failed`, rows whose earlier send failed may be claimed again (a person retrying by hand);
+        rows that were sent, skipped, unknown or are being sent never are."""
         won: list[str] = []
         async with self.db.transaction() as conn:
             for event_id in event_ids:
@@ -124,6 +127,11 @@ class AnniversaryStore:
                     "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, attempts, "
                     "nonce, claimed_at) VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?)",
                     (target, day.isoformat(), event_id, guild_id, nonce, now))
+                if cur.rowcount == 0 and retry_failed:
+                    cur = await conn.execute(
+                        "UPDATE anniversary_posts SET status = 'claimed', claimed_at = ?, nonce = ? "
+                        "WHERE target = ? AND day = ? AND event_id = ? AND status = 'failed'",
+                        (now, nonce, target, day.isoformat(), event_id))
                 if cur.rowcount == 1:
                     won.append(event_id)
         return won

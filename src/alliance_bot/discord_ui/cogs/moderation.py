@@ -77,8 +77,11 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
             "ON CONFLICT (guild_id) DO UPDATE SET moderator_role = excluded.moderator_role, "
             "updated_at = excluded.updated_at",
             (interaction.guild_id, role.id if role else None, time.time()))
+        default = self.bot.default_moderator_role
         text = (f"Members with the role {role.mention} can now use the moderator commands." if role
-                else "No moderator role: only members with Manage Server can use the moderator commands.")
+                else "This server's moderator role is removed: members with Manage Server can use the moderator "
+                     "commands" + (f", and so can the bot-wide role <@&{default}> (ALLIANCE_BOT_MODERATOR_ROLE)."
+                                   if default else "."))
         await self.bot.reply_message(interaction, "Moderator role", text)
 
 
