@@ -227,3 +227,11 @@ def test_json_logs_are_one_object_per_line_and_scrubbed(capsys: pytest.CaptureFi
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+def test_empty_values_mean_not_set(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DISCORD_TOKEN", "")
+    clean_env.setenv("ALLIANCE_BOT_HASH_KEY", "")
+    clean_env.setenv("ALLIANCE_BOT_TIMEZONE", "")
+    s = load_settings()
+    assert s.token is None and s.hash_key is None and s.timezone == "Asia/Seoul"

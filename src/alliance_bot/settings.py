@@ -35,7 +35,8 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore", case_sensitive=False)
+                                      extra="ignore", case_sensitive=False,
+                                      env_ignore_empty=True)  # `NAME=` in a settings file means "not set"
 
     token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV,
                                     description="the bot token from the Discord developer portal")
