@@ -137,7 +137,7 @@ def timeline_text(a: TimelineAnswer) -> str:
     if not a.events:
         hint = f" Tags: {', '.join(a.tags)}." if a.tag and a.tag not in a.tags else ""
         return f"{head}: no events.{hint}\n"
-    lines = [head, ""] + [f"• {event_line(e)}" for e in a.events]
+    lines = [head, ""] + [f"• {event_line(e)} — {e.sources[0].short()}" for e in a.events]
     return "\n".join(lines) + "\n"
 
 
