@@ -168,6 +168,9 @@ class RecordedRequest:
         return 200 <= self.status < 300
 
 
+RESET = -1  # Fault.status for a dropped connection
+
+
 @dataclasses.dataclass
 class Fault:
     """A pending fault (see ``FakeDiscord.fail_next`` / ``delay_next``)."""
@@ -573,6 +576,12 @@ class FakeDiscord:
     ) -> Fault:
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         return self.fail_next(method, path_regex, 429, json=body, headers={"X-RateLimit-Scope": scope}, times=times)
+
+    def reset_next(self, method: Optional[str], path_regex: str, times: int = 1) -> Fault:
+        """Drop the connection of the next ``times`` matching requests without answering (a reset)."""
+        fault = Fault(method=method, pattern=re.compile(path_regex), times=times, status=RESET)
+        self._faults.append(fault)
+        return fault
 
     def delay_next(self, method: Optional[str], path_regex: str, seconds: float, times: int = 1) -> Fault:
         """Sleep ``seconds`` before handling the next ``times`` matching requests."""
@@ -1589,6 +1598,15 @@ class FakeDiscord:
             await asyncio.sleep(delay.delay)
 
         fault = self._take_fault(method, path, delay=False)
+        if fault is not None and fault.status == RESET:
+            # a connection reset: record the request, then drop the connection without an answer
+            rec.fault = True
+            rec.status = RESET
+            self.requests.append(rec)
+            await self._notify()
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("fake connection reset")
         if fault is not None:
             status, resp, headers = int(fault.status or 500), fault.json, fault.headers
             rec.fault = True

@@ -21,11 +21,15 @@ from discord.ext import commands
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui import send
 from alliance_bot.library import ContentStore
-from alliance_bot.present.embeds import Rendered, render, render_message
+from alliance_bot.present.embeds import Rendered, escape_md, render, render_message
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog, UsageRecord, hash_user, options_json
 
 log = logging.getLogger(__name__)
+
+
+RESPONSE_BUDGET = 3.0  # seconds
+FOLLOWUP_BUDGET = 30.0
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -179,10 +183,13 @@ class AllianceBot(commands.Bot):
             kwargs["view"] = view
         if files:
             kwargs["files"] = files
+        # Discord drops an interaction not answered within 3 seconds (15 minutes for a follow-up after a
+        # deferral): retrying past that is useless, so the library's retries get a deadline; a timeout then goes
+        # to the error path (logged with an error id) like any other failure.
         if interaction.response.is_done():
-            await interaction.followup.send(**kwargs)
+            await asyncio.wait_for(interaction.followup.send(**kwargs), timeout=FOLLOWUP_BUDGET)
         else:
-            await interaction.response.send_message(**kwargs)
+            await asyncio.wait_for(interaction.response.send_message(**kwargs), timeout=RESPONSE_BUDGET)
         if token is not None:
             self.spawn(send.expire_later(self.pages, token, interaction, self.pages.timeout),
                        name=f"expire-buttons-{token}")
@@ -197,7 +204,8 @@ class AllianceBot(commands.Bot):
         original = getattr(error, "original", error)
         error_id: str | None = None
         if isinstance(original, InvalidInput):
-            outcome, title, text = "invalid_input", "That did not work", original.message
+            # the message may quote what the user typed: make it inert
+            outcome, title, text = "invalid_input", "That did not work", escape_md(original.message)
         elif isinstance(error, NotModerator):
             outcome, title = "refused", "Moderators only"
             text = "This command is for moderators: members with Manage Server, or the server's moderator role."
@@ -220,8 +228,9 @@ class AllianceBot(commands.Bot):
         self.record(interaction, outcome, error_id=error_id)
         try:
             await self.reply_message(interaction, title, text, error=outcome == "error")
-        except discord.HTTPException as exc:  # the interaction expired or Discord is failing: log, nothing else to do
-            log.warning("could not send the error reply [error_id=%s]: %s", error_id, exc)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+            # the interaction expired or Discord is failing: logged, nothing else can be done for this one
+            log.warning("could not send the error reply [error_id=%s]: %s", error_id, type(exc).__name__)
 
     # ---------------------------------------------------------------- components
 

@@ -309,7 +309,7 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
 
 def render_timeline(a: TimelineAnswer) -> Rendered:
     span = f"{a.start or 'the beginning'} to {a.end or 'today'}"
-    title = f"Timeline: {span}" + (f" · {a.tag}" if a.tag else "")
+    title = escape_md(f"Timeline: {span}" + (f" · {a.tag}" if a.tag else ""))
     if not a.events:
         b = _Builder(title, COLOUR_EMPTY, FOOTER)
         hint = f" Known tags: {', '.join(a.tags)}." if a.tag and a.tag not in a.tags else ""

@@ -154,10 +154,16 @@ class Database:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                await self.conn.execute("COMMIT")
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): roll back only what is open,
+                # and never let the rollback hide the error that caused it
+                if self.conn.in_transaction:
+                    try:
+                        await self.conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        log.warning("rollback failed", exc_info=True)
                 raise
-            await self.conn.execute("COMMIT")
 
     async def migrate(self) -> None:
         version = await self.check_version()
