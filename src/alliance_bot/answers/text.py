@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain, islice
 
 import snowballstemmer
 
@@ -116,19 +117,27 @@ DATE_INTENT = frozenset({"date", "when", "day", "year", "dated"})
 NUMBER_INTENT = frozenset({"many", "much", "number", "count", "figure", "total", "amount", "size"})
 
 _GENERIC = frozenset({"number", "count", "figur", "figure"})  # say "a figure is wanted", match nothing useful
-# first word of each phrase -> the phrase lengths starting with it, longest first
+# first word of each phrase of two or more words -> those phrases' lengths, longest first
+# (one-word synonyms need no look-ahead: they are part of a word's own analysis, `_single_word_terms`)
 _PHRASES_BY_FIRST: dict[str, list[int]] = {}
 for _phrase in SYNONYMS:
     _words = _phrase.split()
-    _PHRASES_BY_FIRST.setdefault(_words[0], []).append(len(_words))
+    if len(_words) > 1:
+        _PHRASES_BY_FIRST.setdefault(_words[0], []).append(len(_words))
 for _sizes in _PHRASES_BY_FIRST.values():
     _sizes.sort(reverse=True)
+# the first two words of every phrase of two or more: only where two such words stand can a phrase begin
+_PHRASE_STARTS = frozenset(tuple(p.split()[:2]) for p in SYNONYMS if " " in p)
 _stemmer = snowballstemmer.stemmer("english")
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
-_APOSTROPHES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032`"), "'")
+# Dashes and apostrophes unified: found with one regex scan (str.translate with a table looks up
+# every character, and these are a few characters in long texts).
+_FOLD_PUNCTUATION = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+_FOLD_PUNCTUATION.update(dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`", "'"))
+_FOLD_PUNCTUATION_CHARS = re.compile("[" + "".join(_FOLD_PUNCTUATION) + "]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_DIGIT_COMMA = re.compile(r"\d,")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(b|bn|m|k)")
 _MAGNITUDE = {"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}
 _ORDINAL = re.compile(r"(\d+)(s|st|nd|rd|th)")
@@ -140,14 +149,23 @@ def fold(text: str) -> str:
     text = text[: MAX_QUERY_CHARS * 20]
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-        text = text.translate(_DASHES).translate(_APOSTROPHES)
+        text = _FOLD_PUNCTUATION_CHARS.sub(_unify_punctuation, text)
     return text.lower()
+
+
+def _unify_punctuation(match: re.Match[str]) -> str:
+    return _FOLD_PUNCTUATION[match.group(0)]
+
+
+def _drop_thousands_separators(match: re.Match[str]) -> str:
+    return match.group(0).replace(",", "")
 
 
 def raw_words(text: str) -> list[str]:
     text = fold(text)
-    # 28,500 -> 28500 (thousands separators), keep decimals
-    text = _NUMBER.sub(lambda m: m.group(0).replace(",", ""), text)
+    # 28,500 -> 28500 (thousands separators), keep decimals; only a comma right after a digit can go
+    if "," in text and _DIGIT_COMMA.search(text):
+        text = _NUMBER.sub(_drop_thousands_separators, text)
     # u.s. / r.o.k. / h.r. -> u s / r o k / h r (phrases in SYNONYMS)
     return _WORD.findall(text)
 
@@ -159,61 +177,95 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+def _single_word_terms(w: str, keep_stopwords: bool) -> tuple[str, ...]:
+    """The terms of one word that starts no longer phrase: its synonym, number, stem, or nothing."""
+    if w == "$":
+        return ("dollar",)
+    canon = SYNONYMS.get(w)
+    if canon is not None:
+        return tuple(canon.split())
+    if w in NUMBER_WORDS:
+        return (NUMBER_WORDS[w],)
+    if not keep_stopwords and w in STOPWORDS:
+        return ()
+    if w[0].isdigit():
+        # 13.4b / 2.3b -> 13.4 billion
+        m = _AMOUNT.fullmatch(w)
+        if m:
+            return (m.group(1), _MAGNITUDE[m.group(2)])
+        # 1950s / 25th / 2nd -> 1950 / 25 / 2
+        m = _ORDINAL.fullmatch(w)
+        if m:
+            return (m.group(1),)
+    return (stem(w),)
+
+
+# A word's own terms depend on the word alone, so they are remembered: the digest's texts repeat
+# the same few thousand words, and analysing them once each is most of the index build.
+# Bounded, because queries bring arbitrary words: when full, a fresh memo replaces it (never
+# emptied in place, so that a call in another thread, a reload's, keeps the one it holds).
+# One memo without and one with stop words.
+_WORD_TERMS_MAX = 200_000
+_WORD_TERMS: list[dict[str, tuple[str, ...]]] = [{}, {}]
+
+
 def analyse(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Text -> search terms, in order. Stable and total: never raises, never returns None."""
-    words = raw_words(text)
+    return analyse_words(raw_words(text), keep_stopwords=keep_stopwords)
+
+
+def analyse_words(words: list[str], *, keep_stopwords: bool = False) -> list[str]:
+    """`analyse` for text already split by `raw_words`: phrases first (longest first), then word by word.
+
+    A word's own terms come from the memo; only where two words could begin a phrase (a pair from
+    _PHRASE_STARTS) is there a phrase to try, so the runs of words in between are mapped with
+    `chain(map(...))`, without a Python-level step per word: the index build analyses about a
+    million words at a hundred times the shipped digest.
+    """
+    memo = _WORD_TERMS[keep_stopwords]
+    missing = set(words).difference(memo)
+    if missing:
+        if len(memo) + len(missing) > _WORD_TERMS_MAX:
+            memo = _WORD_TERMS[keep_stopwords] = {}
+            missing = set(words)
+        for w in missing:
+            memo[w] = _single_word_terms(w, keep_stopwords)
+    terms_of = memo.__getitem__
+    heads = [i for i, pair in enumerate(zip(words, islice(words, 1, None))) if pair in _PHRASE_STARTS]
+    if not heads:
+        return list(chain.from_iterable(map(terms_of, words)))
     out: list[str] = []
-    i = 0
     n = len(words)
-    while i < n:
-        w = words[i]
-        if w == "$":
-            out.append("dollar")
-            i += 1
-            continue
-        matched = False
-        for size in _PHRASES_BY_FIRST.get(w, ()):
-            if size > n - i:
+    i = 0  # the words before i are analysed
+    for head in heads:
+        if head < i:
+            continue  # inside a phrase already taken
+        out.extend(chain.from_iterable(map(terms_of, words[i:head])))
+        for size in _PHRASES_BY_FIRST[words[head]]:
+            if size > n - head:
                 continue
-            canon = SYNONYMS.get(w if size == 1 else " ".join(words[i:i + size]))
+            canon = SYNONYMS.get(" ".join(words[head:head + size]))
             if canon is not None:
                 out.extend(canon.split())
-                i += size
-                matched = True
+                i = head + size
                 break
-        if matched:
-            continue
-        i += 1
-        if w in NUMBER_WORDS:
-            out.append(NUMBER_WORDS[w])
-            continue
-        if not keep_stopwords and w in STOPWORDS:
-            continue
-        if w[0].isdigit():
-            # 13.4b / 2.3b -> 13.4 billion
-            m = _AMOUNT.fullmatch(w)
-            if m:
-                out.append(m.group(1))
-                out.append(_MAGNITUDE[m.group(2)])
-                continue
-            # 1950s / 25th / 2nd -> 1950 / 25 / 2
-            m = _ORDINAL.fullmatch(w)
-            if m:
-                out.append(m.group(1))
-                continue
-        out.append(stem(w))
+        else:
+            out.extend(memo[words[head]])
+            i = head + 1
+    out.extend(chain.from_iterable(map(terms_of, words[i:])))
     return out
 
 
 def query_terms(text: str) -> tuple[list[str], set[str]]:
     """Terms of a query and the intents it expresses ('date', 'number')."""
-    folded_words = set(raw_words(text[:MAX_QUERY_CHARS]))
+    words = raw_words(text[:MAX_QUERY_CHARS])
+    folded_words = set(words)
     intents = set()
     if folded_words & DATE_INTENT:
         intents.add("date")
     if folded_words & NUMBER_INTENT:
         intents.add("number")
-    terms = [t for t in analyse(text[:MAX_QUERY_CHARS]) if t not in DATE_INTENT and t not in _GENERIC]
+    terms = [t for t in analyse_words(words) if t not in DATE_INTENT and t not in _GENERIC]
     return terms, intents
 
 
@@ -222,14 +274,15 @@ def normalise_name(text: str) -> str:
     return " ".join(analyse(text, keep_stopwords=True))
 
 
-_DATE_LIKE = re.compile(
-    r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|september|october|"
-    r"november|december)\b", re.IGNORECASE)
+# a year, or a month's name: two searches, the cheap one first (most texts with a date have a year)
+_YEAR_LIKE = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_MONTH_LIKE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
+                         r"december)\b", re.IGNORECASE)
 _NUMBER_LIKE = re.compile(r"\d")
 
 
 def has_date(text: str) -> bool:
-    return bool(_DATE_LIKE.search(text))
+    return bool(_YEAR_LIKE.search(text) or _MONTH_LIKE.search(text))
 
 
 def has_number(text: str) -> bool:

@@ -9,9 +9,12 @@ the last good digest never serves half an edit.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,9 +247,34 @@ def _content_files(root: Path, col: _Collector) -> list[Path]:
     return files
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a digest (or its indexes) is being built.
+
+    Building allocates millions of objects that all stay alive; each automatic collection
+    re-examines every one of them, so at a hundred times the shipped digest the collector took
+    most of the time (composing its YAML: 8-10 s with it, 2-3 s without). Nothing built here is
+    garbage, so pausing loses nothing; the collector resumes (if it was on) when the block ends,
+    also on error. It is process-wide: while a reload builds in a worker thread, cyclic garbage
+    of the serving thread waits too (memory, briefly); two builds at once may resume it early,
+    which costs only speed. ContentStore collects once after a build (see library.py).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_digest(root: Path | str) -> LoadResult:
     """Read, validate and cross-check every content file under `root`."""
-    root = Path(root)
+    with gc_paused():
+        return _load_digest(Path(root))
+
+
+def _load_digest(root: Path) -> LoadResult:
     col = _Collector(root)
     if not root.is_dir():
         col.add(str(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
@@ -366,12 +394,20 @@ def _cross_check(
         texts[src.id] = text
         normalised[src.id] = normalise_for_quote(text)
 
+    quote_found: dict[tuple[str, str], bool] = {}  # (source, quote) -> found; many entries cite the same lines
+
+    def found_in_source(source: str, quote: str) -> bool:
+        found = quote_found.get((source, quote))
+        if found is None:
+            found = quote_found[(source, quote)] = normalise_for_quote(quote) in normalised[source]
+        return found
+
     def check_citations(obj: Any, citations: list[Citation], prefix: tuple[Any, ...]) -> None:
         for i, cit in enumerate(citations):
             loc = (*prefix, "citations", i)
             if cit.source not in by_kind["sources"]:
                 report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
-            elif cit.source in normalised and normalise_for_quote(cit.quote) not in normalised[cit.source]:
+            elif cit.source in normalised and not found_in_source(cit.source, cit.quote):
                 report(obj, (*loc, "quote"),
                        f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
                        f"straight/curly quotes may differ): {cit.quote[:80]!r}")

@@ -1,7 +1,9 @@
 """Reading moderator-written YAML safely, keeping the line of every value.
 
-PyYAML's composer gives the node tree with positions; we build plain Python
-values from it ourselves so that we can:
+We build plain Python values from libyaml's parse events ourselves (PyYAML's
+composer would first make a node object per value, calling back into Python for
+each one: at a hundred times the shipped digest that was most of the reading
+time), so that we can:
 - remember the line of every mapping value and list item (errors name the line
   of the node, not of the file start);
 - refuse what content files never need and attackers love: aliases (the
@@ -10,6 +12,8 @@ values from it ourselves so that we can:
 - note every plain (unquoted) scalar that YAML 1.1 reads as something other than
   text (`no` → false, `1953-07-27` → a date, `3.10` → 3.1), so a schema error on
   it can say so.
+The result, and every error with its line and wording, is what composing the
+node tree and walking it gave (tests/test_perf_equivalence.py compares them).
 """
 
 from __future__ import annotations
@@ -18,7 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 24
@@ -64,11 +77,42 @@ class Located:
         return None
 
 
-# libyaml's composer (C) when PyYAML has it: 20-40 times faster than the pure-Python one.
-_Composer = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
+# libyaml's parser (C) when PyYAML has it: 20-40 times faster than the pure-Python one.
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_C_COMPOSER = _Parser is not yaml.SafeLoader  # whose error wording to keep (see _document_events)
+_resolver = yaml.resolver.Resolver()
+_IMPLICIT_FIRST = _resolver.yaml_implicit_resolvers  # first character -> the resolvers to try
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> the tag YAML resolves it to
+_PLAIN_TAGS_MAX = 100_000
 
 _constructor = yaml.SafeLoader("")  # only its construct_* helpers are used
+
+
+def _scalar_tag(event: ScalarEvent) -> str:
+    """The tag the composer gives a scalar: the explicit one, or the one its text resolves to."""
+    tag = event.tag
+    if tag is not None and tag != "!":
+        return tag
+    if _resolver.yaml_path_resolvers or tag is not None:
+        return _resolver.resolve(ScalarNode, event.value, event.implicit)
+    if not event.implicit[0]:
+        return _STR_TAG  # quoted: always text
+    # plain: depends on the text alone. Text whose first character no implicit resolver looks at
+    # (as Resolver.resolve picks them) is text; the rest is remembered, since the same ids, tags and
+    # dates recur.
+    value = event.value
+    if value and value[0] not in _IMPLICIT_FIRST and None not in _IMPLICIT_FIRST:
+        return _STR_TAG
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _resolver.resolve(ScalarNode, value, event.implicit)
+        if len(value) <= 100:
+            if len(_PLAIN_TAGS) >= _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS.clear()
+            _PLAIN_TAGS[value] = tag
+    return tag
 
 
 def read_yaml(raw: bytes) -> Located:
@@ -86,9 +130,9 @@ def read_yaml(raw: bytes) -> Located:
         raise YamlProblem("file contains NUL bytes; it is not a text file", text[: text.index("\x00")].count("\n") + 1)
     if text.startswith("\ufeff"):
         text = text[1:]
-    loader = _Composer(text)
+    parser = _Parser(text)
     try:
-        node = loader.get_single_node()
+        events = _document_events(parser)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = exc.problem or str(exc)
@@ -100,67 +144,201 @@ def read_yaml(raw: bytes) -> Located:
     except RecursionError:
         raise YamlProblem(f"structure nested too deeply (limit {MAX_DEPTH} levels)") from None
     finally:
-        loader.dispose()
+        parser.dispose()
     located = Located(data=None)
-    if node is None:
+    if events is None:
         return located
-    located.data = _build(node, (), located, 0, set())
+    located.data = _Builder(*events, located).value(0, (), 0)[0]
     return located
 
 
-def _build(node: Node, path: Path, out: Located, depth: int, seen: set[int]) -> Any:
-    line = node.start_mark.line + 1
-    if id(node) in seen:
-        # the composer resolves an alias (*name) to the very node its anchor (&name) labels
-        raise YamlProblem("anchors and aliases (&name / *name) are not allowed in content files: write the value "
-                          "out", line)
-    seen.add(id(node))
-    if len(seen) > MAX_NODES:
-        raise YamlProblem(f"too many values in one file (limit {MAX_NODES:,}): split it", line)
-    if depth > MAX_DEPTH:
-        raise YamlProblem(f"structure nested too deeply (limit {MAX_DEPTH} levels)", line)
-    if node.tag not in _STANDARD_TAGS:
-        raise YamlProblem(f"the tag {node.tag!r} is not allowed in content files", line)
-    out.lines.setdefault(path, line)
-    if isinstance(node, ScalarNode):
-        return _scalar(node, path, out)
-    if isinstance(node, SequenceNode):
-        if node.tag != "tag:yaml.org,2002:seq":
-            raise YamlProblem(f"the tag {node.tag!r} is not allowed on a list", line)
-        return [_build(child, (*path, i), out, depth + 1, seen) for i, child in enumerate(node.value)]
-    if isinstance(node, MappingNode):
-        if node.tag != "tag:yaml.org,2002:map":
-            raise YamlProblem(f"the tag {node.tag!r} is not allowed on a mapping", line)
+def _document_events(parser: Any) -> tuple[list[Any], dict[str, Any]] | None:
+    """The events of the file's single document, and its anchors, checked as the composer checks them.
+
+    Everything is parsed before anything is built, so that (as when the whole node tree was
+    composed first) a syntax error, an undefined or twice-defined anchor, or a second document
+    is reported before any problem with the values.
+    """
+    parser.get_event()  # stream start
+    if parser.check_event(StreamEndEvent):
+        return None
+    parser.get_event()  # document start
+    events: list[Any] = []
+    anchors: dict[str, Any] = {}
+    open_collections = 0
+    get = parser.get_event
+    append = events.append
+    while True:
+        event = get()
+        append(event)
+        cls = event.__class__
+        if cls is ScalarEvent or cls is SequenceStartEvent or cls is MappingStartEvent:
+            anchor = event.anchor
+            if anchor is not None:
+                if anchor in anchors:
+                    what = "found duplicate anchor; first occurrence" if _C_COMPOSER else \
+                        f"found duplicate anchor {anchor!r}; first occurrence"
+                    raise yaml.composer.ComposerError(what, anchors[anchor].start_mark, "second occurrence",
+                                                      event.start_mark)
+                anchors[anchor] = event
+            if cls is not ScalarEvent:
+                open_collections += 1
+                continue
+        elif cls is AliasEvent:
+            if event.anchor not in anchors:
+                what = "found undefined alias" if _C_COMPOSER else f"found undefined alias {event.anchor!r}"
+                raise yaml.composer.ComposerError(None, None, what, event.start_mark)
+        else:  # the end of a list or mapping
+            open_collections -= 1
+        if not open_collections:  # the document's node is complete
+            break
+    parser.get_event()  # document end
+    if not parser.check_event(StreamEndEvent):
+        raise yaml.composer.ComposerError("expected a single document in the stream", events[0].start_mark,
+                                          "but found another document", parser.peek_event().start_mark)
+    return events, anchors
+
+
+class _Builder:
+    """Plain data from a document's events: the checks and line notes of a walk over its node tree.
+
+    A node is the event that starts it; an alias stands for its anchor's node. Every node reached
+    as a value or list item is checked, in document order: not reached before (an alias), the number
+    of nodes, the depth, the tag. Mapping keys are not values: they must be plain scalars (an alias
+    to one counts as that scalar) and are neither counted nor checked further, as before.
+    Only an anchored node can be reached twice, so only those are remembered as reached.
+    Scalars, most of the nodes, are handled inside the list and mapping loops.
+    """
+
+    def __init__(self, events: list[Any], anchors: dict[str, Any], out: Located) -> None:
+        self.events = events
+        self.anchors = anchors
+        self.out = out
+        self.lines = out.lines
+        self.reached: set[int] = set()  # anchored nodes reached so far
+        self.count = 0  # nodes reached so far
+
+    def _reach(self, node: Any, depth: int) -> int:
+        """The checks every node gets, in order; returns its line."""
+        line = node.start_mark.line + 1
+        if node.anchor is not None:
+            if id(node) in self.reached:
+                # an alias (*name) stands for the very node its anchor (&name) labels
+                raise YamlProblem("anchors and aliases (&name / *name) are not allowed in content files: write "
+                                  "the value out", line)
+            self.reached.add(id(node))
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblem(f"too many values in one file (limit {MAX_NODES:,}): split it", line)
+        if depth > MAX_DEPTH:
+            raise YamlProblem(f"structure nested too deeply (limit {MAX_DEPTH} levels)", line)
+        return line
+
+    def _scalar_value(self, node: ScalarEvent, line: int, path: Path) -> Any:
+        tag = _scalar_tag(node)
+        if tag not in _STANDARD_TAGS:
+            raise YamlProblem(f"the tag {tag!r} is not allowed in content files", line)
+        return node.value if node.style or tag == _STR_TAG else _scalar(node, tag, path, self.out)
+
+    def value(self, i: int, path: Path, depth: int) -> tuple[Any, int]:
+        """The value of the node at events[i] (an alias: its anchor's node) and the position after it."""
+        node = self.events[i]
+        via_alias = node.__class__ is AliasEvent
+        if via_alias:
+            # its node was reached before (refused by _reach), unless it is a mapping key: a scalar
+            node = self.anchors[node.anchor]
+        line = self._reach(node, depth)
+        cls = node.__class__
+        if cls is ScalarEvent:
+            self.lines.setdefault(path, line)
+            return self._scalar_value(node, line, path), i + 1
+        if via_alias:  # pragma: no cover - a list or mapping is reached where it stands, before any alias
+            raise YamlProblem("anchors and aliases (&name / *name) are not allowed in content files: write "
+                              "the value out", line)
+        resolved = node.tag if node.tag is not None and node.tag != "!" else \
+            _resolver.resolve(SequenceNode if cls is SequenceStartEvent else MappingNode, None, node.implicit)
+        if resolved not in _STANDARD_TAGS:
+            raise YamlProblem(f"the tag {resolved!r} is not allowed in content files", line)
+        self.lines.setdefault(path, line)
+        if cls is SequenceStartEvent:
+            if resolved != "tag:yaml.org,2002:seq":
+                raise YamlProblem(f"the tag {resolved!r} is not allowed on a list", line)
+            return self._sequence(i + 1, path, depth + 1)
+        if resolved != "tag:yaml.org,2002:map":
+            raise YamlProblem(f"the tag {resolved!r} is not allowed on a mapping", line)
+        return self._mapping(i + 1, path, depth + 1)
+
+    def _sequence(self, i: int, path: Path, depth: int) -> tuple[list[Any], int]:
+        """Items at `depth`, from events[i] to the end of the list."""
+        events = self.events
+        lines = self.lines
+        items: list[Any] = []
+        while True:
+            event = events[i]
+            cls = event.__class__
+            if cls is SequenceEndEvent:
+                return items, i + 1
+            child = (*path, len(items))
+            if cls is ScalarEvent:
+                line = self._reach(event, depth)
+                lines[child] = line  # a new path: the first line noted for it
+                items.append(self._scalar_value(event, line, child))
+                i += 1
+            else:
+                item, i = self.value(i, child, depth)
+                items.append(item)
+
+    def _mapping(self, i: int, path: Path, depth: int) -> tuple[dict[str, Any], int]:
+        """Values at `depth`, from events[i] to the end of the mapping."""
+        events = self.events
+        lines = self.lines
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        while True:
+            key_node = events[i]
+            cls = key_node.__class__
+            if cls is MappingEndEvent:
+                return result, i + 1
+            if cls is AliasEvent:
+                key_node = self.anchors[key_node.anchor]
+                cls = key_node.__class__
             key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            if cls is not ScalarEvent or _is_merge_key(key_node):
                 raise YamlProblem("keys must be plain words (no lists, mappings or << merges as keys)", key_line)
             key = key_node.value
             if key in result:
                 raise YamlProblem(f"duplicate key {key!r} in the same mapping (the first would be silently lost)",
                                   key_line)
             child = (*path, key)
-            out.lines[child] = key_line
-            result[key] = _build(value_node, child, out, depth + 1, seen)
-            out.lines[child] = key_line
-        return result
-    raise YamlProblem("unsupported YAML node", line)  # pragma: no cover - the composer makes only these
+            lines[child] = key_line  # a value's line is its key's
+            event = events[i + 1]
+            if event.__class__ is ScalarEvent:
+                result[key] = self._scalar_value(event, self._reach(event, depth), child)
+                i += 2
+            else:
+                result[key], i = self.value(i + 1, child, depth)
 
 
-def _scalar(node: ScalarNode, path: Path, out: Located) -> Any:
-    if node.style not in (None, "") or node.tag == "tag:yaml.org,2002:str":  # quoted, block, or text
-        return node.value
+def _is_merge_key(node: ScalarEvent) -> bool:
+    """Whether a key is `<<` (a merge): only a '<' can begin what resolves to the merge tag."""
+    if node.tag is None and not _resolver.yaml_path_resolvers and not node.value.startswith("<"):
+        return False
+    return _scalar_tag(node) == _MERGE_TAG
+
+
+def _scalar(event: ScalarEvent, tag: str, path: Path, out: Located) -> Any:
+    if event.style or tag == _STR_TAG:  # quoted or block (plain is style '' or None), or text
+        return event.value
+    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
-        if node.tag == "tag:yaml.org,2002:bool":
+        if tag == "tag:yaml.org,2002:bool":
             value: Any = _constructor.construct_yaml_bool(node)
-        elif node.tag == "tag:yaml.org,2002:int":
+        elif tag == "tag:yaml.org,2002:int":
             value = _constructor.construct_yaml_int(node)
-        elif node.tag == "tag:yaml.org,2002:float":
+        elif tag == "tag:yaml.org,2002:float":
             value = _constructor.construct_yaml_float(node)
-        elif node.tag == "tag:yaml.org,2002:null":
+        elif tag == "tag:yaml.org,2002:null":
             value = None
-        elif node.tag == "tag:yaml.org,2002:timestamp":
+        elif tag == "tag:yaml.org,2002:timestamp":
             value = _constructor.construct_yaml_timestamp(node)
         else:  # pragma: no cover - filtered by _STANDARD_TAGS
             value = node.value
