@@ -13,6 +13,8 @@ import discord
 import pytest
 from discord import app_commands
 
+from conftest import eventually
+
 try:
     from fakediscord import FakeDiscord, disable_identify_delay
 except ImportError:  # pragma: no cover - if tests/ becomes a package
@@ -21,17 +23,6 @@ except ImportError:  # pragma: no cover - if tests/ becomes a package
 TOKEN = "MTA.fake.token"
 CALLBACK_RE = r"^/interactions/\d+/[^/]+/callback$"
 FRUITS = ["apple", "apricot", "banana", "cherry"]
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 class DemoView(discord.ui.View):
