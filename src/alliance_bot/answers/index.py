@@ -27,6 +27,7 @@ for operation, as the per-document loop it replaced, so rankings are identical
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
@@ -87,7 +88,8 @@ class TextAnalysis:
         todo = [t for t in dict.fromkeys(texts) if (synonyms, t) not in self._analysed]
         if not todo:
             return
-        word_lists = [raw_words(t) for t in todo]
+        # words interned: a million of them at 100x, a few thousand distinct (kept for the surface counts)
+        word_lists = [list(map(sys.intern, raw_words(t))) for t in todo]
         analyse = analyse_words if synonyms else _plain_words
         term_lists = [analyse(words) for words in word_lists]
         ids = self.term_ids
@@ -199,6 +201,7 @@ class SearchIndex:
         pairs = pair[order][starts]
         tf = np.zeros(len(pairs), dtype=np.float64)
         np.add.at(tf, pair_of_value, value)
+        del per_field, first, counts, f_idx, f_term, value, pair, order, run, starts, pair_of_value
 
         # 3. postings by term (CSR), idf, and each posting's BM25 contribution idf * tf / (k1 + tf)
         p_doc = pairs // n_terms

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sys
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import replace
@@ -78,12 +79,12 @@ class ChoiceIndex:
         tokens_of: list[set[str]] = []
         starting_of: list[set[str]] = []
         for key in keys:
-            tokens = set(key.split())
+            tokens = set(map(sys.intern, key.split()))  # interned: the same few thousand words, many times
             tokens_of.append(tokens)
             if key.isprintable():  # no whitespace but spaces: every token begins the text or follows a space
                 starting_of.append(tokens)
             else:  # the token at the start of each space-separated part
-                starting_of.append({part.split(None, 1)[0] for part in key.split(" ")
+                starting_of.append({sys.intern(part.split(None, 1)[0]) for part in key.split(" ")
                                     if part and not part[0].isspace()})
         self._vocab = vocab = sorted(set().union(*tokens_of)) if tokens_of else []
         number = {t: i for i, t in enumerate(vocab)}
@@ -217,7 +218,7 @@ class Answers:
     """
 
     def __init__(self, digest: Digest, *, timezone: str = "Asia/Seoul") -> None:
-        with gc_paused():  # hundreds of thousands of long-lived objects: see gc_paused
+        with gc_paused():  # up to millions of long-lived objects: see gc_paused
             self._build(digest, timezone)
 
     def _build(self, digest: Digest, timezone: str) -> None:
@@ -242,8 +243,7 @@ class Answers:
         for i, vp in enumerate(viewpoints):
             for ref in vp.related:
                 self._treaty_viewpoints[ref].append(vp)
-                if not by_related[ref] or by_related[ref][-1] != i:
-                    by_related[ref].append(i)
+                by_related[ref].append(i)
         for tr in d.treaties.values():
             linked = self._treaty_viewpoints[tr.id]
             present = {vp.id for vp in linked}
@@ -301,16 +301,17 @@ class Answers:
         self._viewpoint_topics = {vp.id: fold(vp.topic) for vp in viewpoints}
         self._choices = {option: ChoiceIndex(items) for option, items in self._build_choices().items()}
 
-        # views of single entries, made on first use (see the class docstring)
+        # views of single entries (see the class docstring)
         self._source_meta = {s.id: (s.id, s.title, s.author, s.outlet, s.published.iso() if s.published else None)
                              for s in d.sources.values()}
         self._sources_cache: dict[str, tuple[SourceRef, ...]] = {}
         self._event_views: dict[str, EventView] = {}
         self._views_by_year: dict[int, dict[str, EventView]] = {}
         self._treaty_views: dict[str, TreatyView] = {}
-        self._fact_parts: dict[str, tuple[str, str, tuple[SourceRef, ...], str | None, str | None]] = {}
+        self._fact_parts: dict[str, tuple[str, str, str, tuple[SourceRef, ...], str | None, str | None]] = {}
         self._positions: dict[str, tuple[tuple[PositionView, ...], int, tuple[Ref, ...]]] = {}
         self._rotations: dict[tuple[str, int], ViewpointView] = {}
+        self._listing: tuple[int, tuple[ViewpointView, ...]] = (0, ())  # (day, every topic's view that day)
         self._cited_by: dict[str, tuple[CitedEntry, ...]] | None = None
         # the views every day, treaty or topic page shows, made now rather than on a first request
         for ev in self._timeline:
@@ -452,6 +453,7 @@ class Answers:
     # ------------------------------------------------------------------ facts
 
     def _fact_result(self, kind: str, entry: object, score: float = 0.0, *, differs: bool = False) -> FactResult:
+        """An entry as a fact result: its text and sources are made once, the score is the query's."""
         parts = self._fact_parts.get(entry.id)  # type: ignore[attr-defined]
         if parts is None:
             parts = self._fact_parts[entry.id] = self._fact_result_parts(kind, entry)  # type: ignore[attr-defined]
@@ -594,10 +596,13 @@ class Answers:
 
     def viewpoints(self, query: str = "", *, on: dt.date | None = None) -> ViewpointsAnswer:
         d = self.digest
+        on = on or self.today_date()  # once, not per topic (a listing at 100x has 900)
         text = query.strip()[:MAX_QUERY_CHARS]
-        if not text:
-            views = tuple(self.viewpoint_view(vp, on=on) for vp in self._viewpoints_sorted)
-            return ViewpointsAnswer("", views, listing=True)
+        if not text:  # every topic: the same all day, so the day's listing is kept
+            day = on.toordinal()
+            if self._listing[0] != day:
+                self._listing = (day, tuple(self.viewpoint_view(vp, on=on) for vp in self._viewpoints_sorted))
+            return ViewpointsAnswer("", self._listing[1], listing=True)
         if text in d.viewpoints:
             return ViewpointsAnswer(text, (self.viewpoint_view(d.viewpoints[text], on=on),))
         if text in d.treaties:  # from a treaty's "viewpoints" link
