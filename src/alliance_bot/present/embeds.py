@@ -198,6 +198,13 @@ def _event_fields(b: _Builder, e: EventView) -> None:
     b.add("Sources", _cite_lines(e.sources))
 
 
+def _not_found(title: str, what: str, query: str, hint: str) -> Rendered:
+    """The "nothing matches" answer of every lookup, quoting what was asked (made inert)."""
+    b = _Builder(title, COLOUR_EMPTY, FOOTER)
+    b.describe(f"{what} matches “{escape_md(_one_line(query, 200))}”. {hint}")
+    return Rendered(b.build())
+
+
 def render_today(a: TodayAnswer) -> Rendered:
     day = f"{MONTH_NAMES[a.month - 1]} {a.day}"
     b = _Builder(f"On this day: {day}", COLOUR_ANSWER if a.events else COLOUR_EMPTY, FOOTER)
@@ -219,11 +226,9 @@ def render_today(a: TodayAnswer) -> Rendered:
 
 
 def render_fact(a: FactAnswer) -> Rendered:
-    q = escape_md(_one_line(a.query, 200))
     if not a.results:
-        b = _Builder("Nothing found", COLOUR_EMPTY, FOOTER)
-        b.describe(f"Nothing in the digest matches “{q}”. Try other words, `/timeline`, `/treaty` or `/viewpoints`.")
-        return Rendered(b.build())
+        return _not_found("Nothing found", "Nothing in the digest", a.query,
+                          "Try other words, `/timeline`, `/treaty` or `/viewpoints`.")
     b = _Builder(f"Facts: {escape_md(_one_line(a.query, 200))}", COLOUR_ANSWER, FOOTER)
     if any(r.differs for r in a.results):
         b.describe("⚠ Some sources give **different figures** for the same question; both are shown, each with its "
@@ -238,10 +243,8 @@ def render_fact(a: FactAnswer) -> Rendered:
 
 def render_treaty(a: TreatyAnswer) -> Rendered:
     if not a.results:
-        b = _Builder("No treaty found", COLOUR_EMPTY, FOOTER)
-        b.describe(f"No treaty or agreement matches “{escape_md(_one_line(a.query, 200))}”. "
-                   "Start typing a name in `/treaty` to see the list.")
-        return Rendered(b.build())
+        return _not_found("No treaty found", "No treaty or agreement", a.query,
+                          "Start typing a name in `/treaty` to see the list.")
     if a.ambiguous:
         b = _Builder("Which treaty?" if a.query else "Treaties and agreements", COLOUR_ANSWER, FOOTER)
         if a.query:
@@ -278,10 +281,8 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
 
 def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
     if not a.results:
-        b = _Builder("No topic found", COLOUR_EMPTY, FOOTER)
-        b.describe(f"No debated topic matches “{escape_md(_one_line(a.query, 200))}”. "
-                   "Use `/viewpoints` and pick a topic from the list.")
-        return Rendered(b.build())
+        return _not_found("No topic found", "No debated topic", a.query,
+                          "Use `/viewpoints` and pick a topic from the list.")
     if a.listing:
         b = _Builder("Debated topics", COLOUR_VIEWPOINTS, FOOTER)
         for v in a.results:
@@ -324,9 +325,7 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
 
 def render_source(a: SourceAnswer) -> Rendered:
     if not a.results:
-        b = _Builder("No source found", COLOUR_EMPTY, FOOTER)
-        b.describe(f"No source matches “{escape_md(_one_line(a.query, 200))}”. Use `/source` to list them.")
-        return Rendered(b.build())
+        return _not_found("No source found", "No source", a.query, "Use `/source` to list them.")
     if a.listing:
         b = _Builder("Sources of the digest", COLOUR_ANSWER, FOOTER)
         for s in a.results:
