@@ -6,7 +6,8 @@
   digest and on a synthetic one 100 times larger (bench/synth.py);
 - interaction round trip through the real discord.py client and the tests' fake Discord on loopback,
   from the INTERACTION_CREATE frame sent to the callback request received, with usage logging on;
-- start-up (process start to ready to answer) and peak resident memory, shipped and 100x;
+- start-up (process start to ready to answer) and peak resident memory, shipped and 100x: a first
+  start (no content cache yet), a restart, a restart after one file changed, and with the cache off;
 - usage-log throughput into SQLite (batched, WAL) and the rows at risk on a kill;
 - search quality (top-1/top-3 of `fact`, with the BM25-over-sentences baseline).
 """
@@ -72,22 +73,51 @@ def core_times(content: Path, n: int) -> dict[str, tuple[float, float]]:
     }
 
 
-def startup_and_memory(content: Path, runs: int) -> tuple[float, float, float]:
-    """Wall time of a fresh process that imports, loads, validates, indexes and answers once; its peak RSS."""
+def startup_and_memory(content: Path, cache_dir: Path | None) -> tuple[float, float]:
+    """Wall time of a fresh process that starts as `alliance-bot run` does (import, load, validate, index,
+    content cache `cache_dir`, none if None) and answers once; and its peak RSS in MB."""
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec
     probe = ("import sys, json\n"
+             "from pathlib import Path\n"
+             "from alliance_bot.digest.cache import ContentCache\n"
              "from alliance_bot.library import ContentStore\n"
-             "s = ContentStore(sys.argv[1]); r = s.load(); assert r.ok, r.problems[:3]\n"
+             "cache = ContentCache(Path(sys.argv[2])) if sys.argv[2] else None\n"
+             "s = ContentStore(sys.argv[1], cache=cache); r = s.load(freeze=True); assert r.ok, r.problems[:3]\n"
              "s.answers.fact('troops')\n"
              "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
              "print(json.dumps({'rss_mb': int(hwm) / 1024}))\n")
-    times, rss = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", probe, str(content)], capture_output=True, text=True, check=True)
-        times.append(time.perf_counter() - t)
-        rss.append(json.loads(done.stdout.strip().splitlines()[-1])["rss_mb"])
-    return statistics.median(times), max(times), max(rss)
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", probe, str(content), str(cache_dir or "")],
+                          capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - t
+    return elapsed, json.loads(done.stdout.strip().splitlines()[-1])["rss_mb"]
+
+
+def startup_cases(content: Path, runs: int, scratch: Path) -> dict[str, tuple[float, float, float]]:
+    """Per case, median and worst start-up (s) and peak RSS (MB) over `runs` fresh processes:
+    - first start: no cache yet (it is written);
+    - restart: every file in the cache (the usual case);
+    - one file edited: the largest file changed since the cache was written;
+    - no cache: the cache turned off (ALLIANCE_BOT_CACHE_DIR=off)."""
+    import shutil
+
+    copy = scratch / f"content-{content.name}"
+    shutil.copytree(content, copy)
+    cache = scratch / f"cache-{content.name}"
+    largest = max(copy.rglob("*.yaml"), key=lambda p: p.stat().st_size)
+    original = largest.read_bytes()
+    samples: dict[str, list[tuple[float, float]]] = {"first start": [], "restart": [], "one file edited": [],
+                                                     "no cache": []}
+    for i in range(runs):
+        shutil.rmtree(cache, ignore_errors=True)
+        samples["first start"].append(startup_and_memory(copy, cache))
+        samples["restart"].append(startup_and_memory(copy, cache))
+        largest.write_bytes(b"# edit %d\n" % i + original)  # new bytes: its cache entry no longer applies
+        samples["one file edited"].append(startup_and_memory(copy, cache))
+        largest.write_bytes(original)
+        samples["no cache"].append(startup_and_memory(copy, None))
+    return {case: (statistics.median(t for t, _ in pairs), max(t for t, _ in pairs), max(m for _, m in pairs))
+            for case, pairs in samples.items()}
 
 
 async def round_trip(n: int) -> tuple[float, float]:
@@ -194,9 +224,11 @@ def main() -> int:
             s, b = shipped[name], large[name]
             print(f"{name:<22}{s[0]:>16.3f}{s[1]:>9.3f}{b[0]:>14.3f}{b[1]:>9.3f}")
         print("\n== start-up (process start to ready to answer) and peak memory ==")
-        for label, content, runs in (("shipped", ROOT / "content", 5), ("100x", big, 2)):
-            med, worst, rss = startup_and_memory(content, runs)
-            print(f"{label:<10} start-up median {med:.2f} s (worst {worst:.2f} s), peak RSS {rss:.0f} MB")
+        print(f"{'digest':<9}{'case':<17}{'median s':>9}{'worst s':>9}{'peak RSS MB':>13}")
+        for label, content, runs in (("shipped", ROOT / "content", 2 if args.quick else 5),
+                                     ("100x", big, 1 if args.quick else 3)):
+            for case, (med, worst, rss) in startup_cases(content, runs, Path(tmp)).items():
+                print(f"{label:<9}{case:<17}{med:>9.2f}{worst:>9.2f}{rss:>13.0f}")
     print("\n== interaction round trip (fake Discord on loopback, usage logging on) ==")
     med, p99 = asyncio.run(round_trip(100 if args.quick else 500))
     print(f"median {med:.2f} ms, p99 {p99:.2f} ms")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,17 @@ except ImportError:  # pragma: no cover
     from tests.fakediscord import FakeDiscord, disable_identify_delay
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
+
+_CACHE_DIR = tempfile.mkdtemp(prefix="alliance-bot-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the CLI and the runner cache checked content files (digest/cache.py): keep that out of the home folder
+    os.environ["ALLIANCE_BOT_CACHE_DIR"] = _CACHE_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
 BOT_TOKEN = "MTA.fake.token"
 MEMBER_PERMISSIONS = "3072"  # view channels + send messages: an ordinary member
 MANAGE_GUILD = str(1 << 5)

@@ -26,10 +26,11 @@ def default_content_dir() -> Path:
 
 
 def _cmd_content_check(args: argparse.Namespace) -> int:
+    from alliance_bot.digest.cache import cache_from_env
     from alliance_bot.digest.loader import load_digest
 
     root = Path(args.dir) if args.dir else default_content_dir()
-    result = load_digest(root)
+    result = load_digest(root, cache_from_env())
     if result.ok:
         assert result.digest is not None
         print(f"{root}: ok: {result.digest.summary_line()}")
@@ -65,11 +66,11 @@ def _settings():  # -> Settings, or exits with one line naming the setting
         raise SystemExit(EXIT_USAGE) from None
 
 
-def _load_store(settings):  # -> ContentStore, or exits listing the problems
+def _load_store(settings, *, serving: bool = False):  # -> ContentStore, or exits listing the problems
     from alliance_bot.library import ContentStore
 
-    store = ContentStore(settings.content_dir, timezone=settings.timezone)
-    result = store.load()
+    store = ContentStore(settings.content_dir, timezone=settings.timezone, cache=settings.content_cache())
+    result = store.load(freeze=serving)
     if not result.ok:
         for problem in result.problems:
             print(problem, file=sys.stderr)
@@ -89,7 +90,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_format)
-    store = _load_store(settings)
+    store = _load_store(settings, serving=True)
     if settings.token is None and not args.require_token:
         offline_demo(store)
         return EXIT_OK

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from alliance_bot.answers.service import Answers
+from alliance_bot.digest.cache import ContentCache
 from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,10 @@ class ReloadResult:
 
 
 class ContentStore:
-    def __init__(self, root: Path, *, timezone: str = "Asia/Seoul") -> None:
+    def __init__(self, root: Path, *, timezone: str = "Asia/Seoul", cache: ContentCache | None = None) -> None:
         self.root = Path(root)
         self.timezone = timezone
+        self.cache = cache
         self._current: Library | None = None
         self._lock = asyncio.Lock()
         self.last_failure: tuple[float, list[Problem]] | None = None
@@ -56,22 +58,33 @@ class ContentStore:
     def answers(self) -> Answers:
         return self.current.answers
 
-    def _build(self) -> tuple[Library | None, list[Problem]]:
-        result = load_digest(self.root)
+    def _build(self, *, freeze: bool = False) -> tuple[Library | None, list[Problem]]:
+        result = load_digest(self.root, self.cache)
         if not result.ok or result.digest is None:
             return None, result.problems
         library = Library(result.digest, Answers(result.digest, timezone=self.timezone), time.time())
         # Reading and indexing pause the cyclic garbage collector (digest.loader.gc_paused). Its next
         # runs would re-examine every new object, a pause of up to half a second at a hundred times
-        # the shipped digest, on whichever request came first; one collection now, while loading,
-        # does that work once and off the request path.
-        gc.collect()
+        # the shipped digest, on whichever request came first. So either those objects are frozen
+        # (gc.freeze: kept out of every collection; for the first load of a process, when they are
+        # nearly all the objects there are), or one collection now, off the request path, does that
+        # work once. A reload first unfreezes: what the first load froze, and the old content with
+        # it, is then collectable again.
+        if freeze:
+            gc.freeze()
+        else:
+            gc.unfreeze()
+            gc.collect()
         return library, []
 
-    def load(self) -> ReloadResult:
-        """Synchronous first load (at start-up, before the event loop serves anything)."""
+    def load(self, *, freeze: bool = False) -> ReloadResult:
+        """Synchronous first load (at start-up, before the event loop serves anything).
+
+        `freeze=True` is for the first load of a serving process (see _build); tests and tools
+        that load many times keep the default.
+        """
         start = time.perf_counter()
-        library, problems = self._build()
+        library, problems = self._build(freeze=freeze)
         return self._install(library, problems, time.perf_counter() - start)
 
     async def reload(self) -> ReloadResult:

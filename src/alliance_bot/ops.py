@@ -57,7 +57,7 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
 
     from alliance_bot.digest.loader import load_digest
 
-    result = load_digest(settings.content_dir)
+    result = load_digest(settings.content_dir, settings.content_cache())
     if result.ok and result.digest is not None:
         checks.append(Check("content", True, f"{settings.content_dir}: {result.digest.summary_line()}"))
     else:

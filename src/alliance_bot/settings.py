@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
+
 ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
     anniversary_grace_hours: float = Field(default=3.0, gt=0, lt=24,
                                            description="how late a missed anniversary post may still be made")
     moderator_role: int | None = Field(default=None, description="default moderator role id (servers can set their own)")
+    cache_dir: Path | None = Field(default_factory=default_cache_dir,
+                                   description="folder for the cache of checked content files (`off`: none)")
 
     @field_validator("timezone")
     @classmethod
@@ -61,6 +65,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Seoul") from None
         return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _cache(cls, value: Any) -> Any:
+        return parse_cache_setting(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -82,6 +91,9 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
         sources.append(file_secret_settings)
         return tuple(sources)
+
+    def content_cache(self) -> ContentCache | None:
+        return ContentCache(self.cache_dir) if self.cache_dir is not None else None
 
     def require_token(self) -> str:
         if self.token is None or not self.token.get_secret_value().strip():

@@ -35,6 +35,7 @@ from alliance_bot.digest.model import (
     Viewpoint,
     message_placeholders,
 )
+from alliance_bot.digest.cache import FORMAT, CachedFile, ContentCache
 from alliance_bot.digest.yamlread import MAX_FILE_BYTES, Located, YamlProblem, read_yaml
 
 MAX_SOURCE_TEXT_BYTES = 2 * 1024 * 1024
@@ -218,17 +219,20 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
     return data
 
 
-def _read_file(path: Path, col: _Collector) -> Located | None:
+def _read_bytes(path: Path, col: _Collector) -> bytes | None:
     rel = col.rel(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             col.add(rel, None, "", f"file is {size:,} bytes; content files are limited to {MAX_FILE_BYTES:,}: split it")
             return None
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         col.add(rel, None, "", f"cannot read the file: {exc.strerror or exc}")
         return None
+
+
+def _parse(raw: bytes, rel: str, col: _Collector) -> Located | None:
     try:
         return read_yaml(raw)
     except YamlProblem as exc:
@@ -268,31 +272,61 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_digest(root: Path | str) -> LoadResult:
-    """Read, validate and cross-check every content file under `root`."""
+def load_digest(root: Path | str, cache: ContentCache | None = None) -> LoadResult:
+    """Read, validate and cross-check every content file under `root`.
+
+    With a `cache`, files whose bytes were read and checked before are taken from it (see
+    digest/cache.py); when anything is wrong, the load is redone without it, so the problems
+    reported are always those of reading every file.
+    """
     with gc_paused():
-        return _load_digest(Path(root))
+        result, used, from_cache = _load_digest(Path(root), cache)
+        if cache is None:
+            return result
+        if from_cache and not result.ok:
+            result, _, _ = _load_digest(Path(root), None)
+        elif result.ok:
+            cache.prune(used)
+        return result
 
 
-def _load_digest(root: Path) -> LoadResult:
+def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, set[str], bool]:
+    """The result, the keys of the cache files read or written, and whether any file came from the cache."""
     col = _Collector(root)
+    used: set[str] = set()
+    from_cache = False
     if not root.is_dir():
         col.add(str(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
-        return LoadResult(None, col.problems)
+        return LoadResult(None, col.problems), used, from_cache
 
     entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]] = defaultdict(list)
     # per kind: (model, where, (located, path-prefix)) for entries that passed the schema
-    locs: dict[int, tuple[Located, tuple[Any, ...], str]] = {}
+    locs: dict[int, tuple[Located | None, tuple[Any, ...], str]] = {}
     hasher = hashlib.sha256()
     files = _content_files(root, col)
     if not files:
         col.add(col.rel(root), None, "", "no content files (*.yaml) found")
     for path in files:
         rel = col.rel(path)
-        located = _read_file(path, col)
+        raw = _read_bytes(path, col)
+        if raw is None:
+            continue
+        key = cache.key(raw) if cache is not None else ""
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            used.add(key)
+            from_cache = True
+            hasher.update(rel.encode() + b"\0" + cached.data_hash.encode())
+            for kind in cached.kinds:
+                for index, (obj, line) in enumerate(zip(cached.entries(kind), cached.lines[kind])):
+                    entries[kind].append((obj, Where(rel, line), (kind, index)))
+                    locs[id(obj)] = (None, (kind, index), rel)
+            continue
+        located = _parse(raw, rel, col)
         if located is None:
             continue
-        hasher.update(rel.encode() + b"\0" + repr(located.data).encode())
+        data_hash = hashlib.sha256(repr(located.data).encode()).hexdigest()
+        hasher.update(rel.encode() + b"\0" + data_hash.encode())
         data = located.data
         if data is None:
             col.add(rel, None, "", "the file is empty: it should hold a mapping such as `events:` with a list")
@@ -301,6 +335,8 @@ def _load_digest(root: Path) -> LoadResult:
             col.add(rel, located.line_of(()), "",
                     f"the file must be a mapping of kinds ({', '.join(KINDS)}) to lists, not a {type(data).__name__}")
             continue
+        problems_before = len(col.problems)
+        checked: dict[str, list[tuple[Any, int | None]]] = {}
         for kind, items in data.items():
             if kind not in KINDS:
                 col.add(rel, located.line_of((kind,)), str(kind),
@@ -312,6 +348,7 @@ def _load_digest(root: Path) -> LoadResult:
                 col.add(rel, located.line_of((kind,)), kind, "must be a list of entries (each starting with '- ')")
                 continue
             model = KINDS[kind]
+            checked[kind] = []
             for index, item in enumerate(items):
                 prefix = (kind, index)
                 line = located.line_of(prefix)
@@ -326,34 +363,42 @@ def _load_digest(root: Path) -> LoadResult:
                         # pydantic appends the validator's name for some unions; keep only real path parts
                         loc = tuple(p for p in loc if isinstance(p, int) or not _VALIDATOR_STEP.search(p))
                         full = (*prefix, *loc)
-                        raw = located.coerced.get(full)
+                        raw_text = located.coerced.get(full)
                         value = _value_at(item, loc)
                         col.add(rel, located.line_of(full), _field_name(kind, index, item, loc),
-                                _explain(err, raw, value))
+                                _explain(err, raw_text, value))
                     continue
                 entries[kind].append((obj, Where(rel, line), prefix))
                 locs[id(obj)] = (located, prefix, rel)
+                checked[kind].append((obj, line))
+        if cache is not None and len(col.problems) == problems_before:
+            cache.put(key, CachedFile.model_construct(
+                format=FORMAT, data_hash=data_hash, kinds=list(checked),
+                lines={kind: [line for _, line in pairs] for kind, pairs in checked.items()},
+                **{kind: [obj for obj, _ in pairs] for kind, pairs in checked.items()},
+            ))
+            used.add(key)
 
     digest = _cross_check(root, entries, locs, col)
     col.problems.sort(key=lambda p: (p.file, p.line or 0, p.field, p.message))
     if col.problems or digest is None:
-        return LoadResult(None, col.problems)
+        return LoadResult(None, col.problems), used, from_cache
     digest.version = hasher.hexdigest()[:12]
-    return LoadResult(digest, [])
+    return LoadResult(digest, []), used, from_cache
 
 
 def _cross_check(
     root: Path,
     entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]],
-    locs: dict[int, tuple[Located, tuple[Any, ...], str]],
+    locs: dict[int, tuple[Located | None, tuple[Any, ...], str]],
     col: _Collector,
 ) -> Digest | None:
     def report(obj: Any, loc: tuple[Any, ...], message: str) -> None:
-        located, prefix, rel = locs[id(obj)]
+        located, prefix, rel = locs[id(obj)]  # located is None for a cached file: this load is redone without
         kind = prefix[0]
         ident = obj.event if isinstance(obj, Anniversary) else obj.id
         name = f"{kind}.{ident}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-        col.add(rel, located.line_of((*prefix, *loc)), name, message)
+        col.add(rel, located.line_of((*prefix, *loc)) if located is not None else None, name, message)
 
     # ids: unique across the whole digest
     seen: dict[str, Where] = {}
