@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 FACT_QUERIES = ["how many us troops are in korea", "armistise date", "cheonan", "korean war american deaths",
                 "KORUS trade 2024", "operational control peacetime", "thaad location", "five billion dollar demand",
                 "who wrote the essay", "mutual defense treaty signing date"]
-TREATY_QUERIES = ["mdt", "mutual defence treaty", "korus", "1953 treaty", "armistace", "sma", "taft katsura"]
+TREATY_QUERIES = ["mdt", "mutual defence treaty", "korus", "1953 treaty", "armistace", "sma", "taft katsura",
+                  "thearmistice", "burden charing"]
 TOPIC_QUERIES = ["cost sharing", "peace agreement", "opcon", "japan", "troops"]
 DAYS = ["07-27", "06-25", "10-01", "01-02", "March 1", "27 July"]
 PREFIXES = ["", "m", "mut", "kor", "armi", "19", "zz", "cost", "jul"]

@@ -145,6 +145,30 @@ def test_treaty_by_alias_year_and_misspelling(answers: Answers, name: str, treat
     assert a.results[0].id == treaty_id, [t.id for t in a.results]
 
 
+@pytest.mark.parametrize(("name", "treaty_id"), [
+    ("thearmistice", "korean-armistice-1953"), ("cnd-of-war", "end-of-war-declaration"),
+    ("burden charing", "cost-sharing-2024"), ("HcR1369", "peace-on-korean-peninsula-act"),
+    ("Agreed uMinptes", "agreed-minutes-1954"),
+])
+def test_treaty_name_misspelt_beyond_word_correction(answers: Answers, name: str, treaty_id: str) -> None:
+    """Joined words and typos in short words, which word-by-word correction cannot repair."""
+    a = answers.treaty(name)
+    assert [t.id for t in a.results] == [treaty_id]
+
+
+def test_every_name_and_alias_missing_a_letter_still_finds_its_treaty(answers: Answers) -> None:
+    missed = []
+    for tr in answers.digest.treaties.values():
+        for label in (tr.name, *tr.aliases):
+            if len(label) < 8:
+                continue
+            for i in range(len(label)):
+                typed = label[:i] + label[i + 1:]
+                if tr.id not in [t.id for t in answers.treaty(typed).results]:
+                    missed.append((typed, tr.id))
+    assert not missed, missed[:10]
+
+
 def test_treaty_answer_is_complete(answers: Answers) -> None:
     t = answers.treaty("mdt").results[0]
     assert t.parties and t.status and t.summary

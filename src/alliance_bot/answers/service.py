@@ -542,15 +542,10 @@ class Answers:
         top = hits[0].score if hits else 0.0
         for hit in hits:
             scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
-        # a whole name or alias, misspelt beyond what word-by-word correction repairs.
-        # KNOWN WEAKNESS, kept so that answers stay as they were: this step used to pass
-        # `processor=lambda pair: pair[0]`, which rapidfuzz applies to the query as well, so it has
-        # always compared only the query's first character (matching one-letter names alone).
-        # The same comparison, without a Python call per label; a query that folds to nothing
-        # (only combining marks) used to raise IndexError here and is now skipped.
+        # a whole name or alias, misspelt beyond what word-by-word correction repairs
         folded = fold(text)
         if folded:
-            for _, score, i in process.extract(folded[0], self._treaty_label_texts, scorer=fuzz.ratio, limit=5,
+            for _, score, i in process.extract(folded, self._treaty_label_texts, scorer=fuzz.ratio, limit=5,
                                                score_cutoff=80):
                 tid = self._treaty_labels[i][1]
                 scores[tid] = max(scores[tid], (score - 60) / 40)
