@@ -383,6 +383,14 @@ def test_dockerfile_environment_is_real_settings() -> None:
                for v in (json.loads(args) if args.startswith("[") else args.split())]
     db = PurePosixPath(final_env[f"{ENV_PREFIX}DB"])
     assert db.is_absolute() and str(db.parent) in volumes, f"ALLIANCE_BOT_DB={db} is not on a VOLUME {volumes}"
+    cache = PurePosixPath(final_env[f"{ENV_PREFIX}CACHE_DIR"])
+    assert any(cache.is_relative_to(v) for v in volumes), f"ALLIANCE_BOT_CACHE_DIR={cache} is not on a VOLUME"
+    runs = [args for word, args in final if word == "RUN"]
+    check = next((i for i, r in enumerate(runs) if "alliance-bot content check" in r), None)
+    assert check is not None, "the image build does not check the content"
+    owned = " ".join(runs[check:])
+    assert re.search(rf"alliance-bot content check .*chown -R [^ ]+ {re.escape(str(cache))}\b", owned), \
+        "the cache filled by the build's content check must be chowned to the bot's user"
     content = final_env[f"{ENV_PREFIX}CONTENT_DIR"].rstrip("/")
     content_copies = [dest for sources, dest, flags in _copies(final) if sources == ["content/"]]
     assert [d.rstrip("/") for d in content_copies] == [content], \
