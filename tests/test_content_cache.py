@@ -231,35 +231,52 @@ def test_an_unwritable_cache_only_costs_speed(content: Path, tmp_path: Path,
     assert len(warnings) == 1, "the warning is logged once, not per file"
 
 
-def test_prune_removes_only_old_unused_cache_files(content: Path, cache: ContentCache) -> None:
+def test_prune_keeps_one_cache_file_per_content_file(content: Path, cache: ContentCache) -> None:
     assert load_digest(content, cache).ok
-    used = {p.name for p in _cache_files(cache)}
+    first = {p.name for p in _cache_files(cache)}
+    events = content / "events.yaml"
+    original = events.read_text(encoding="utf-8")
+    for n in range(3):  # three successful edits of one file
+        events.write_text(f"# edit {n}\n" + original, encoding="utf-8")
+        assert load_digest(content, cache).ok
+    now = {p.name for p in _cache_files(cache)}
+    assert len(now) == len(first), "older versions of the edited file were kept"
+    assert len(first - now) == 1 and len(now - first) == 1
+
+
+def test_prune_leaves_other_folders_and_foreign_files_until_unused_for_a_month(
+        content: Path, cache: ContentCache, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(content, other)
+    (other / "events.yaml").write_text("# another folder's version\n" + (other / "events.yaml").read_text())
+    assert load_digest(other, cache).ok
+    others = {p.name for p in _cache_files(cache)}
+    assert load_digest(content, cache).ok
+    mine = {p.name for p in _cache_files(cache)} - others
+    assert mine and others <= {p.name for p in _cache_files(cache)}, "another folder's cache files were removed"
+
     now = time.time()
-    old_unused = cache.folder / ("a" * 64 + ".json")
-    recent_unused = cache.folder / ("b" * 64 + ".json")
     foreign = cache.folder / "notes.txt"
     old_tmp = cache.folder / ".tmp-abandoned.json"
-    for path in (old_unused, recent_unused, foreign, old_tmp):
+    for path in (foreign, old_tmp):
         path.write_text("{}")
-    two_days_ago = now - 2 * 86400
-    for path in (old_unused, foreign, old_tmp, *_cache_files(cache)):
-        if path != recent_unused:
-            os.utime(path, (two_days_ago, two_days_ago))
-
-    assert load_digest(content, cache).ok  # a successful load prunes
+    long_ago = now - 31 * 86400
+    for path in (foreign, old_tmp, *_cache_files(cache)):
+        os.utime(path, (long_ago, long_ago))
+    assert load_digest(content, cache).ok
     left = {p.name for p in cache.folder.iterdir()}
-    assert used <= left, "files in use were removed"
-    assert recent_unused.name in left and foreign.name in left
-    assert old_unused.name not in left and old_tmp.name not in left
-    for name in used:  # marked as used just now
+    assert mine <= left, "files in use were removed"
+    assert not others & left, "cache files unused for a month were kept"
+    assert foreign.name in left and old_tmp.name not in left
+    for name in mine:  # marked as used just now
         assert (cache.folder / name).stat().st_mtime > now - 60
 
 
 def test_a_failed_load_prunes_nothing(content: Path, cache: ContentCache) -> None:
     assert load_digest(content, cache).ok
-    old = cache.folder / ("c" * 64 + ".json")
+    old = cache.folder / ("c" * 16 + "-" + "c" * 64 + ".json")
     old.write_text("{}")
-    os.utime(old, (time.time() - 3 * 86400,) * 2)
+    os.utime(old, (time.time() - 40 * 86400,) * 2)
     (content / "events.yaml").write_text("events: [", encoding="utf-8")
     assert not load_digest(content, cache).ok
     assert old.exists()

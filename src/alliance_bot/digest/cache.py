@@ -4,7 +4,8 @@ Reading YAML is most of the loading time (at a hundred times the shipped digest,
 about 3 of 7 seconds: libyaml makes a Python object for every value, and we
 keep the line of each). For every content file that passed its own checks, the
 cache keeps that file's entries as JSON, with the line of each entry, under the
-SHA-256 of the file's bytes and of the code that reads and checks it. The next
+SHA-256 of the file's bytes and of the code that reads and checks it (and of
+the file's path, so that each content file keeps one cache file). The next
 load of the same bytes reads that JSON back through the very same strict schema
 (pydantic's JSON validation, in Rust), instead of parsing the YAML.
 
@@ -21,8 +22,9 @@ What it never changes:
   own folders.
 
 The folder is `ALLIANCE_BOT_CACHE_DIR` (default `$XDG_CACHE_HOME/alliance-bot`,
-else `~/.cache/alliance-bot`; `off` disables it). Files no load has used for a
-day are removed after a successful load.
+else `~/.cache/alliance-bot`; `off` disables it). A successful load removes the
+cache files of older versions of its files, and those no load has used for 30
+days.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ FORMAT = 1
 CACHE_ENV = "ALLIANCE_BOT_CACHE_DIR"
 OFF_WORDS = frozenset({"off", "none", "no", "false", "0", "disabled"})
 MAX_CACHED_BYTES = 16 * 1024 * 1024  # what a content file (at most 2 MB of YAML) becomes is far smaller
-UNUSED_SECONDS = 24 * 3600  # a cache file no load has used for this long is removed
-_NAME = re.compile(r"^[0-9a-f]{64}\.json$")
+UNUSED_SECONDS = 30 * 24 * 3600  # a cache file of a content file no load has read for this long is removed
+_NAME = re.compile(r"^([0-9a-f]{16})-[0-9a-f]{64}\.json$")
 # the code whose behaviour a cached file stands for: a change to any of these is a new cache
 _CODE_FILES = ("cache.py", "dates.py", "loader.py", "model.py", "yamlread.py")
 
@@ -116,10 +118,12 @@ class ContentCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, raw: bytes) -> str:
+    def key(self, origin: str, raw: bytes) -> str:
+        """`<slot>-<hash>`: the slot names the file (its absolute path), the hash its bytes and the code."""
         if self._code is None:
             self._code = _code_fingerprint()
-        return hashlib.sha256(self._code + raw).hexdigest()
+        slot = hashlib.sha256(origin.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return f"{slot}-{hashlib.sha256(self._code + raw).hexdigest()}"
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -170,8 +174,15 @@ class ContentCache:
                     pass
 
     def prune(self, used: set[str], *, now: float | None = None) -> int:
-        """Mark the used files as used now; remove cache files unused for a day. Returns how many went."""
+        """After a successful load: mark the cache files it used as used now, and remove those it replaced.
+
+        A replaced file is an older version of a content file this load read (the same slot, another
+        hash): each content file keeps one cache file. Cache files of other content files (another
+        content folder checked with the same cache) are removed when unused for 30 days.
+        Returns how many were removed.
+        """
         now = time.time() if now is None else now
+        slots = {key.split("-", 1)[0] for key in used}
         removed = 0
         try:
             names = os.listdir(self.folder)
@@ -184,11 +195,12 @@ class ContentCache:
                     if path.stat().st_mtime < now - 3600:  # left by a process killed mid-write
                         path.unlink()
                     continue
-                if not _NAME.match(name):
+                match = _NAME.match(name)
+                if not match:
                     continue  # not ours: leave it
                 if name[:-5] in used:
                     os.utime(path, (now, now))
-                elif path.stat().st_mtime < now - UNUSED_SECONDS:
+                elif match.group(1) in slots or path.stat().st_mtime < now - UNUSED_SECONDS:
                     path.unlink()
                     removed += 1
             except OSError:

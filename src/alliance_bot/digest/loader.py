@@ -311,7 +311,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
         raw = _read_bytes(path, col)
         if raw is None:
             continue
-        key = cache.key(raw) if cache is not None else ""
+        key = cache.key(str(path.resolve()), raw) if cache is not None else ""
         cached = cache.get(key) if cache is not None else None
         if cached is not None:
             used.add(key)
