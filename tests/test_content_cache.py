@@ -17,10 +17,10 @@ import pytest
 
 from alliance_bot.digest import cache as cache_mod
 from alliance_bot.digest import loader
-from alliance_bot.digest.cache import ContentCache, cache_from_env, default_cache_dir, parse_cache_setting
+from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
 from alliance_bot.digest.loader import Digest, load_digest
 from alliance_bot.library import ContentStore
-from alliance_bot.settings import load_settings
+from alliance_bot.settings import configured_cache, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = REPO / "content"
@@ -306,12 +306,23 @@ def test_cache_setting_default_and_environment(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.delenv("ALLIANCE_BOT_CACHE_DIR", raising=False)
     assert default_cache_dir() == tmp_path / "xdg" / "alliance-bot"
     assert load_settings().cache_dir == tmp_path / "xdg" / "alliance-bot"
-    assert cache_from_env().folder == tmp_path / "xdg" / "alliance-bot"
+    assert configured_cache().folder == tmp_path / "xdg" / "alliance-bot"
     monkeypatch.setenv("ALLIANCE_BOT_CACHE_DIR", "off")
     assert load_settings().cache_dir is None and load_settings().content_cache() is None
-    assert cache_from_env() is None
+    assert configured_cache() is None
     monkeypatch.setenv("ALLIANCE_BOT_CACHE_DIR", str(tmp_path / "c"))
     assert load_settings().content_cache().folder == tmp_path / "c"
+    # the commands that need no other setting still find the cache when another setting is invalid
+    monkeypatch.setenv("ALLIANCE_BOT_TIMEZONE", "Mars/Olympus")
+    assert configured_cache().folder == tmp_path / "c"
+
+
+def test_cache_folder_from_a_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(f'cache_dir = "{tmp_path / "from-toml"}"\n')
+    monkeypatch.delenv("ALLIANCE_BOT_CACHE_DIR", raising=False)
+    monkeypatch.setenv("ALLIANCE_BOT_CONFIG", str(config))
+    assert configured_cache().folder == tmp_path / "from-toml"
 
 
 def test_cli_check_and_ask_use_the_cache(content: Path, tmp_path: Path) -> None:

@@ -56,11 +56,11 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
 
     from alliance_bot.answers.service import Answers
     from alliance_bot.cli import default_content_dir
-    from alliance_bot.digest.cache import cache_from_env
     from alliance_bot.digest.loader import load_digest
+    from alliance_bot.settings import configured_cache
 
     root = Path(content) if content else default_content_dir()
-    result = load_digest(root, cache_from_env())
+    result = load_digest(root, configured_cache())
     if not result.ok:
         for problem in result.problems:
             print(problem, file=sys.stderr)

@@ -26,11 +26,11 @@ def default_content_dir() -> Path:
 
 
 def _cmd_content_check(args: argparse.Namespace) -> int:
-    from alliance_bot.digest.cache import cache_from_env
     from alliance_bot.digest.loader import load_digest
+    from alliance_bot.settings import configured_cache
 
     root = Path(args.dir) if args.dir else default_content_dir()
-    result = load_digest(root, cache_from_env())
+    result = load_digest(root, configured_cache())
     if result.ok:
         assert result.digest is not None
         print(f"{root}: ok: {result.digest.summary_line()}")

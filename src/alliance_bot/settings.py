@@ -118,6 +118,19 @@ def setting_names() -> list[str]:
     return names + [f"{ENV_PREFIX}CONFIG"]
 
 
+def configured_cache() -> ContentCache | None:
+    """The content cache of the settings, for commands that need no other setting (`content check`, `ask`).
+
+    Another setting being invalid (a time zone, say) must not stop those: then only the
+    environment's ALLIANCE_BOT_CACHE_DIR is read.
+    """
+    try:
+        return load_settings().content_cache()
+    except SettingsError:
+        folder = parse_cache_setting(os.environ.get(f"{ENV_PREFIX}CACHE_DIR") or None)
+        return ContentCache(folder) if folder is not None else None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings or raise SettingsError naming the offending setting in one line."""
     config = os.environ.get(f"{ENV_PREFIX}CONFIG")

@@ -48,7 +48,6 @@ from alliance_bot.digest.model import KINDS, ContentFile
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-CACHE_ENV = "ALLIANCE_BOT_CACHE_DIR"
 OFF_WORDS = frozenset({"off", "none", "no", "false", "0", "disabled"})
 MAX_CACHED_BYTES = 16 * 1024 * 1024  # what a content file (at most 2 MB of YAML) becomes is far smaller
 UNUSED_SECONDS = 30 * 24 * 3600  # a cache file of a content file no load has read for this long is removed
@@ -102,12 +101,6 @@ def parse_cache_setting(value: Any) -> Path | None:
             return default_cache_dir()
         return Path(value.strip()).expanduser()
     return Path(value)
-
-
-def cache_from_env() -> ContentCache | None:
-    """The cache the environment asks for (for the commands that do not read the full settings)."""
-    folder = parse_cache_setting(os.environ.get(CACHE_ENV) or None)
-    return ContentCache(folder) if folder is not None else None
 
 
 class ContentCache:
