@@ -7,7 +7,7 @@ import gc
 import io
 import threading
 import time
-from typing import Any, Callable, List
+from typing import Any, List
 
 import discord
 import pytest

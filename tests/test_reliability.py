@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import MANAGE_GUILD, MEMBER_PERMISSIONS, BotEnv, eventually
-
-from alliance_bot.present.embeds import limit_violations
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 EPHEMERAL = 1 << 6

@@ -43,7 +43,7 @@ from alliance_bot.answers.model import (
 )
 from alliance_bot.answers.text import MAX_QUERY_CHARS, analyse, fold, normalise_name
 from alliance_bot.answers.userdates import DayQuery, parse_day, parse_year_or_date, shown
-from alliance_bot.digest.dates import MONTH_NAMES, PartialDate, Precision, ordinal
+from alliance_bot.digest.dates import MONTH_NAMES, Precision, ordinal
 from alliance_bot.digest.loader import Digest, gc_paused
 from alliance_bot.digest.model import Citation, Event, Fact, Source, Treaty, Viewpoint
 
@@ -75,7 +75,7 @@ class ChoiceIndex:
     def __init__(self, items: list[tuple[str, str, str]]) -> None:
         self.items = items
         keys = [item[0] for item in items]
-        self._n = n = len(keys)
+        self._n = len(keys)
         tokens_of: list[set[str]] = []
         starting_of: list[set[str]] = []
         for key in keys:

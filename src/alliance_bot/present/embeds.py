@@ -455,7 +455,7 @@ def render_reload(result: Any, *, attached: bool = False) -> Rendered:
     b.describe(f"The files have {n} problem{'s' if n != 1 else ''}, so the bot keeps serving the last good content. "
                "Fix them and reload; `alliance-bot content check` shows the same list.")
     if attached:
-        b.add("Problems", f"The full list is in the attached file. First ones:\n"
+        b.add("Problems", "The full list is in the attached file. First ones:\n"
               + "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems[:3]))
     else:
         b.add("Problems", "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems))
