@@ -317,6 +317,17 @@ def test_cache_setting_default_and_environment(monkeypatch: pytest.MonkeyPatch, 
     assert configured_cache().folder == tmp_path / "c"
 
 
+def test_no_home_folder_means_no_cache_rather_than_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("ALLIANCE_BOT_CACHE_DIR", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert default_cache_dir() is None
+    assert load_settings().cache_dir is None and configured_cache() is None
+
+
 def test_cache_folder_from_a_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "settings.toml"
     config.write_text(f'cache_dir = "{tmp_path / "from-toml"}"\n')

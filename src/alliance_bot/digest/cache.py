@@ -62,7 +62,7 @@ class CachedFile(ContentFile):
 
     model_config = ConfigDict(extra="forbid", strict=True, title="alliance_bot cached content file")
 
-    format: Literal[1]
+    format: Literal[1]  # FORMAT
     data_hash: str = Field(description="SHA-256 of the file's values (the digest version is made of these)")
     kinds: list[str] = Field(description="the kinds in the file, in file order")
     lines: dict[str, list[int | None]] = Field(description="per kind: the line of each entry")
@@ -85,8 +85,14 @@ def _code_fingerprint() -> bytes:
     return h.digest()
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def default_cache_dir() -> Path | None:
+    """$XDG_CACHE_HOME/alliance-bot, else ~/.cache/alliance-bot; None (no cache) for a user without a home."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry (an arbitrary container uid)
+            return None
     return Path(base) / "alliance-bot"
 
 
