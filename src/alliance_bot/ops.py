@@ -71,14 +71,14 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
 
 
 def _check_timezones(zone: str) -> Check:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from alliance_bot.zones import ZoneError, load_zone
 
     try:
         for name in ("Asia/Seoul", "America/New_York", "Pacific/Auckland", zone):
-            ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        return Check("time zones", False, f"time zone data missing ({exc})",
-                     "install the tzdata package (pip install tzdata, or the system's tzdata)")
+            load_zone(name)
+    except ZoneError as exc:
+        return Check("time zones", False, f"time zone data missing ({exc.message})",
+                     "install the tzdata package (pip install tzdata)")
     return Check("time zones", True, f"IANA data available; today uses {zone}")
 
 

@@ -12,12 +12,12 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
+from alliance_bot.zones import ZoneError, load_zone
 
 ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
@@ -61,10 +61,9 @@ class Settings(BaseSettings):
     @classmethod
     def _zone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Seoul") from None
-        return value
+            return load_zone(value).key
+        except ZoneError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("cache_dir", mode="before")
     @classmethod
