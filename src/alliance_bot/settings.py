@@ -11,16 +11,18 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
 
 from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
 from alliance_bot.zones import ZoneError, load_zone
 
 ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
+ENV_FILE = ".env"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
 
 
@@ -35,8 +37,37 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message names it in one line."""
 
 
+def file_problem(path: Path, exc: Exception) -> str:
+    """Why a settings file cannot be read, in one line: the byte that is not UTF-8, or the OS's reason."""
+    if isinstance(exc, UnicodeDecodeError):
+        pos, line = exc.start, 0
+        bad = exc.object[pos:pos + 1] if isinstance(exc.object, bytes) else b""
+        try:
+            raw = path.read_bytes()
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:  # the position in the whole file, not in the decoder's chunk
+            pos, bad, line = err.start, raw[err.start:err.start + 1], raw.count(b"\n", 0, err.start) + 1
+        except OSError:
+            pass
+        where = f"byte 0x{bad.hex()} at position {pos}" + (f" (line {line})" if line else "")
+        return f"{path}: not UTF-8 text: {where}; save the file as UTF-8"
+    if isinstance(exc, OSError):
+        return f"{path}: cannot read it: {exc.strerror or exc}"
+    return f"{path}: {exc}"
+
+
+class _DotEnv(DotEnvSettingsSource):
+    """The .env file, whose read errors name the file (not a setting, not the config file)."""
+
+    def _read_env_file(self, file_path: Path) -> Mapping[str, str | None]:
+        try:
+            return super()._read_env_file(file_path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(file_problem(Path(file_path).absolute(), exc)) from None
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8",
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, env_file_encoding="utf-8",
                                       extra="ignore", case_sensitive=False,
                                       env_ignore_empty=True)  # `NAME=` in a settings file means "not set"
 
@@ -84,10 +115,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, _DotEnv(settings_cls, ENV_FILE)]
         config = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+            try:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+            except Exception as exc:  # not TOML, not UTF-8, not readable
+                raise SettingsError(f"{ENV_PREFIX}CONFIG: {file_problem(Path(config), exc)}") from None
         sources.append(file_secret_settings)
         return tuple(sources)
 
@@ -137,11 +171,13 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"{ENV_PREFIX}CONFIG: config file {config!r} not found")
     try:
         return Settings(**overrides)
+    except SettingsError:
+        raise
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         env = TOKEN_ENV if field in {"token", TOKEN_ENV} else f"{ENV_PREFIX}{field.upper()}"
         message = err["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{env}: {message}") from None
-    except Exception as exc:  # a broken TOML file
-        raise SettingsError(f"{ENV_PREFIX}CONFIG: cannot read {config!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - one line naming what failed, never a traceback
+        raise SettingsError(f"the settings cannot be read: {type(exc).__name__}: {exc}") from None
