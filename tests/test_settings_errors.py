@@ -1,5 +1,5 @@
-"""Settings files that cannot be read: one line naming what is really wrong (the file and the byte), not
-another setting."""
+"""Settings files that cannot be read, and tokens in the wrong form: one line naming what is really wrong
+(the file and the byte, not another setting), the same verdict from `doctor` and `run`, the token never shown."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from test_ops import run_cli
+
 from alliance_bot.ops import doctor
 from alliance_bot.settings import SettingsError, load_settings
+
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 
 @pytest.fixture
@@ -42,3 +47,42 @@ def test_a_settings_file_that_is_not_utf8_is_named_with_the_byte(clean_env: pyte
         load_settings()
     assert str(err.value).startswith(f"ALLIANCE_BOT_CONFIG: {config}: not UTF-8 text: byte 0xe9 at position 29 "
                                      f"(line 2)"), str(err.value)
+
+
+# ---------------------------------------------------------------- the token
+
+
+@pytest.mark.parametrize("value", [f"Bot {TOKEN}", f"bot {TOKEN}", f'"Bot {TOKEN}"'])
+def test_a_token_with_the_bot_prefix_is_refused_by_doctor_and_run_alike(tmp_path: Path, value: str) -> None:
+    env = {"DISCORD_TOKEN": value, "ALLIANCE_BOT_DB": str(tmp_path / "bot.db")}
+    done = run_cli("doctor", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1 and fails[0].startswith("FAIL  token: ") and "remove the 'Bot ' prefix" in fails[0], \
+        done.stdout
+    run = run_cli("run", "--require-token", env=env, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"alliance-bot: {fails[0].removeprefix('FAIL  token: ')}"]
+    for out in (done.stdout, done.stderr, run.stdout, run.stderr):
+        assert TOKEN not in out and TOKEN[:20] not in out
+
+
+@pytest.mark.parametrize("value", [f'"{TOKEN}"', f"'{TOKEN}'", f"  {TOKEN}\n", f'" {TOKEN} "\r\n', f"{TOKEN}\r\n"])
+def test_quotes_and_whitespace_around_the_token_are_removed(clean_env: pytest.MonkeyPatch, value: str) -> None:
+    from alliance_bot.ops import doctor
+
+    clean_env.setenv("DISCORD_TOKEN", value)
+    assert load_settings().require_token() == TOKEN
+    token_check = next(c for c in doctor() if c.name == "token")
+    assert token_check.ok and not token_check.warn and "well-formed" in token_check.detail
+
+
+def test_a_token_in_a_dotenv_file_with_quotes_and_spaces(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN=' \"{TOKEN}\" '\n")
+    assert load_settings().require_token() == TOKEN
+
+
+def test_a_token_of_only_quotes_is_not_set(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DISCORD_TOKEN", '""')
+    with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
+        load_settings().require_token()

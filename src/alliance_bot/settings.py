@@ -24,6 +24,7 @@ ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
 ENV_FILE = ".env"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
+_BOT_PREFIX = re.compile(r"^bot\s+", re.IGNORECASE)
 
 
 def _default_content_dir() -> Path:
@@ -66,6 +67,36 @@ class _DotEnv(DotEnvSettingsSource):
             raise SettingsError(file_problem(Path(file_path).absolute(), exc)) from None
 
 
+def clean_token(value: str) -> str:
+    """The token without what files wrap it in: surrounding whitespace and one pair of quotes.
+
+    A token file ends with a newline; `docker run --env-file` keeps quotes literally. A token has
+    neither spaces nor quotes, so removing them cannot change which token it is.
+    """
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def token_problem(token: str) -> str | None:
+    """What is wrong with a (cleaned) token, in one line that never shows it; None when it looks right.
+
+    A `Bot ` prefix is refused, not removed: the setting is the token itself (the bot adds the
+    prefix when it logs in), and the fix is one edit that the message names.
+    """
+    if not token:
+        return (f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in the environment "
+                f"or in .env")
+    if _BOT_PREFIX.match(token):
+        return (f"{TOKEN_ENV} starts with 'Bot ': remove the 'Bot ' prefix and keep only the token (the bot adds "
+                f"the prefix itself)")
+    if not token_looks_valid(token):
+        return (f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts): copy the token again "
+                f"from the Discord developer portal (Bot → Reset Token)")
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, env_file_encoding="utf-8",
                                       extra="ignore", case_sensitive=False,
@@ -95,6 +126,13 @@ class Settings(BaseSettings):
             return load_zone(value).key
         except ZoneError as exc:
             raise ValueError(exc.message) from None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return clean_token(value) or None  # only quotes or spaces: not set
+        return value
 
     @field_validator("cache_dir", mode="before")
     @classmethod
@@ -128,19 +166,20 @@ class Settings(BaseSettings):
     def content_cache(self) -> ContentCache | None:
         return ContentCache(self.cache_dir) if self.cache_dir is not None else None
 
+    def token_value(self) -> str:
+        """The token as the bot will send it ("" when not set); never log or show it."""
+        return self.token.get_secret_value() if self.token is not None else ""
+
     def require_token(self) -> str:
-        if self.token is None or not self.token.get_secret_value().strip():
-            raise SettingsError(f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in "
-                                f"the environment or in .env")
-        value = self.token.get_secret_value().strip()
-        if not token_looks_valid(value):
-            raise SettingsError(f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts); "
-                                f"copy it again from the developer portal")
+        value = self.token_value()
+        problem = token_problem(value)
+        if problem is not None:
+            raise SettingsError(problem)
         return value
 
 
 def token_looks_valid(token: str) -> bool:
-    return bool(_TOKEN_SHAPE.match(token.removeprefix("Bot ").strip()))
+    return bool(_TOKEN_SHAPE.match(token))
 
 
 def setting_names() -> list[str]:
