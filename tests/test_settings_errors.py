@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,15 @@ def test_a_token_of_only_quotes_is_not_set(clean_env: pytest.MonkeyPatch) -> Non
     clean_env.setenv("DISCORD_TOKEN", '""')
     with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
         load_settings().require_token()
+
+
+def test_a_dotenv_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / ".env")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
+    env["ALLIANCE_BOT_DB"] = str(tmp_path / "bot.db")
+    # a FIFO nobody writes to: reading it waited forever (the timeout fails the test, it never hangs the suite)
+    done = subprocess.run([sys.executable, "-m", "alliance_bot", "doctor"], capture_output=True, text=True,
+                          timeout=30, env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0].startswith(f"FAIL  settings: {tmp_path / '.env'}: not a regular file"), \
+        done.stdout

@@ -58,9 +58,11 @@ def file_problem(path: Path, exc: Exception) -> str:
 
 
 class _DotEnv(DotEnvSettingsSource):
-    """The .env file, whose read errors name the file (not a setting, not the config file)."""
+    """The .env file, whose read errors name the file (not a setting, not the config file); never a FIFO."""
 
     def _read_env_file(self, file_path: Path) -> Mapping[str, str | None]:
+        if not Path(file_path).is_file():  # a FIFO (which pydantic-settings would read): nobody may ever write to it
+            raise SettingsError(f"{Path(file_path).absolute()}: not a regular file; settings must be a plain file")
         try:
             return super()._read_env_file(file_path)
         except (OSError, UnicodeDecodeError) as exc:
