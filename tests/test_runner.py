@@ -79,7 +79,8 @@ def test_run_with_broken_content_or_settings_fails_with_one_clear_line(tmp_path:
     done = _run_cli("run", env={"ALLIANCE_BOT_TIMEZONE": "Nowhere/City"}, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "alliance-bot: ALLIANCE_BOT_TIMEZONE: unknown time zone 'Nowhere/City': use an IANA name such as Asia/Seoul"]
+        "alliance-bot: ALLIANCE_BOT_TIMEZONE: unknown time zone “Nowhere/City”: use an IANA name such as Asia/Seoul "
+        "or America/New_York"]
     broken = tmp_path / "content"
     shutil.copytree(CONTENT, broken)
     (broken / "events.yaml").write_text("events: [\n")

@@ -60,7 +60,7 @@ def test_settings_from_dotenv_and_config_file(clean_env: pytest.MonkeyPatch, tmp
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
-    ("ALLIANCE_BOT_TIMEZONE", "Mars/Olympus", "ALLIANCE_BOT_TIMEZONE: unknown time zone 'Mars/Olympus'"),
+    ("ALLIANCE_BOT_TIMEZONE", "Mars/Olympus", "ALLIANCE_BOT_TIMEZONE: unknown time zone “Mars/Olympus”"),
     ("ALLIANCE_BOT_RETENTION_DAYS", "soon", "ALLIANCE_BOT_RETENTION_DAYS: "),
     ("ALLIANCE_BOT_RETENTION_DAYS", "0", "ALLIANCE_BOT_RETENTION_DAYS: "),
     ("ALLIANCE_BOT_LOG_FORMAT", "xml", "ALLIANCE_BOT_LOG_FORMAT: "),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.digest.dates import ordinal
@@ -91,17 +91,6 @@ def parse_post_time(text: str) -> dt.time:
     if hour > 23 or minute > 59:
         raise InvalidInput(f"{hour:02d}:{minute:02d} is not a time of day (00:00 to 23:59)")
     return dt.time(hour, minute)
-
-
-def parse_timezone(name: str) -> ZoneInfo:
-    text = name.strip()
-    if not text or len(text) > 64 or ".." in text or text.startswith("/"):
-        raise InvalidInput("the time zone must be an IANA name such as Asia/Seoul or America/New_York")
-    try:
-        return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone “{text[:40]}”: use an IANA name such as Asia/Seoul or "
-                           f"America/New_York") from None
 
 
 def post_instant(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:

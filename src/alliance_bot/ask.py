@@ -52,13 +52,20 @@ def add_ask_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def load_answers(content: str | None, timezone: str | None):  # -> Answers | None
     import os
-    from zoneinfo import ZoneInfoNotFoundError
 
     from alliance_bot.answers.service import Answers
     from alliance_bot.cli import default_content_dir
     from alliance_bot.digest.loader import load_digest
     from alliance_bot.settings import configured_cache
+    from alliance_bot.zones import ZoneError, load_zone
 
+    env_tz = os.environ.get("ALLIANCE_BOT_TIMEZONE")
+    tz = timezone or env_tz or DEFAULT_TIMEZONE
+    try:
+        tz = load_zone(tz).key
+    except ZoneError as exc:
+        where = "--timezone" if timezone else "ALLIANCE_BOT_TIMEZONE"
+        raise InvalidInput(f"{where}: {exc.message}") from None
     root = Path(content) if content else default_content_dir()
     result = load_digest(root, configured_cache())
     if not result.ok:
@@ -66,11 +73,7 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
             print(problem, file=sys.stderr)
         print(f"{root}: the content has problems; run `alliance-bot content check`", file=sys.stderr)
         return None
-    tz = timezone or os.environ.get("ALLIANCE_BOT_TIMEZONE") or DEFAULT_TIMEZONE
-    try:
-        return Answers(result.digest, timezone=tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {tz!r}: use an IANA name such as Asia/Seoul or America/New_York")
+    return Answers(result.digest, timezone=tz)
 
 
 def answer(answers, question: str, args: argparse.Namespace) -> object:  # noqa: ANN001

@@ -228,7 +228,6 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
     """The day's anniversary post through a webhook, for cron: the same ledger as the bot, so never twice."""
     import datetime as dt
     import time
-    from zoneinfo import ZoneInfo
 
     import httpx
 
@@ -239,13 +238,14 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
     from alliance_bot.present.embeds import render_anniversary_post
     from alliance_bot.storage.anniversary_store import AnniversaryStore, target_for
     from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.zones import load_zone
 
     try:
         url = validate_webhook_url(webhook)
     except InvalidWebhook as exc:
         print(f"alliance-bot: --webhook: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    today = dt.datetime.now(dt.timezone.utc).astimezone(ZoneInfo(settings.timezone)).date()
+    today = dt.datetime.now(dt.timezone.utc).astimezone(load_zone(settings.timezone)).date()
     if date:
         try:
             q = parse_day(date)

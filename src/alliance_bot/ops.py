@@ -35,7 +35,7 @@ class Check:
 
 def doctor(*, offline_ok: bool = False) -> list[Check]:
     """Every check, in order; later checks are skipped (reported) when the settings themselves fail."""
-    from alliance_bot.settings import SettingsError, load_settings, token_looks_valid
+    from alliance_bot.settings import TOKEN_ENV, SettingsError, load_settings, token_problem
 
     checks: list[Check] = []
     try:
@@ -45,13 +45,13 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
         return checks
     checks.append(Check("settings", True, "all settings valid"))
 
-    token = settings.token.get_secret_value().strip() if settings.token else ""
-    if not token:
-        checks.append(Check("token", offline_ok, "DISCORD_TOKEN is not set", "put the bot token in DISCORD_TOKEN "
+    token = settings.token_value()  # what `run` sends: the same cleaning, the same rule (settings.token_problem)
+    problem = token_problem(token)
+    if not token:  # a warning with --offline, unlike `run --require-token`
+        checks.append(Check("token", offline_ok, f"{TOKEN_ENV} is not set", "put the bot token in DISCORD_TOKEN "
                             "(environment, .env or DISCORD_TOKEN_FILE in the container)", warn=offline_ok))
-    elif not token_looks_valid(token):
-        checks.append(Check("token", False, "DISCORD_TOKEN does not look like a bot token (not shown)",
-                            "copy the token again from the Discord developer portal (Bot → Reset Token)"))
+    elif problem is not None:
+        checks.append(Check("token", False, problem))
     else:
         checks.append(Check("token", True, f"set, well-formed ({len(token)} characters, not shown)"))
 
@@ -71,14 +71,14 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
 
 
 def _check_timezones(zone: str) -> Check:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from alliance_bot.zones import ZoneError, load_zone
 
     try:
         for name in ("Asia/Seoul", "America/New_York", "Pacific/Auckland", zone):
-            ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        return Check("time zones", False, f"time zone data missing ({exc})",
-                     "install the tzdata package (pip install tzdata, or the system's tzdata)")
+            load_zone(name)
+    except ZoneError as exc:
+        return Check("time zones", False, f"time zone data missing ({exc.message})",
+                     "install the tzdata package (pip install tzdata)")
     return Check("time zones", True, f"IANA data available; today uses {zone}")
 
 

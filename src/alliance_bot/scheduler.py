@@ -8,6 +8,8 @@
   change or a content reload.
 - Each post claims its rows in the ledger before sending (see
   storage/anniversary_store.py for what a crash between claim and send does).
+- A server whose stored time zone does not load (see zones.py) is paused, alone: the
+  others are indexed as usual; the log says so once, `/anniversaries show` says why.
 - A post whose time passed while the bot was down is made when it comes back,
   within the grace period; later than that it is recorded as skipped.
 - A failed send is retried where that can help (5xx, 429, network, Discord
@@ -32,6 +34,7 @@ from alliance_bot.delivery.webhook import DeliveryError, mask
 from alliance_bot.library import ContentStore
 from alliance_bot.present.embeds import render_anniversary_post
 from alliance_bot.storage.anniversary_store import AnniversaryStore, Recovered, ServerSchedule, make_nonce
+from alliance_bot.zones import ZoneError, load_zone
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,7 @@ class Scheduler:
         self._heap: list[_Entry] = []
         self._schedules: dict[int, ServerSchedule] = {}
         self._generation: dict[int, int] = {}
+        self._paused: dict[int, str] = {}  # guild -> why its posts are paused (a time zone that does not load)
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -84,11 +88,35 @@ class Scheduler:
     def _days(self) -> list[tuple[int, int]]:
         return anniversary_days(self.library.current.digest)
 
+    def _zone(self, schedule: ServerSchedule) -> ZoneInfo | None:
+        """The server's zone, or None: its posts are paused, said once in the log and in `paused()`."""
+        gid = schedule.guild_id
+        try:
+            zone = load_zone(schedule.timezone)
+        except ZoneError as exc:
+            end = "" if exc.message.endswith(("?", ".")) else "."
+            reason = f"{exc.message}{end} Set a time zone with /anniversaries set."
+            if self._paused.get(gid) != reason:
+                log.warning("anniversary posts for guild %s paused: its time zone does not load: %s", gid,
+                            exc.message)
+            self._paused[gid] = reason
+            return None
+        self._paused.pop(gid, None)
+        return zone
+
+    def paused(self, guild_id: int) -> str | None:
+        """Why this server's posts are paused although they are on; None when they are not."""
+        return self._paused.get(guild_id)
+
     def _push_next(self, schedule: ServerSchedule, after: dt.datetime) -> None:
         gen = self._generation.get(schedule.guild_id, 0) + 1
         self._generation[schedule.guild_id] = gen
+        zone = self._zone(schedule)
+        if zone is None:
+            self._schedules.pop(schedule.guild_id, None)
+            return
         self._schedules[schedule.guild_id] = schedule
-        due = next_due(self._days(), schedule.post_time, ZoneInfo(schedule.timezone), after)
+        due = next_due(self._days(), schedule.post_time, zone, after)
         if due is not None:
             heapq.heappush(self._heap, _Entry(due.at, schedule.guild_id, due.day, gen))
 
@@ -100,6 +128,7 @@ class Scheduler:
         if schedule is None or not schedule.enabled:
             self._generation[gid] = self._generation.get(gid, 0) + 1  # invalidates its heap entry
             self._schedules.pop(gid, None)
+            self._paused.pop(gid, None)
         else:
             self._push_next(schedule, self.clock())
         self._wake.set()
@@ -109,6 +138,8 @@ class Scheduler:
         schedules = await self.store.all_enabled()
         self._heap.clear()
         self._schedules.clear()
+        for gid in set(self._paused) - {s.guild_id for s in schedules}:
+            del self._paused[gid]
         since = self.clock() - self.grace  # posts due within the grace period are still to be made
         for s in schedules:
             self._push_next(s, since)
@@ -121,12 +152,13 @@ class Scheduler:
 
     def upcoming(self, guild_id: int, count: int = 3) -> list[Due]:
         s = self._schedules.get(guild_id)
-        if s is None:
+        zone = self._zone(s) if s is not None else None
+        if s is None or zone is None:
             return []
         out: list[Due] = []
         cursor = self.clock()
         for _ in range(count):
-            due = next_due(self._days(), s.post_time, ZoneInfo(s.timezone), cursor)
+            due = next_due(self._days(), s.post_time, zone, cursor)
             if due is None:
                 break
             out.append(due)
@@ -158,7 +190,10 @@ class Scheduler:
         digest = self.library.current.digest
         days = self._days()
         for s in await self.store.all_enabled():
-            for due in due_between(days, s.post_time, ZoneInfo(s.timezone), start, end):
+            zone = self._zone(s)
+            if zone is None:
+                continue  # paused: nothing is due for it
+            for due in due_between(days, s.post_time, zone, start, end):
                 ids = [i.event.id for i in items_on(digest, due.day)]
                 n = await self.store.skip(s.target, s.guild_id, due.day, ids,
                                           f"the bot was offline from {start:%Y-%m-%d %H:%M} UTC past the "

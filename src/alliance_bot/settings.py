@@ -11,17 +11,20 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal, Mapping
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
 
 from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
+from alliance_bot.zones import ZoneError, load_zone
 
 ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
+ENV_FILE = ".env"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}$")
+_BOT_PREFIX = re.compile(r"^bot\s+", re.IGNORECASE)
 
 
 def _default_content_dir() -> Path:
@@ -35,8 +38,69 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message names it in one line."""
 
 
+def file_problem(path: Path, exc: Exception) -> str:
+    """Why a settings file cannot be read, in one line: the byte that is not UTF-8, or the OS's reason."""
+    if isinstance(exc, UnicodeDecodeError):
+        pos, line = exc.start, 0
+        bad = exc.object[pos:pos + 1] if isinstance(exc.object, bytes) else b""
+        try:
+            raw = path.read_bytes()
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:  # the position in the whole file, not in the decoder's chunk
+            pos, bad, line = err.start, raw[err.start:err.start + 1], raw.count(b"\n", 0, err.start) + 1
+        except OSError:
+            pass
+        where = f"byte 0x{bad.hex()} at position {pos}" + (f" (line {line})" if line else "")
+        return f"{path}: not UTF-8 text: {where}; save the file as UTF-8"
+    if isinstance(exc, OSError):
+        return f"{path}: cannot read it: {exc.strerror or exc}"
+    return f"{path}: {exc}"
+
+
+class _DotEnv(DotEnvSettingsSource):
+    """The .env file, whose read errors name the file (not a setting, not the config file); never a FIFO."""
+
+    def _read_env_file(self, file_path: Path) -> Mapping[str, str | None]:
+        if not Path(file_path).is_file():  # a FIFO (which pydantic-settings would read): nobody may ever write to it
+            raise SettingsError(f"{Path(file_path).absolute()}: not a regular file; settings must be a plain file")
+        try:
+            return super()._read_env_file(file_path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(file_problem(Path(file_path).absolute(), exc)) from None
+
+
+def clean_token(value: str) -> str:
+    """The token without what files wrap it in: surrounding whitespace and one pair of quotes.
+
+    A token file ends with a newline; `docker run --env-file` keeps quotes literally. A token has
+    neither spaces nor quotes, so removing them cannot change which token it is.
+    """
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def token_problem(token: str) -> str | None:
+    """What is wrong with a (cleaned) token, in one line that never shows it; None when it looks right.
+
+    A `Bot ` prefix is refused, not removed: the setting is the token itself (the bot adds the
+    prefix when it logs in), and the fix is one edit that the message names.
+    """
+    if not token:
+        return (f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in the environment "
+                f"or in .env")
+    if _BOT_PREFIX.match(token):
+        return (f"{TOKEN_ENV} starts with 'Bot ': remove the 'Bot ' prefix and keep only the token (the bot adds "
+                f"the prefix itself)")
+    if not token_looks_valid(token):
+        return (f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts): copy the token again "
+                f"from the Discord developer portal (Bot → Reset Token)")
+    return None
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8",
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, env_file_encoding="utf-8",
                                       extra="ignore", case_sensitive=False,
                                       env_ignore_empty=True)  # `NAME=` in a settings file means "not set"
 
@@ -61,9 +125,15 @@ class Settings(BaseSettings):
     @classmethod
     def _zone(cls, value: str) -> str:
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Seoul") from None
+            return load_zone(value).key
+        except ZoneError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return clean_token(value) or None  # only quotes or spaces: not set
         return value
 
     @field_validator("cache_dir", mode="before")
@@ -85,29 +155,33 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, _DotEnv(settings_cls, ENV_FILE)]
         config = os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+            try:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+            except Exception as exc:  # not TOML, not UTF-8, not readable
+                raise SettingsError(f"{ENV_PREFIX}CONFIG: {file_problem(Path(config), exc)}") from None
         sources.append(file_secret_settings)
         return tuple(sources)
 
     def content_cache(self) -> ContentCache | None:
         return ContentCache(self.cache_dir) if self.cache_dir is not None else None
 
+    def token_value(self) -> str:
+        """The token as the bot will send it ("" when not set); never log or show it."""
+        return self.token.get_secret_value() if self.token is not None else ""
+
     def require_token(self) -> str:
-        if self.token is None or not self.token.get_secret_value().strip():
-            raise SettingsError(f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in "
-                                f"the environment or in .env")
-        value = self.token.get_secret_value().strip()
-        if not token_looks_valid(value):
-            raise SettingsError(f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts); "
-                                f"copy it again from the developer portal")
+        value = self.token_value()
+        problem = token_problem(value)
+        if problem is not None:
+            raise SettingsError(problem)
         return value
 
 
 def token_looks_valid(token: str) -> bool:
-    return bool(_TOKEN_SHAPE.match(token.removeprefix("Bot ").strip()))
+    return bool(_TOKEN_SHAPE.match(token))
 
 
 def setting_names() -> list[str]:
@@ -138,11 +212,13 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"{ENV_PREFIX}CONFIG: config file {config!r} not found")
     try:
         return Settings(**overrides)
+    except SettingsError:
+        raise
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         env = TOKEN_ENV if field in {"token", TOKEN_ENV} else f"{ENV_PREFIX}{field.upper()}"
         message = err["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{env}: {message}") from None
-    except Exception as exc:  # a broken TOML file
-        raise SettingsError(f"{ENV_PREFIX}CONFIG: cannot read {config!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - one line naming what failed, never a traceback
+        raise SettingsError(f"the settings cannot be read: {type(exc).__name__}: {exc}") from None

@@ -15,7 +15,6 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import replace
 from itertools import chain
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -46,6 +45,7 @@ from alliance_bot.answers.userdates import DayQuery, parse_day, parse_year_or_da
 from alliance_bot.digest.dates import MONTH_NAMES, Precision, ordinal
 from alliance_bot.digest.loader import Digest, gc_paused
 from alliance_bot.digest.model import Citation, Event, Fact, Source, Treaty, Viewpoint
+from alliance_bot.zones import load_zone
 
 MAX_CHOICES = 25
 CHOICE_MAX = 100
@@ -223,7 +223,7 @@ class Answers:
 
     def _build(self, digest: Digest, timezone: str) -> None:
         self.digest = digest
-        self.tz = ZoneInfo(timezone)
+        self.tz = load_zone(timezone)
         d = digest
         self._events_by_day: dict[tuple[int, int], list[Event]] = defaultdict(list)
         self._events_by_month: dict[int, list[Event]] = defaultdict(list)

@@ -527,16 +527,24 @@ def render_anniversary_post(items: list[Any], day: Any, role_id: int | None = No
 
 
 def render_anniversary_settings(title: str, schedule: Any, webhook_masked: str | None,
-                                upcoming: list[tuple[Any, list[str]]], recent: list[Any]) -> Rendered:
-    """`/anniversaries show`: settings, the next posts with their local times, the last posts and failures."""
+                                upcoming: list[tuple[Any, list[str]]], recent: list[Any], *,
+                                paused: str | None = None) -> Rendered:
+    """`/anniversaries show`: settings, the next posts with their local times, the last posts and failures.
+
+    `paused`: why posts that are on are not being made (the scheduler's reason).
+    """
     b = _Builder(title, COLOUR_ANSWER, FOOTER)
     if schedule is None:
         b.describe("Not set up. `/anniversaries set` chooses the channel, the local time and the time zone.")
         return Rendered(b.build(), ephemeral=True)
     state = "on" if schedule.enabled else f"off ({escape_md(schedule.disabled_reason or 'switched off')})"
+    if schedule.enabled and paused:
+        state = "paused"
     where = f"webhook {webhook_masked}" if schedule.webhook_url else f"<#{schedule.channel_id}>"
     b.describe(f"Posts are **{state}**: {where} at {schedule.post_time:%H:%M} {schedule.timezone}"
                + (f", mentioning <@&{schedule.role_id}>" if schedule.role_id else "") + ".")
+    if schedule.enabled and paused:
+        b.add("Why no posts are made", escape_md(paused))
     if upcoming:
         lines = []
         for due, titles in upcoming:

@@ -6,14 +6,13 @@ import asyncio
 import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, available_timezones
 
 import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from alliance_bot.anniversaries import items_on, parse_post_time, parse_timezone
+from alliance_bot.anniversaries import items_on, parse_post_time
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.userdates import parse_day
 from alliance_bot.delivery.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
@@ -21,6 +20,7 @@ from alliance_bot.discord_ui.cogs.moderation import moderator_only
 from alliance_bot.present.embeds import render_anniversary_post, render_anniversary_settings
 from alliance_bot.scheduler import Scheduler
 from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule
+from alliance_bot.zones import ZoneError, load_zone, zone_names
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def _zones() -> list[str]:
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return sorted(z for z in zone_names() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
 
 
 def make_deliverer(bot: AllianceBot, webhooks: WebhookSender | None) -> Any:
@@ -101,7 +101,7 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
                    time: app_commands.Range[str, 1, 10] = "09:00", timezone: app_commands.Range[str, 1, 64] | None = None,
                    role: discord.Role | None = None, webhook: app_commands.Range[str, 1, 300] | None = None) -> None:
         post_time = parse_post_time(time)
-        zone = parse_timezone(timezone or self.default_timezone)
+        zone = load_zone(timezone or self.default_timezone)
         url = None
         if webhook:
             try:
@@ -134,11 +134,13 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
         gid = interaction.guild_id or 0
         schedule = await self.store.get(gid)
         upcoming = self.scheduler.upcoming(gid, 3) if schedule and schedule.enabled else []
+        paused = self.scheduler.paused(gid) if schedule and schedule.enabled else None
         digest = self.bot.store.current.digest
         upcoming_items = [(d, [i.event.title for i in items_on(digest, d.day)]) for d in upcoming]
         recent = await self.store.recent(gid, 8)
         await self.bot.send_rendered(interaction, render_anniversary_settings(
-            title, schedule, mask(schedule.webhook_url) if schedule else None, upcoming_items, recent), ephemeral=True)
+            title, schedule, mask(schedule.webhook_url) if schedule else None, upcoming_items, recent, paused=paused),
+            ephemeral=True)
 
     @app_commands.command(name="preview", description="See a day's anniversary post as it will look (only you)")
     @app_commands.describe(date="07-27, July 27… (default: the next day with anniversaries)")
@@ -146,7 +148,10 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
     async def preview(self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 40] | None = None) -> None:
         gid = interaction.guild_id or 0
         schedule = await self.store.get(gid)
-        zone = ZoneInfo(schedule.timezone if schedule else self.default_timezone)
+        try:
+            zone = load_zone(schedule.timezone if schedule else self.default_timezone)
+        except ZoneError:  # a stored zone that no longer loads (posts paused, see /anniversaries show)
+            zone = load_zone(self.default_timezone)
         today = dt.datetime.now(dt.timezone.utc).astimezone(zone).date()
         digest = self.bot.store.current.digest
         if date:
