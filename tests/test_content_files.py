@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -12,7 +13,9 @@ import pytest
 
 from test_content_check import EVENTS, SOURCES, make_content, problems
 
+from alliance_bot.digest import loader
 from alliance_bot.digest.loader import load_digest
+from alliance_bot.library import ContentStore
 
 OUTSIDE_FACT = """\
 facts:
@@ -177,3 +180,138 @@ def test_a_fifo_swapped_in_after_the_check_does_not_block(tmp_path: Path, fifos:
     monkeypatch.setattr(os, "stat", stat_before_the_swap)
     assert load_in_thread(root) == [
         "content/sources.yaml:9: sources.doc-one.text: text file 'sources/doc.txt' is not a regular file"]
+
+
+# ---------------------------------------------------------------- #13.10: the reload is bounded in time
+
+
+async def test_a_fifo_does_not_block_reload_and_the_next_reload_works(tmp_path: Path, fifos: list[Path]) -> None:
+    root = make_content(tmp_path)
+    store = ContentStore(root)
+    assert store.load().ok
+    before = store.current
+    doc = root / "sources" / "doc.txt"
+    text = doc.read_text()
+    doc.unlink()
+    mkfifo(doc, fifos)
+    result = await asyncio.wait_for(store.reload(), 30)
+    assert not result.ok and store.current is before
+    assert [str(p) for p in result.problems] == [
+        "content/sources.yaml:9: sources.doc-one.text: text file 'sources/doc.txt' is not a regular file"]
+    doc.unlink()
+    doc.write_text(text)
+    (root / "facts.yaml").write_text(OUTSIDE_FACT.replace("outside-fact", "after-the-fifo"))
+    result = await asyncio.wait_for(store.reload(), 30)
+    assert result.ok, result.problems
+    assert result.diff.added == ["after-the-fifo"]
+
+
+async def test_a_reload_that_takes_too_long_gives_up_and_frees_the_next(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_content(tmp_path)
+    store = ContentStore(root, reload_timeout=0.2)
+    assert store.load().ok
+    before = store.current
+    stuck = threading.Event()
+    release = threading.Event()
+    real_load = loader.load_digest
+
+    def hung_disk(*args, **kwargs):  # noqa: ANN002, ANN003
+        stuck.set()
+        release.wait(60)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr("alliance_bot.library.load_digest", hung_disk)
+    try:
+        result = await asyncio.wait_for(store.reload(), 30)
+        assert stuck.is_set() and not result.ok and store.current is before
+        assert [str(p) for p in result.problems] == [
+            f"{root}: reading the content took longer than 0.2 seconds (a file on a slow or hung disk?); "
+            "still serving the last good content"]
+        assert store.last_failure is not None
+        # the lock is free: the next reload answers at once, saying why it cannot start yet
+        result = await asyncio.wait_for(store.reload(), 30)
+        assert not result.ok
+        assert [p.message for p in result.problems] == [
+            "the previous reload is still reading the content (it took longer than 0.2 seconds); "
+            "try again later, or restart the bot if it never ends"]
+        # what the slow load will read when it ends; it must never be installed
+        (root / "facts.yaml").write_text(OUTSIDE_FACT.replace("outside-fact", "after-the-wait"))
+        monkeypatch.setattr("alliance_bot.library.load_digest", real_load)
+    finally:
+        release.set()
+
+    async def reload_when_free() -> object:
+        while True:
+            result = await store.reload()
+            if result.ok or "still reading" not in result.problems[0].message:
+                return result
+            await asyncio.sleep(0.02)
+
+    result = await asyncio.wait_for(reload_when_free(), 30)
+    assert result.ok, result.problems
+    assert result.diff.added == ["after-the-wait"]  # the slow load's own result was never installed
+    assert store.last_failure is None
+
+
+async def test_after_a_reload_gave_up_sighup_and_content_reload_still_work(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import signal
+
+    from conftest import CONTENT, MANAGE_GUILD, eventually
+    from fakediscord import FakeDiscord
+
+    from alliance_bot.runner import run_bot
+    from alliance_bot.settings import Settings
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    store = ContentStore(content, reload_timeout=0.3)
+    assert store.load().ok
+    release = threading.Event()
+    real_load = loader.load_digest
+
+    def hung_disk(*args, **kwargs):  # noqa: ANN002, ANN003
+        release.wait(60)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr("alliance_bot.library.load_digest", hung_disk)
+    settings = Settings(db=tmp_path / "bot.db", content_dir=content)
+
+    async def reload_reply(fake: FakeDiscord) -> str:
+        payload = await fake.send_interaction(fake.command("content", subcommand="reload",
+                                                           member_permissions=MANAGE_GUILD))
+        message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
+                                   .get("embeds") else None, 30, "the reload result")
+        e = message["embeds"][0]
+        return " ".join([e.get("title", ""), e.get("description", "")]
+                        + [f["name"] + " " + f["value"] for f in e.get("fields", [])])
+
+    async with FakeDiscord() as fake:
+        with fake.patch_discord():
+            task = asyncio.create_task(run_bot(settings, "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvw"
+                                                         "xyz0123456789AB", store=store, guild_ready_timeout=0.05))
+            try:
+                await fake.wait_for_ready(1)
+                await asyncio.sleep(0.2)
+                os.kill(os.getpid(), signal.SIGHUP)
+                await eventually(lambda: store.last_failure and "took longer than 0.3 seconds"
+                                 in store.last_failure[1][0].message, 30, "the SIGHUP reload to give up")
+                # the lock is free: /content reload answers, saying the slow load has not ended
+                assert "still reading the content" in await reload_reply(fake)
+                monkeypatch.setattr("alliance_bot.library.load_digest", real_load)
+                release.set()
+                (content / "more.yaml").write_text(OUTSIDE_FACT.replace("outside-fact", "sighup-fact").replace(
+                    "doc-one", "detrani-2025").replace("It halted the fighting.", "Friday, August 22, 2025"))
+                await eventually(lambda: store._building is not None and store._building.done(), 30,
+                                 "the slow load to end")
+                os.kill(os.getpid(), signal.SIGHUP)
+                await eventually(lambda: "sighup-fact" in store.current.digest.facts, 30, "the second SIGHUP reload")
+                (content / "more.yaml").unlink()
+                assert "sighup-fact" in await reload_reply(fake)  # removed: /content reload works too
+                assert "sighup-fact" not in store.current.digest.facts
+            finally:
+                release.set()
+                os.kill(os.getpid(), signal.SIGTERM)
+                assert await asyncio.wait_for(task, 15) == 0
