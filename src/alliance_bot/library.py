@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.cache import ContentCache
-from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest
+from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest, shown
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class ContentStore:
             start = time.perf_counter()
             limit = f"{self.reload_timeout:g} seconds"
             if self._building is not None and not self._building.done():
-                library, problems = None, [Problem(str(self.root), None, "", (
+                library, problems = None, [Problem(shown(self.root), None, "", (
                     f"the previous reload is still reading the content (it took longer than {limit}); "
                     "try again later, or restart the bot if it never ends"))]
             else:
@@ -134,12 +134,12 @@ class ContentStore:
                 try:
                     library, problems = await asyncio.wait_for(asyncio.shield(build), self.reload_timeout)
                 except asyncio.TimeoutError:
-                    library, problems = None, [Problem(str(self.root), None, "", (
+                    library, problems = None, [Problem(shown(self.root), None, "", (
                         f"reading the content took longer than {limit} (a file on a slow or hung disk?); "
                         "still serving the last good content"))]
                     build.add_done_callback(lambda done, began=start: self._late(done, began))
                 except Exception as exc:  # a bug or an OS error mid-read: keep serving
-                    library, problems = None, [Problem(str(self.root), None, "", f"reload failed: {exc!r}")]
+                    library, problems = None, [Problem(shown(self.root), None, "", f"reload failed: {exc!r}")]
             result = self._install(library, problems, time.perf_counter() - start)
         if result.ok:
             for listener in self.listeners:

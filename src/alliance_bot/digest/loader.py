@@ -157,6 +157,16 @@ _COERCED_HINT = {
 _LENGTH_REASON = " so that it fits a Discord embed with its citations"
 
 
+def shown(path: Path | str) -> str:
+    """A path as text that any output (a terminal, JSON, Discord) can carry: the bytes of a name that
+    are not UTF-8 (which Python keeps as surrogate escapes) are written as \\xNN."""
+    text = str(path)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no bytes give
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -168,9 +178,9 @@ class _Collector:
 
     def rel(self, path: Path) -> str:
         try:
-            return str(path.relative_to(self.root.parent))
+            return shown(path.relative_to(self.root.parent))
         except ValueError:
-            return str(path)
+            return shown(path)
 
     def add(self, file: str, line: int | None, field_name: str, message: str) -> None:
         self.problems.append(Problem(file, line, field_name, message))
@@ -412,7 +422,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
     used: set[str] = set()
     from_cache = False
     if not root.is_dir():
-        col.add(str(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
+        col.add(shown(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
         return LoadResult(None, col.problems), used, from_cache
 
     entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]] = defaultdict(list)
@@ -547,7 +557,7 @@ def _cross_check(
             report(src, ("text",), f"{src.text!r} is larger than {MAX_SOURCE_TEXT_BYTES:,} bytes")
             continue
         except FileNotFoundError:
-            report(src, ("text",), f"text file {src.text!r} not found (relative to {root.name}/)")
+            report(src, ("text",), f"text file {src.text!r} not found (relative to {shown(root.name)}/)")
             continue
         except UnicodeDecodeError:
             report(src, ("text",), f"text file {src.text!r} is not UTF-8 text")
