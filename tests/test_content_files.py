@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import threading
@@ -94,29 +95,32 @@ def test_symbolic_link_loops_are_refused(tmp_path: Path) -> None:
     (root / "events" / "deeper").mkdir(parents=True)
     (root / "events" / "deeper" / "up").symlink_to("../..")
     assert problems(root) == [
-        "content/events/deeper/up: is a symbolic link loop; only files inside the content folder are read",
-        "content/loop.yaml: is a symbolic link loop; only files inside the content folder are read",
+        "content/events/deeper/up: is a symbolic link loop: it leads back to a folder it is in",
+        "content/loop.yaml: is a symbolic link loop: it leads back to itself",
     ]
 
 
-@pytest.mark.parametrize("kind", ["dotdot", "dotdot-in-folder", "absolute", "symlink", "symlinked-folder", "loop"])
+@pytest.mark.parametrize("kind", ["dotdot", "dotdot-in-folder", "absolute", "symlink", "symlinked-folder", "loop",
+                                  "nul"])
 def test_source_texts_that_leave_the_content_folder_are_refused(tmp_path: Path, kind: str) -> None:
     root = make_content(tmp_path)
     outside = tmp_path / "outside.txt"
     outside.write_text((root / "sources" / "doc.txt").read_text())
     text = {"dotdot": "../outside.txt", "dotdot-in-folder": "sources/../../outside.txt", "absolute": str(outside),
-            "symlink": "sources/link.txt", "symlinked-folder": "linked/outside.txt", "loop": "sources/loop.txt"}[kind]
+            "symlink": "sources/link.txt", "symlinked-folder": "linked/outside.txt", "loop": "sources/loop.txt",
+            "nul": "sources/doc.txt\0.yaml"}[kind]
     if kind == "symlink":
         (root / "sources" / "link.txt").symlink_to(outside)
     elif kind == "symlinked-folder":
         (root / "linked").symlink_to(tmp_path)
     elif kind == "loop":
         (root / "sources" / "loop.txt").symlink_to("loop.txt")
-    (root / "sources.yaml").write_text(SOURCES.replace("sources/doc.txt", text))
+    (root / "sources.yaml").write_text(SOURCES.replace("sources/doc.txt", json.dumps(text)))
     found = problems(root)
-    reason = "is a symbolic link loop" if kind == "loop" else "is outside the content folder"
-    expected = f"content/sources.yaml:9: sources.doc-one.text: {text!r} {reason}; only files inside the content " \
-               "folder are read"
+    reason = {"loop": "is a symbolic link loop: it leads back to itself",
+              "nul": "contains a NUL character, which no file name can"}.get(
+        kind, "is outside the content folder; only files inside it are read")
+    expected = f"content/sources.yaml:9: sources.doc-one.text: {text!r} {reason}"
     if kind == "symlinked-folder":
         assert found == ["content/linked: is outside the content folder (through a symbolic link); only files "
                          "inside it are read", expected]

@@ -250,9 +250,10 @@ class _TooLarge(Exception):
         self.size = size
 
 
-_OUTSIDE = "is outside the content folder"
-_LOOP = "is a symbolic link loop"
-_ONLY_INSIDE = "only files inside the content folder are read"
+_OUTSIDE = "is outside the content folder; only files inside it are read"
+_LINK_OUTSIDE = "is outside the content folder (through a symbolic link); only files inside it are read"
+_LOOP = "is a symbolic link loop: it leads back to itself"
+_FOLDER_LOOP = "is a symbolic link loop: it leads back to a folder it is in"
 
 
 def confined(real_root: Path, path: Path) -> Path:
@@ -260,8 +261,10 @@ def confined(real_root: Path, path: Path) -> Path:
 
     The one rule for every file the loader reads (content files and source texts) and every folder it
     walks into: `real_root` is the content folder, resolved. A symbolic link, a `..` or an absolute
-    path that leads outside raises _Refused, as does a symbolic link loop.
+    path that leads outside raises _Refused, as does a symbolic link loop or a NUL character.
     """
+    if "\0" in str(path):
+        raise _Refused("contains a NUL character, which no file name can")
     try:
         real = path.resolve()
     except RuntimeError:  # Python 3.11 reports a loop so
@@ -307,7 +310,7 @@ def _read_bytes(path: Path, col: _Collector) -> tuple[Path, bytes] | None:
         real = confined(col.real_root, path)
         return real, read_regular(real, MAX_FILE_BYTES)
     except _Refused as exc:
-        col.add(rel, None, "", f"{exc}; {_ONLY_INSIDE}")
+        col.add(rel, None, "", _LINK_OUTSIDE if str(exc) == _OUTSIDE else str(exc))
     except _NotRegular:
         col.add(rel, None, "", "not a regular file")
     except _TooLarge as exc:
@@ -358,14 +361,12 @@ def _content_files(root: Path, col: _Collector) -> list[Path]:
             try:
                 real = confined(col.real_root, path)
             except _Refused as exc:
-                how = " (through a symbolic link); only files inside it are read" if str(exc) == _OUTSIDE \
-                    else f"; {_ONLY_INSIDE}"
-                col.add(col.rel(path), None, "", f"{exc}{how}")
+                col.add(col.rel(path), None, "", _LINK_OUTSIDE if str(exc) == _OUTSIDE else str(exc))
                 continue
             if not is_dir:
                 files.append(path)
             elif real in inside:
-                col.add(col.rel(path), None, "", f"{_LOOP}; {_ONLY_INSIDE}")
+                col.add(col.rel(path), None, "", _FOLDER_LOOP)
             else:
                 walk(path, (*inside, real))
 
@@ -548,7 +549,7 @@ def _cross_check(
         try:
             text = read_regular(confined(col.real_root, root / src.text), MAX_SOURCE_TEXT_BYTES).decode("utf-8")
         except _Refused as exc:
-            report(src, ("text",), f"{src.text!r} {exc}; {_ONLY_INSIDE}")
+            report(src, ("text",), f"{src.text!r} {exc}")
             continue
         except _NotRegular:
             report(src, ("text",), f"text file {src.text!r} is not a regular file")
