@@ -3,50 +3,51 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.termio import user_text, write_json
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
 
 def add_ask_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    # every argument but --content is user text: made plain text on the way in (termio.user_text)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the stable machine-readable form")
     common.add_argument("--content", metavar="DIR", help="content folder (default: ./content or ALLIANCE_BOT_CONTENT_DIR)")
     common.add_argument("--timezone", metavar="TZ", help="IANA time zone for 'today' (default: ALLIANCE_BOT_TIMEZONE "
-                                                          f"or {DEFAULT_TIMEZONE})")
+                                                          f"or {DEFAULT_TIMEZONE})", type=user_text)
 
     ask = sub.add_parser("ask", help="ask any bot command in the terminal")
     ask_sub = ask.add_subparsers(dest="ask_command", metavar="QUESTION")
     ask_sub.required = True
 
     p = ask_sub.add_parser("today", parents=[common], help="today in history, or any date")
-    p.add_argument("--date", help="07-27, July 27, 27 July or 2026-07-27 (default: today)")
+    p.add_argument("--date", type=user_text, help="07-27, July 27, 27 July or 2026-07-27 (default: today)")
     p.set_defaults(func=run_ask, question="today")
 
     p = ask_sub.add_parser("treaty", parents=[common], help="a treaty or agreement by name, alias, year")
-    p.add_argument("name", nargs="*", help="e.g. MDT, 'armistice', '1953 treaty' (none: list them)")
+    p.add_argument("name", type=user_text, nargs="*", help="e.g. MDT, 'armistice', '1953 treaty' (none: list them)")
     p.set_defaults(func=run_ask, question="treaty")
 
     p = ask_sub.add_parser("fact", parents=[common], help="look up facts and figures")
-    p.add_argument("query", nargs="+", help="e.g. how many us troops are in korea")
+    p.add_argument("query", type=user_text, nargs="+", help="e.g. how many us troops are in korea")
     p.set_defaults(func=run_ask, question="fact")
 
     p = ask_sub.add_parser("viewpoints", parents=[common], help="positions on a debated topic, side by side")
-    p.add_argument("topic", nargs="*", help="e.g. cost sharing (none: list the topics)")
+    p.add_argument("topic", type=user_text, nargs="*", help="e.g. cost sharing (none: list the topics)")
     p.set_defaults(func=run_ask, question="viewpoints")
 
     p = ask_sub.add_parser("timeline", parents=[common], help="events between two years or dates")
-    p.add_argument("start", nargs="?", metavar="FROM", help="1950, 1950-06 or 1950-06-25")
-    p.add_argument("end", nargs="?", metavar="TO", help="1953, 1953-07 or 1953-07-27")
-    p.add_argument("--tag", help="only events with this tag (e.g. provocation)")
+    p.add_argument("start", type=user_text, nargs="?", metavar="FROM", help="1950, 1950-06 or 1950-06-25")
+    p.add_argument("end", type=user_text, nargs="?", metavar="TO", help="1953, 1953-07 or 1953-07-27")
+    p.add_argument("--tag", type=user_text, help="only events with this tag (e.g. provocation)")
     p.set_defaults(func=run_ask, question="timeline")
 
     p = ask_sub.add_parser("source", parents=[common], help="a source document and what the digest cites from it")
-    p.add_argument("id", nargs="*", help="source id or part of its title/author (none: list them)")
+    p.add_argument("id", type=user_text, nargs="*", help="source id or part of its title/author (none: list them)")
     p.set_defaults(func=run_ask, question="source")
 
 
@@ -55,7 +56,7 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
 
     from alliance_bot.answers.service import Answers
     from alliance_bot.cli import default_content_dir
-    from alliance_bot.digest.loader import load_digest
+    from alliance_bot.digest.loader import load_digest, shown
     from alliance_bot.settings import configured_cache
     from alliance_bot.zones import ZoneError, load_zone
 
@@ -71,7 +72,7 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
     if not result.ok:
         for problem in result.problems:
             print(problem, file=sys.stderr)
-        print(f"{root}: the content has problems; run `alliance-bot content check`", file=sys.stderr)
+        print(f"{shown(root)}: the content has problems; run `alliance-bot content check`", file=sys.stderr)
         return None
     return Answers(result.digest, timezone=tz)
 
@@ -105,8 +106,7 @@ def run_ask(args: argparse.Namespace) -> int:
         print(f"alliance-bot: {exc.message}", file=sys.stderr)
         return 2
     if args.json:
-        json.dump(to_json(result), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json(to_json(result))
     else:
         sys.stdout.write(to_text(result))
     return 0

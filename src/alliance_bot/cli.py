@@ -26,19 +26,19 @@ def default_content_dir() -> Path:
 
 
 def _cmd_content_check(args: argparse.Namespace) -> int:
-    from alliance_bot.digest.loader import load_digest
+    from alliance_bot.digest.loader import load_digest, shown
     from alliance_bot.settings import configured_cache
 
     root = Path(args.dir) if args.dir else default_content_dir()
     result = load_digest(root, configured_cache())
     if result.ok:
         assert result.digest is not None
-        print(f"{root}: ok: {result.digest.summary_line()}")
+        print(f"{shown(root)}: ok: {result.digest.summary_line()}")
         return EXIT_OK
     for problem in result.problems:
         print(problem)
     n = len(result.problems)
-    print(f"{root}: {n} problem{'s' if n != 1 else ''}; nothing was changed", file=sys.stderr)
+    print(f"{shown(root)}: {n} problem{'s' if n != 1 else ''}; nothing was changed", file=sys.stderr)
     return EXIT_PROBLEMS
 
 
@@ -207,8 +207,9 @@ async def _stats(settings, args: argparse.Namespace) -> int:
             return EXIT_OK
         summary = await summarise(db, args.days)
         if args.json:
-            json.dump(stats_json(summary), sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            from alliance_bot.termio import write_json
+
+            write_json(stats_json(summary))
         else:
             sys.stdout.write(stats_text(summary))
         return EXIT_OK
@@ -399,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from alliance_bot.termio import safe_output
+
+    safe_output()  # a strict or non-UTF-8 terminal gets escapes, never a UnicodeEncodeError
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

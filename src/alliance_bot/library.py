@@ -1,9 +1,12 @@
 """The content being served, swapped atomically on reload.
 
-A reload reads and validates every file (in a worker thread, off the event
+A reload reads and validates every file (in a thread of its own, off the event
 loop), builds the answer indexes, and only then replaces the current library
 in one assignment. When anything is invalid, the last good content keeps
-serving and the problems are kept for `/content status`.
+serving and the problems are kept for `/content status`. A reload that takes
+longer than `reload_timeout` gives up (its result, if it ever comes, is not
+used), so the reload lock is never held for ever; until that load ends, a new
+reload says so instead of starting another.
 """
 
 from __future__ import annotations
@@ -11,16 +14,44 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.cache import ContentCache
-from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest
+from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest, shown
 
 log = logging.getLogger(__name__)
+
+RELOAD_TIMEOUT = 120.0  # seconds; a hundred times the shipped digest loads in about ten
+T = TypeVar("T")
+
+
+def in_own_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
+    """`fn()` in a daemon thread of its own: one that never ends (a hung disk) holds no worker of
+    the shared pool, and does not keep the process from exiting as a pool thread would."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def work() -> None:
+        try:
+            ok, value = True, fn()
+        except BaseException as exc:  # handed to the awaiting task
+            ok, value = False, exc
+        try:
+            loop.call_soon_threadsafe(settle, ok, value)
+        except RuntimeError:  # the loop closed meanwhile: nobody waits
+            pass
+
+    threading.Thread(target=work, name="content-reload", daemon=True).start()
+    return future
 
 
 @dataclass(frozen=True)
@@ -39,12 +70,15 @@ class ReloadResult:
 
 
 class ContentStore:
-    def __init__(self, root: Path, *, timezone: str = "Asia/Seoul", cache: ContentCache | None = None) -> None:
+    def __init__(self, root: Path, *, timezone: str = "Asia/Seoul", cache: ContentCache | None = None,
+                 reload_timeout: float = RELOAD_TIMEOUT) -> None:
         self.root = Path(root)
         self.timezone = timezone
         self.cache = cache
+        self.reload_timeout = reload_timeout
         self._current: Library | None = None
         self._lock = asyncio.Lock()
+        self._building: asyncio.Future[Any] | None = None  # the last reload's build, until it ends
         self.last_failure: tuple[float, list[Problem]] | None = None
         self.listeners: list[Callable[[], Awaitable[Any]]] = []  # called after a reload swapped new content in
 
@@ -90,10 +124,22 @@ class ContentStore:
     async def reload(self) -> ReloadResult:
         async with self._lock:  # two reloads at once would race to install
             start = time.perf_counter()
-            try:
-                library, problems = await asyncio.to_thread(self._build)
-            except Exception as exc:  # a bug or an OS error mid-read: keep serving
-                library, problems = None, [Problem(str(self.root), None, "", f"reload failed: {exc!r}")]
+            limit = f"{self.reload_timeout:g} seconds"
+            if self._building is not None and not self._building.done():
+                library, problems = None, [Problem(shown(self.root), None, "", (
+                    f"the previous reload is still reading the content (it took longer than {limit}); "
+                    "try again later, or restart the bot if it never ends"))]
+            else:
+                build = self._building = in_own_thread(self._build)
+                try:
+                    library, problems = await asyncio.wait_for(asyncio.shield(build), self.reload_timeout)
+                except asyncio.TimeoutError:
+                    library, problems = None, [Problem(shown(self.root), None, "", (
+                        f"reading the content took longer than {limit} (a file on a slow or hung disk?); "
+                        "still serving the last good content"))]
+                    build.add_done_callback(lambda done, began=start: self._late(done, began))
+                except Exception as exc:  # a bug or an OS error mid-read: keep serving
+                    library, problems = None, [Problem(shown(self.root), None, "", f"reload failed: {exc!r}")]
             result = self._install(library, problems, time.perf_counter() - start)
         if result.ok:
             for listener in self.listeners:
@@ -102,6 +148,12 @@ class ContentStore:
                 except Exception:
                     log.exception("a content-reload listener failed")
         return result
+
+    def _late(self, build: asyncio.Future[Any], began: float) -> None:
+        """A build the reload gave up on has ended: its result is not used (a newer reload may be installed)."""
+        error = build.exception() if not build.cancelled() else None
+        log.warning("a content reload that gave up after %g s ended after %.1f s%s; its result was not used",
+                    self.reload_timeout, time.perf_counter() - began, f" with {error!r}" if error else "")
 
     def _install(self, library: Library | None, problems: list[Problem], seconds: float) -> ReloadResult:
         if library is None:

@@ -9,9 +9,12 @@ the last good digest never serves half an edit.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gc
 import hashlib
+import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,16 +157,30 @@ _COERCED_HINT = {
 _LENGTH_REASON = " so that it fits a Discord embed with its citations"
 
 
+def shown(path: Path | str) -> str:
+    """A path as text that any output (a terminal, JSON, Discord) can carry: the bytes of a name that
+    are not UTF-8 (which Python keeps as surrogate escapes) are written as \\xNN."""
+    text = str(path)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no bytes give
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
+        try:
+            self.real_root = root.resolve()
+        except (RuntimeError, OSError):  # a loop: not a folder, which the load reports
+            self.real_root = root.absolute()
         self.problems: list[Problem] = []
 
     def rel(self, path: Path) -> str:
         try:
-            return str(path.relative_to(self.root.parent))
+            return shown(path.relative_to(self.root.parent))
         except ValueError:
-            return str(path)
+            return shown(path)
 
     def add(self, file: str, line: int | None, field_name: str, message: str) -> None:
         self.problems.append(Problem(file, line, field_name, message))
@@ -219,17 +236,89 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
     return data
 
 
-def _read_bytes(path: Path, col: _Collector) -> bytes | None:
+class _Refused(Exception):
+    """A path the loader does not follow; the message completes "<path> …"."""
+
+
+class _NotRegular(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+_OUTSIDE = "is outside the content folder; only files inside it are read"
+_LINK_OUTSIDE = "is outside the content folder (through a symbolic link); only files inside it are read"
+_LOOP = "is a symbolic link loop: it leads back to itself"
+_FOLDER_LOOP = "is a symbolic link loop: it leads back to a folder it is in"
+
+
+def confined(real_root: Path, path: Path) -> Path:
+    """`path` with every symbolic link and `..` resolved, when that stays inside the content folder.
+
+    The one rule for every file the loader reads (content files and source texts) and every folder it
+    walks into: `real_root` is the content folder, resolved. A symbolic link, a `..` or an absolute
+    path that leads outside raises _Refused, as does a symbolic link loop or a NUL character.
+    """
+    if "\0" in str(path):
+        raise _Refused("contains a NUL character, which no file name can")
+    try:
+        real = path.resolve()
+    except RuntimeError:  # Python 3.11 reports a loop so
+        raise _Refused(_LOOP) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Refused(_LOOP) from None
+        raise _Refused(f"cannot be followed: {exc.strerror or exc}") from None
+    if not real.is_relative_to(real_root):
+        raise _Refused(_OUTSIDE)
+    return real
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular(real: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; `real` is a path confined() returned.
+
+    A FIFO, socket, device or folder is never read (a FIFO would block the load for ever): it raises
+    _NotRegular. The file is checked before opening, then opened without blocking and without following
+    a symbolic link, and checked again on the open file, so that one swapped in meanwhile cannot block
+    or lead elsewhere either. Raises _TooLarge, FileNotFoundError or another OSError too.
+    """
+    if not stat.S_ISREG(os.stat(real).st_mode):
+        raise _NotRegular()
+    with os.fdopen(os.open(real, _OPEN_FLAGS), "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular()
+        if info.st_size > limit:
+            raise _TooLarge(info.st_size)
+        data = file.read(limit + 1)
+    if len(data) > limit:  # it grew since
+        raise _TooLarge(len(data))
+    return data
+
+
+def _read_bytes(path: Path, col: _Collector) -> tuple[Path, bytes] | None:
+    """A content file's resolved path and bytes, or None with the problem noted."""
     rel = col.rel(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            col.add(rel, None, "", f"file is {size:,} bytes; content files are limited to {MAX_FILE_BYTES:,}: split it")
-            return None
-        return path.read_bytes()
+        real = confined(col.real_root, path)
+        return real, read_regular(real, MAX_FILE_BYTES)
+    except _Refused as exc:
+        col.add(rel, None, "", _LINK_OUTSIDE if str(exc) == _OUTSIDE else str(exc))
+    except _NotRegular:
+        col.add(rel, None, "", "not a regular file")
+    except _TooLarge as exc:
+        col.add(rel, None, "", f"file is {exc.size:,} bytes; content files are limited to {MAX_FILE_BYTES:,}: "
+                               "split it")
     except OSError as exc:
         col.add(rel, None, "", f"cannot read the file: {exc.strerror or exc}")
-        return None
+    return None
 
 
 def _parse(raw: bytes, rel: str, col: _Collector) -> Located | None:
@@ -241,10 +330,48 @@ def _parse(raw: bytes, rel: str, col: _Collector) -> Located | None:
 
 
 def _content_files(root: Path, col: _Collector) -> list[Path]:
-    files = sorted(
-        p for p in root.rglob("*")
-        if p.suffix in YAML_SUFFIXES and p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+    """Every *.yaml and *.yml under `root`, outside hidden folders, in path order.
+
+    A symbolic link (to a content file or to a folder) is followed only where it stays inside the
+    content folder (confined()); one that leads outside, or back into a folder it is in, is a problem.
+    """
+    files: list[Path] = []
+
+    def walk(folder: Path, inside: tuple[Path, ...]) -> None:  # inside: the real folders being walked
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            col.add(col.rel(folder), None, "", f"cannot read the folder: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            is_content = path.suffix in YAML_SUFFIXES
+            if not entry.is_symlink():
+                if entry.is_dir(follow_symlinks=False):
+                    walk(path, (*inside, inside[-1] / entry.name))
+                elif is_content:
+                    files.append(path)  # a FIFO or device is refused when read
+                continue
+            is_dir = os.path.isdir(path)
+            if not (is_dir or is_content):
+                continue  # not content, wherever it leads
+            try:
+                real = confined(col.real_root, path)
+            except _Refused as exc:
+                col.add(col.rel(path), None, "", _LINK_OUTSIDE if str(exc) == _OUTSIDE else str(exc))
+                continue
+            if not is_dir:
+                files.append(path)
+            elif real in inside:
+                col.add(col.rel(path), None, "", _FOLDER_LOOP)
+            else:
+                walk(path, (*inside, real))
+
+    walk(root, (col.real_root,))
+    files.sort()
     if len(files) > MAX_FILES:
         col.add(col.rel(root), None, "", f"{len(files)} content files; at most {MAX_FILES} are read")
         files = files[:MAX_FILES]
@@ -296,7 +423,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
     used: set[str] = set()
     from_cache = False
     if not root.is_dir():
-        col.add(str(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
+        col.add(shown(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
         return LoadResult(None, col.problems), used, from_cache
 
     entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]] = defaultdict(list)
@@ -308,10 +435,11 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
         col.add(col.rel(root), None, "", "no content files (*.yaml) found")
     for path in files:
         rel = col.rel(path)
-        raw = _read_bytes(path, col)
-        if raw is None:
+        read = _read_bytes(path, col)
+        if read is None:
             continue
-        key = cache.key(str(path.resolve()), raw) if cache is not None else ""
+        real, raw = read
+        key = cache.key(str(real), raw) if cache is not None else ""
         cached = cache.get(key) if cache is not None else None
         if cached is not None:
             used.add(key)
@@ -418,17 +546,19 @@ def _cross_check(
     texts: dict[str, str] = {}
     normalised: dict[str, str] = {}
     for src in by_kind["sources"].values():
-        path = (root / src.text).resolve()
-        if not path.is_relative_to(root.resolve()):
-            report(src, ("text",), f"{src.text!r} is outside the content folder")
-            continue
         try:
-            if path.stat().st_size > MAX_SOURCE_TEXT_BYTES:
-                report(src, ("text",), f"{src.text!r} is larger than {MAX_SOURCE_TEXT_BYTES:,} bytes")
-                continue
-            text = path.read_bytes().decode("utf-8")
+            text = read_regular(confined(col.real_root, root / src.text), MAX_SOURCE_TEXT_BYTES).decode("utf-8")
+        except _Refused as exc:
+            report(src, ("text",), f"{src.text!r} {exc}")
+            continue
+        except _NotRegular:
+            report(src, ("text",), f"text file {src.text!r} is not a regular file")
+            continue
+        except _TooLarge:
+            report(src, ("text",), f"{src.text!r} is larger than {MAX_SOURCE_TEXT_BYTES:,} bytes")
+            continue
         except FileNotFoundError:
-            report(src, ("text",), f"text file {src.text!r} not found (relative to {root.name}/)")
+            report(src, ("text",), f"text file {src.text!r} not found (relative to {shown(root.name)}/)")
             continue
         except UnicodeDecodeError:
             report(src, ("text",), f"text file {src.text!r} is not UTF-8 text")
