@@ -262,7 +262,7 @@ async def test_stats_for_moderators(bot_env: BotEnv) -> None:
 
 
 async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv, tmp_path) -> None:  # noqa: ANN001
-    from alliance_bot.cli import sync_commands
+    from alliance_bot.discord_ui.sync import sync_commands
     from alliance_bot.settings import Settings
 
     fake = bot_env.fake

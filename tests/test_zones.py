@@ -24,7 +24,7 @@ from alliance_bot.library import ContentStore
 from alliance_bot.scheduler import LAST_TICK_META
 from alliance_bot.settings import SettingsError, load_settings
 from alliance_bot.storage.anniversary_store import ServerSchedule
-from alliance_bot.zones import ZoneError, load_zone, zone_names
+from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 LONG = "a" * 256

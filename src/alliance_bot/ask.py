@@ -55,10 +55,9 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
     import os
 
     from alliance_bot.answers.service import Answers
-    from alliance_bot.cli import default_content_dir
     from alliance_bot.digest.loader import load_digest, shown
-    from alliance_bot.settings import configured_cache
-    from alliance_bot.zones import ZoneError, load_zone
+    from alliance_bot.settings import configured_cache, default_content_dir
+    from alliance_bot.answers.zones import ZoneError, load_zone
 
     env_tz = os.environ.get("ALLIANCE_BOT_TIMEZONE")
     tz = timezone or env_tz or DEFAULT_TIMEZONE

@@ -14,20 +14,9 @@ EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
 
-def default_content_dir() -> Path:
-    env = os.environ.get("ALLIANCE_BOT_CONTENT_DIR")
-    if env:
-        return Path(env)
-    here = Path.cwd() / "content"
-    if here.is_dir():
-        return here
-    # a source checkout: <repo>/src/alliance_bot/cli.py -> <repo>/content
-    return Path(__file__).resolve().parents[2] / "content"
-
-
 def _cmd_content_check(args: argparse.Namespace) -> int:
     from alliance_bot.digest.loader import load_digest, shown
-    from alliance_bot.settings import configured_cache
+    from alliance_bot.settings import configured_cache, default_content_dir
 
     root = Path(args.dir) if args.dir else default_content_dir()
     result = load_digest(root, configured_cache())
@@ -105,16 +94,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:
-        import discord
+        from alliance_bot.discord_ui.sync import login_problem
 
-        if isinstance(exc, discord.LoginFailure):
-            print("alliance-bot: Discord refused the token (DISCORD_TOKEN); reset it in the developer portal",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        if isinstance(exc, discord.PrivilegedIntentsRequired):
-            print(f"alliance-bot: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        raise
+        problem = login_problem(exc)
+        if problem is None:
+            raise
+        print(f"alliance-bot: {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -131,54 +117,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from alliance_bot.discord_ui.sync import sync_commands
+
     guild = args.guild if args.guild is not None else (settings.dev_guild if args.dev else None)
     return asyncio.run(sync_commands(settings, token, store, guild, force=args.force))
-
-
-async def sync_commands(settings, token: str, store, guild_id: int | None, *, force: bool = False) -> int:
-    import discord
-
-    from alliance_bot.discord_ui.bot import command_payload, payload_hash
-    from alliance_bot.discord_ui.sync import validate_payload
-    from alliance_bot.storage.db import Database, DatabaseError
-
-    try:
-        db = await Database.open(settings.db, lock=False)
-    except DatabaseError as exc:
-        print(f"alliance-bot: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    try:
-        from alliance_bot.runner import build_bot
-
-        bot = build_bot(settings, store, db, None, b"", None, schedule=False)
-        async with bot:
-            try:
-                await bot.login(token)  # runs setup_hook: the cogs register their commands
-            except discord.LoginFailure:
-                print("alliance-bot: Discord refused the token (DISCORD_TOKEN)", file=sys.stderr)
-                return EXIT_USAGE
-            guild = discord.Object(id=guild_id) if guild_id else None
-            if guild is not None:
-                bot.tree.copy_global_to(guild=guild)
-            payload = command_payload(bot.tree, guild)
-            problems = validate_payload(payload)
-            if problems:
-                for p in problems:
-                    print(f"invalid command: {p}", file=sys.stderr)
-                return EXIT_PROBLEMS
-            key = f"sync:{bot.application_id}:{guild_id or 'global'}"
-            digest = payload_hash(payload)
-            where = f"guild {guild_id}" if guild_id else "globally"
-            if not force and await db.get_meta(key) == digest:
-                print(f"commands unchanged since the last sync {where}: nothing sent (use --force to send anyway)")
-                return EXIT_OK
-            synced = await bot.tree.sync(guild=guild)
-            await db.set_meta(key, digest)
-            print(f"registered {len(synced)} commands {where}"
-                  + ("" if guild_id else " (global commands can take up to an hour to appear)"))
-            return EXIT_OK
-    finally:
-        await db.close()
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -239,7 +181,7 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
     from alliance_bot.present.embeds import render_anniversary_post
     from alliance_bot.storage.anniversary_store import AnniversaryStore, target_for
     from alliance_bot.storage.db import Database, DatabaseError
-    from alliance_bot.zones import load_zone
+    from alliance_bot.answers.zones import load_zone
 
     try:
         url = validate_webhook_url(webhook)

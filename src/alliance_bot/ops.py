@@ -71,7 +71,7 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
 
 
 def _check_timezones(zone: str) -> Check:
-    from alliance_bot.zones import ZoneError, load_zone
+    from alliance_bot.answers.zones import ZoneError, load_zone
 
     try:
         for name in ("Asia/Seoul", "America/New_York", "Pacific/Auckland", zone):

@@ -34,7 +34,7 @@ from alliance_bot.delivery.webhook import DeliveryError, mask
 from alliance_bot.library import ContentStore
 from alliance_bot.present.embeds import render_anniversary_post
 from alliance_bot.storage.anniversary_store import AnniversaryStore, Recovered, ServerSchedule, make_nonce
-from alliance_bot.zones import ZoneError, load_zone
+from alliance_bot.answers.zones import ZoneError, load_zone
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pydantic_settings import (BaseSettings, DotEnvSettingsSource, PydanticBaseS
                                TomlConfigSettingsSource)
 
 from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
-from alliance_bot.zones import ZoneError, load_zone
+from alliance_bot.answers.zones import ZoneError, load_zone
 
 ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
@@ -27,10 +27,15 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-
 _BOT_PREFIX = re.compile(r"^bot\s+", re.IGNORECASE)
 
 
-def _default_content_dir() -> Path:
+def default_content_dir() -> Path:
+    """`ALLIANCE_BOT_CONTENT_DIR`, else `./content`, else the content folder of this source checkout."""
+    env = os.environ.get("ALLIANCE_BOT_CONTENT_DIR")
+    if env:
+        return Path(env)
     here = Path.cwd() / "content"
     if here.is_dir():
         return here
+    # a source checkout: <repo>/src/alliance_bot/settings.py -> <repo>/content
     return Path(__file__).resolve().parents[2] / "content"
 
 
@@ -107,7 +112,7 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV,
                                     description="the bot token from the Discord developer portal")
     db: Path = Field(default=Path("alliance_bot.sqlite3"), description="SQLite database file (usage logs, settings)")
-    content_dir: Path = Field(default_factory=_default_content_dir, description="folder of the content files")
+    content_dir: Path = Field(default_factory=default_content_dir, description="folder of the content files")
     timezone: str = Field(default="Asia/Seoul", description="IANA time zone for /today without a date")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log verbosity")
     log_format: Literal["text", "json"] = Field(default="text", description="one line per event, as text or JSON")

@@ -45,7 +45,7 @@ from alliance_bot.answers.userdates import DayQuery, parse_day, parse_year_or_da
 from alliance_bot.digest.dates import MONTH_NAMES, Precision, ordinal
 from alliance_bot.digest.loader import Digest, gc_paused
 from alliance_bot.digest.model import Citation, Event, Fact, Source, Treaty, Viewpoint
-from alliance_bot.zones import load_zone
+from alliance_bot.answers.zones import load_zone
 
 MAX_CHOICES = 25
 CHOICE_MAX = 100

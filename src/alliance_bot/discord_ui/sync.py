@@ -8,7 +8,16 @@ the call when the hash matches the last successful sync (kept in the database).
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
+
+import discord
+
+from alliance_bot.storage.db import Database, DatabaseError
+
+# the exit codes of the command line (alliance_bot.cli)
+_EXIT_OK, _EXIT_PROBLEMS, _EXIT_USAGE = 0, 1, 2
+_REFUSED_TOKEN = "Discord refused the token (DISCORD_TOKEN); reset it in the developer portal"
 
 _NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -34,3 +43,53 @@ def validate_payload(payload: list[dict[str, Any]], path: str = "") -> list[str]
     if not path and len(payload) > 100:
         problems.append(f"at most 100 commands (has {len(payload)})")
     return problems
+
+
+def login_problem(exc: BaseException) -> str | None:
+    """One line for a start-up failure that is the operator's to fix (the token, the intents), else None."""
+    if isinstance(exc, discord.LoginFailure):
+        return _REFUSED_TOKEN
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return str(exc)
+    return None
+
+
+async def sync_commands(settings, token: str, store, guild_id: int | None, *, force: bool = False) -> int:
+    from alliance_bot.discord_ui.bot import command_payload, payload_hash
+    from alliance_bot.runner import build_bot
+
+    try:
+        db = await Database.open(settings.db, lock=False)
+    except DatabaseError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return _EXIT_PROBLEMS
+    try:
+        bot = build_bot(settings, store, db, None, b"", None, schedule=False)
+        async with bot:
+            try:
+                await bot.login(token)  # runs setup_hook: the cogs register their commands
+            except discord.LoginFailure:
+                print(f"alliance-bot: {_REFUSED_TOKEN}", file=sys.stderr)
+                return _EXIT_USAGE
+            guild = discord.Object(id=guild_id) if guild_id else None
+            if guild is not None:
+                bot.tree.copy_global_to(guild=guild)
+            payload = command_payload(bot.tree, guild)
+            problems = validate_payload(payload)
+            if problems:
+                for p in problems:
+                    print(f"invalid command: {p}", file=sys.stderr)
+                return _EXIT_PROBLEMS
+            key = f"sync:{bot.application_id}:{guild_id or 'global'}"
+            digest = payload_hash(payload)
+            where = f"guild {guild_id}" if guild_id else "globally"
+            if not force and await db.get_meta(key) == digest:
+                print(f"commands unchanged since the last sync {where}: nothing sent (use --force to send anyway)")
+                return _EXIT_OK
+            synced = await bot.tree.sync(guild=guild)
+            await db.set_meta(key, digest)
+            print(f"registered {len(synced)} commands {where}"
+                  + ("" if guild_id else " (global commands can take up to an hour to appear)"))
+            return _EXIT_OK
+    finally:
+        await db.close()

@@ -20,7 +20,7 @@ from alliance_bot.discord_ui.cogs.moderation import moderator_only
 from alliance_bot.present.embeds import render_anniversary_post, render_anniversary_settings
 from alliance_bot.scheduler import Scheduler
 from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule
-from alliance_bot.zones import ZoneError, load_zone, zone_names
+from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
