@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -29,16 +30,53 @@ except ImportError:  # pragma: no cover
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 
-_CACHE_DIR = tempfile.mkdtemp(prefix="alliance-bot-test-cache-")
+# The suite never touches the user's home: HOME and the XDG folders point into one temporary folder for
+# the whole run (subprocesses inherit them, including those that drop every ALLIANCE_BOT_ setting), and
+# pytest_sessionfinish fails the run if anything of ours appeared in the real home anyway.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="alliance-bot-test-home-"))
+_CACHE_DIR = str(_SANDBOX / "cache-setting")
+_HOME_VARS = {
+    "HOME": _SANDBOX / "home",
+    "XDG_CACHE_HOME": _SANDBOX / "home" / ".cache",
+    "XDG_CONFIG_HOME": _SANDBOX / "home" / ".config",
+    "XDG_DATA_HOME": _SANDBOX / "home" / ".local" / "share",
+    "XDG_STATE_HOME": _SANDBOX / "home" / ".local" / "state",
+}
+REAL_HOME = Path(os.path.expanduser("~"))
+_WATCHED = [REAL_HOME / ".cache" / "alliance-bot", Path(os.environ.get("XDG_CACHE_HOME", REAL_HOME / ".cache")) / "alliance-bot"]
+
+
+def _snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    seen = {}
+    for folder in folders:
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                with contextlib.suppress(OSError):
+                    st = path.stat()
+                    seen[str(path)] = (st.st_size, st.st_mtime_ns)
+    return seen
+
+
+_BEFORE = _snapshot(_WATCHED)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # the CLI and the runner cache checked content files (digest/cache.py): keep that out of the home folder
+    for name, path in _HOME_VARS.items():
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ[name] = str(path)
+    # the CLI and the runner cache checked content files (digest/cache.py)
     os.environ["ALLIANCE_BOT_CACHE_DIR"] = _CACHE_DIR
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    changed = sorted(set(_snapshot(_WATCHED).items()) - set(_BEFORE.items()))
+    if changed:
+        print(f"\nthe test suite wrote into the real home folder: {', '.join(p for p, _ in changed[:5])}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(_CACHE_DIR, ignore_errors=True)
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
 BOT_TOKEN = "MTA.fake.token"
 MEMBER_PERMISSIONS = "3072"  # view channels + send messages: an ordinary member
 MANAGE_GUILD = str(1 << 5)
