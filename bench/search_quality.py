@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args(argv)
+    if not args.questions.is_file():
+        print(f"search_quality: no question file at {args.questions} (the shared dev questions sit beside the "
+              "checkout in ../shared/eval/); pass --questions, e.g. bench/holdout_questions.yaml", file=sys.stderr)
+        return 2
     result = load_digest(args.content)
     if not result.ok:
         print("content has problems; run alliance-bot content check", file=sys.stderr)
