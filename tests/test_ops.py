@@ -41,6 +41,15 @@ def test_doctor_on_a_healthy_set_up(tmp_path: Path) -> None:
     assert TOKEN not in done.stdout and "not shown" in done.stdout
 
 
+def test_doctor_offline_counts_a_missing_token_as_a_warning_not_a_pass(tmp_path: Path) -> None:
+    env = {**healthy_env(tmp_path), "DISCORD_TOKEN": ""}
+    done = run_cli("doctor", "--offline", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:-1]].count("warn") == 1
+    assert lines[-1] == "5/6 checks passed, 1 warning (see the warn lines)"
+
+
 @pytest.mark.parametrize(("change", "failing", "fix"), [
     ({"DISCORD_TOKEN": ""}, "token", "put the bot token"),
     ({"DISCORD_TOKEN": "this-is-not-a-token"}, "token", "copy the token again"),

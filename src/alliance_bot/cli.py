@@ -247,7 +247,12 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     for check in checks:
         print(check.line())
     failed = [c for c in checks if not c.ok]
-    print(f"{len(checks) - len(failed)}/{len(checks)} checks passed" + ("" if not failed else "; fix the FAIL lines"))
+    warned = [c for c in checks if c.ok and c.warn]
+    passed = len(checks) - len(failed) - len(warned)
+    summary = f"{passed}/{len(checks)} checks passed"
+    if warned:
+        summary += f", {len(warned)} warning{'s' if len(warned) != 1 else ''} (see the warn lines)"
+    print(summary + ("" if not failed else "; fix the FAIL lines"))
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 

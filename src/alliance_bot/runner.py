@@ -138,5 +138,5 @@ def offline_demo(store: ContentStore, out: Any = sys.stdout) -> None:
     out.write(to_text(lib.answers.today()))
     out.write("\n" + to_text(lib.answers.fact("how many us troops are in korea")))
     out.write("\nAsk anything offline: alliance-bot ask today|treaty|fact|viewpoints|timeline|source …\n"
-              "To go online: set DISCORD_TOKEN (see README: creating the Discord application), "
+              "To go online: set DISCORD_TOKEN (see README, “Running it on Discord”), "
               "run `alliance-bot sync`, then `alliance-bot run`.\n")
