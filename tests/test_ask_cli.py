@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from alliance_bot.cli import main
+from conftest import CONTENT
 
 SOURCE_FIELDS = {"id", "title", "author", "outlet", "quote"}
 
@@ -103,3 +104,16 @@ def test_console_script_runs_as_a_process() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"]
+
+
+def test_without_a_content_folder_here_nothing_is_guessed(capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The default is ./content of the working folder (README): elsewhere, a clear line, not the checkout's."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALLIANCE_BOT_CONTENT_DIR", raising=False)
+    assert main(["ask", "fact", "troops"]) != 0
+    assert main(["content", "check"]) != 0
+    out = capsys.readouterr()
+    assert "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)" in out.out + out.err
+    monkeypatch.setenv("ALLIANCE_BOT_CONTENT_DIR", str(CONTENT))
+    assert main(["ask", "fact", "troops"]) == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CONTENT
 from test_ops import run_cli
 
 from alliance_bot.ops import doctor
@@ -56,7 +57,7 @@ def test_a_settings_file_that_is_not_utf8_is_named_with_the_byte(clean_env: pyte
 
 @pytest.mark.parametrize("value", [f"Bot {TOKEN}", f"bot {TOKEN}", f'"Bot {TOKEN}"'])
 def test_a_token_with_the_bot_prefix_is_refused_by_doctor_and_run_alike(tmp_path: Path, value: str) -> None:
-    env = {"DISCORD_TOKEN": value, "ALLIANCE_BOT_DB": str(tmp_path / "bot.db")}
+    env = {"DISCORD_TOKEN": value, "ALLIANCE_BOT_DB": str(tmp_path / "bot.db"), "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT)}
     done = run_cli("doctor", env=env, cwd=tmp_path)
     assert done.returncode == 1
     fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]

@@ -28,15 +28,9 @@ _BOT_PREFIX = re.compile(r"^bot\s+", re.IGNORECASE)
 
 
 def default_content_dir() -> Path:
-    """`ALLIANCE_BOT_CONTENT_DIR`, else `./content`, else the content folder of this source checkout."""
+    """`ALLIANCE_BOT_CONTENT_DIR`, else `./content` of the working folder (nothing else is guessed)."""
     env = os.environ.get("ALLIANCE_BOT_CONTENT_DIR")
-    if env:
-        return Path(env)
-    here = Path.cwd() / "content"
-    if here.is_dir():
-        return here
-    # a source checkout: <repo>/src/alliance_bot/settings.py -> <repo>/content
-    return Path(__file__).resolve().parents[2] / "content"
+    return Path(env) if env else Path("content")
 
 
 class SettingsError(Exception):
