@@ -885,14 +885,22 @@ class FakeDiscord:
             "members": [self._member_obj(self.bot_user)],
         }
 
-    async def add_role(self, name: str, permissions: str = "0", *, role_id: Optional[int] = None) -> int:
-        """Create a guild role (included in later GUILD_CREATEs; dispatched live if connected)."""
+    async def add_role(self, name: str, permissions: str = "0", *, role_id: Optional[int] = None,
+                       managed: bool = False, tags: Optional[dict] = None) -> int:
+        """Create a guild role (included in later GUILD_CREATEs; dispatched live if connected).
+
+        ``managed``/``tags`` make an integration's role as Discord sends it: a bot's role has
+        ``tags={"bot_id": ...}``, the booster role ``{"premium_subscriber": None}``, a linked
+        service's ``{"integration_id": ...}``.
+        """
         rid = int(role_id) if role_id is not None else self._ids()
         role = {
             "id": str(rid), "name": name, "permissions": str(permissions), "position": len(self.roles),
             "color": 0, "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
-            "hoist": False, "managed": False, "mentionable": False, "icon": None, "unicode_emoji": None, "flags": 0,
+            "hoist": False, "managed": managed, "mentionable": False, "icon": None, "unicode_emoji": None, "flags": 0,
         }
+        if tags is not None:
+            role["tags"] = dict(tags)
         self.roles[rid] = role
         if self._session is not None:
             await self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": role})

@@ -307,8 +307,12 @@ class AllianceBot(commands.Bot):
         if perms.manage_guild or perms.administrator:
             return True
         role_id = await self.moderator_role(interaction.guild_id)
+        if role_id is None or role_id == interaction.guild_id:
+            # @everyone (id = server id; every member has it) never grants anything, even if stored before
+            # /content moderator-role refused it
+            return False
         roles = getattr(interaction.user, "roles", [])
-        return role_id is not None and any(r.id == role_id for r in roles)
+        return any(r.id == role_id for r in roles)
 
     async def moderator_role(self, guild_id: int) -> int | None:
         if self.db is not None:
