@@ -61,9 +61,35 @@ def command_name(interaction: discord.Interaction) -> str:
     return name
 
 
+def focused_option(data: Any) -> str | None:
+    """The name of the option an autocomplete interaction asks about (subcommands searched), or None."""
+    for opt in (data or {}).get("options", []) or []:
+        if opt.get("focused"):
+            return str(opt.get("name"))
+        if "options" in opt:
+            found = focused_option(opt)
+            if found is not None:
+                return found
+    return None
+
+
+def can_autocomplete(interaction: discord.Interaction) -> bool:
+    """Whether the tree has the command and an autocomplete handler for the focused option."""
+    command = interaction.command  # None when the tree has no such command or subcommand
+    if not isinstance(command, app_commands.Command):
+        return False
+    focused = focused_option(interaction.data)
+    return any(p.display_name == focused and p.autocomplete for p in command.parameters)
+
+
 class AllianceTree(app_commands.CommandTree["AllianceBot"]):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         interaction.extras.setdefault("t0", time.perf_counter())
+        if interaction.type is discord.InteractionType.autocomplete and not can_autocomplete(interaction):
+            # discord.py would raise CommandNotFound (whose error reply, a message, Discord rejects for an
+            # autocomplete) or log a traceback and leave it unanswered: answer it here, with no choices
+            await self.client.answer_unroutable_autocomplete(interaction)
+            return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
@@ -90,6 +116,7 @@ class AllianceBot(commands.Bot):
         self.pages = send.PageStore()
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[Any]] = set()
+        self._unroutable_logged: set[str] = set()
         self.ready_count = 0
         self.gateway_connected = False  # is_ready() stays true while discord.py reconnects; this does not
 
@@ -198,9 +225,30 @@ class AllianceBot(commands.Bot):
                             files: list[discord.File] | None = None) -> None:
         await self.send_rendered(interaction, render_message(title, text, error=error), ephemeral=True, files=files)
 
+    async def answer_unroutable_autocomplete(self, interaction: discord.Interaction) -> None:
+        """An autocomplete for a command or option the bot does not have: empty choices (the only reply Discord
+        accepts), logged once per command name, not once per keystroke."""
+        name = command_name(interaction)
+        if name not in self._unroutable_logged and len(self._unroutable_logged) < 1000:
+            self._unroutable_logged.add(name)
+            log.warning("autocomplete for %r (option %r), which this bot does not have: answered with no choices; "
+                        "run `alliance-bot sync` if Discord's command list is out of date (logged once)",
+                        name, focused_option(interaction.data))
+        self.record(interaction, "error", kind="autocomplete", command=name)
+        if interaction.response.is_done():
+            return
+        try:
+            await asyncio.wait_for(interaction.response.autocomplete([]), timeout=RESPONSE_BUDGET)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+            log.debug("could not answer an autocomplete: %s", type(exc).__name__)
+
     # ---------------------------------------------------------------- errors
 
     async def handle_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        if interaction.type is discord.InteractionType.autocomplete:
+            # Discord accepts only choices for an autocomplete: never a message, whatever went wrong
+            await self.answer_unroutable_autocomplete(interaction)
+            return
         original = getattr(error, "original", error)
         error_id: str | None = None
         if isinstance(original, InvalidInput):
