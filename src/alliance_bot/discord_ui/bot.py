@@ -129,6 +129,7 @@ class AllianceBot(commands.Bot):
         await self.add_cog(StatsCog(self))
         for cog in self.extra_cogs:
             await self.add_cog(cog)
+        self.spawn(send.sweep(self.pages, self.remove_buttons), name="expire-buttons")
 
     async def on_connect(self) -> None:
         self.gateway_connected = True
@@ -213,13 +214,25 @@ class AllianceBot(commands.Bot):
         # Discord drops an interaction not answered within 3 seconds (15 minutes for a follow-up after a
         # deferral): retrying past that is useless, so the library's retries get a deadline; a timeout then goes
         # to the error path (logged with an error id) like any other failure.
-        if interaction.response.is_done():
-            await asyncio.wait_for(interaction.followup.send(**kwargs), timeout=FOLLOWUP_BUDGET)
-        else:
-            await asyncio.wait_for(interaction.response.send_message(**kwargs), timeout=RESPONSE_BUDGET)
+        try:
+            if interaction.response.is_done():
+                sent = await asyncio.wait_for(interaction.followup.send(wait=token is not None, **kwargs),
+                                              timeout=FOLLOWUP_BUDGET)
+                message_id = sent.id if sent is not None else None
+            else:
+                response = await asyncio.wait_for(interaction.response.send_message(**kwargs),
+                                                  timeout=RESPONSE_BUDGET)
+                message_id = response.message_id
+        except BaseException:
+            if token is not None:
+                self.pages.drop(token)
+            raise
         if token is not None:
-            self.spawn(send.expire_later(self.pages, token, interaction, self.pages.timeout),
-                       name=f"expire-buttons-{token}")
+            # what the sweeper needs to remove the buttons at expiry, not the Interaction
+            entry = self.pages.get(token)
+            if entry is not None:
+                entry.application_id, entry.webhook_token = interaction.application_id, interaction.token
+                entry.message_id = message_id
 
     async def reply_message(self, interaction: discord.Interaction, title: str, text: str, *, error: bool = False,
                             files: list[discord.File] | None = None) -> None:
@@ -241,6 +254,18 @@ class AllianceBot(commands.Bot):
             await asyncio.wait_for(interaction.response.autocomplete([]), timeout=RESPONSE_BUDGET)
         except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
             log.debug("could not answer an autocomplete: %s", type(exc).__name__)
+
+    async def remove_buttons(self, entry: send.PageEntry) -> None:
+        """At expiry: edit the message without its components, through the interaction's webhook."""
+        if entry.message_id is None or entry.webhook_token is None or entry.application_id is None:
+            return
+        if self.pages.clock() - entry.created >= send.TOKEN_LIFETIME:
+            return  # the token no longer works; the buttons answer "expired"
+        webhook = discord.Webhook.partial(entry.application_id, entry.webhook_token, client=self)
+        try:
+            await asyncio.wait_for(webhook.edit_message(entry.message_id, view=None), timeout=FOLLOWUP_BUDGET)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:  # message deleted, Discord failing
+            log.debug("could not remove expired buttons: %s", type(exc).__name__)
 
     # ---------------------------------------------------------------- errors
 
@@ -309,13 +334,13 @@ class AllianceBot(commands.Bot):
                                          "Only the person who asked can turn these pages. Run the command yourself "
                                          "to get your own copy.")
                 return
-            if number is None or not 0 <= number < entry.rendered.page_count:
+            if number is None or not 0 <= number < entry.page_count:
                 self.record(interaction, "invalid_input", command=f"{entry.command} page")
                 await self.reply_message(interaction, "This button has expired", "That page does not exist.")
                 return
             entry.page = number
-            await interaction.response.edit_message(embeds=send.to_embeds(entry.rendered.pages[number]),
-                                                    view=send.components_for(entry.rendered, token, number))
+            await interaction.response.edit_message(embeds=send.to_embeds(entry.embeds(number)),
+                                                    view=send.components_for(entry, token, number))
             self.record(interaction, "answered", command=f"{entry.command} page", options={"page": number + 1})
             return
         # a link menu: anyone may open the related entry, shown only to them
