@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 RESPONSE_BUDGET = 3.0  # seconds
 FOLLOWUP_BUDGET = 30.0
+SHUTDOWN_BUDGET = 5.0  # seconds at a stop for interactions still running to finish, before the session closes
+NOTICE_BUDGET = 2.0  # then for telling those cancelled to run the command again
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -85,6 +87,7 @@ def can_autocomplete(interaction: discord.Interaction) -> bool:
 class AllianceTree(app_commands.CommandTree["AllianceBot"]):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         interaction.extras.setdefault("t0", time.perf_counter())
+        self.client.track(interaction)
         if interaction.type is discord.InteractionType.autocomplete and not can_autocomplete(interaction):
             # discord.py would raise CommandNotFound (whose error reply, a message, Discord rejects for an
             # autocomplete) or log a traceback and leave it unanswered: answer it here, with no choices
@@ -116,6 +119,8 @@ class AllianceBot(commands.Bot):
         self.pages = send.PageStore()
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[Any]] = set()
+        self._in_flight: dict[asyncio.Task[Any], discord.Interaction] = {}  # the task handling each interaction
+        self.shutdown_budget = SHUTDOWN_BUDGET
         self._unroutable_logged: set[str] = set()
         self.ready_count = 0
         self.gateway_connected = False  # is_ready() stays true while discord.py reconnects; this does not
@@ -153,10 +158,52 @@ class AllianceBot(commands.Bot):
         task.add_done_callback(self._background.discard)
         return task
 
+    def track(self, interaction: discord.Interaction) -> None:
+        """Remember the task handling an interaction until it ends, so that a stop can wait for it."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._in_flight:
+            self._in_flight[task] = interaction
+            task.add_done_callback(lambda t: self._in_flight.pop(t, None))
+
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
-        await super().close()
+        if not self.is_closed():
+            await self._finish_in_flight()
+        await super().close()  # closes the HTTP session: nothing may still be sending
+
+    async def _finish_in_flight(self) -> None:
+        """Interactions still running get `shutdown_budget` seconds to finish; the rest are cancelled, told to
+        run the command again (while the session is still open), and recorded as `cancelled`."""
+        current = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.shutdown_budget
+        while True:
+            pending = {t for t in self._in_flight if t is not current and not t.done()}
+            remaining = deadline - loop.time()
+            if not pending or remaining <= 0:
+                break
+            await asyncio.wait(pending, timeout=remaining)
+        if not pending:
+            return
+        cancelled = [(t, self._in_flight[t]) for t in pending]
+        log.warning("stopping: %d interaction%s still running after %g s, cancelled", len(cancelled),
+                    "" if len(cancelled) == 1 else "s", self.shutdown_budget)
+        for task, _ in cancelled:
+            task.cancel()
+        await asyncio.gather(*(t for t, _ in cancelled), return_exceptions=True)  # retrieved: nothing logged later
+        await asyncio.gather(*(self._cancelled_notice(i) for _, i in cancelled))
+
+    async def _cancelled_notice(self, interaction: discord.Interaction) -> None:
+        self.record(interaction, "cancelled")
+        if interaction.type is discord.InteractionType.autocomplete:
+            return
+        rendered = render_message("Stopped", "The bot is restarting and could not finish this: run the command "
+                                             "again in a minute.", error=True)
+        try:
+            await asyncio.wait_for(self.send_rendered(interaction, rendered, ephemeral=True), timeout=NOTICE_BUDGET)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+            log.debug("could not tell a cancelled interaction: %s", type(exc).__name__)
 
     # ---------------------------------------------------------------- usage
 
@@ -311,6 +358,7 @@ class AllianceBot(commands.Bot):
         if interaction.type is not discord.InteractionType.component:
             return
         interaction.extras.setdefault("t0", time.perf_counter())
+        self.track(interaction)
         custom_id = str((interaction.data or {}).get("custom_id", ""))
         try:
             await self._on_component(interaction, custom_id)
