@@ -1201,9 +1201,11 @@ class FakeDiscord:
     async def send_interaction(self, payload: dict) -> dict:
         """Register the interaction and dispatch INTERACTION_CREATE on the current session."""
         channel_id = payload.get("channel_id") or (payload.get("channel") or {}).get("id")
+        # Discord's 3-second window starts when it created the interaction: the time in its snowflake id
+        age = max(0.0, time.time() - ((int(payload["id"]) >> 22) + DISCORD_EPOCH_MS) / 1000)
         inter = FakeInteraction(
             id=int(payload["id"]), token=payload["token"], type=int(payload["type"]), payload=payload,
-            created=time.monotonic(), channel_id=int(channel_id) if channel_id else None,
+            created=time.monotonic() - age, channel_id=int(channel_id) if channel_id else None,
         )
         self.interactions[inter.id] = inter
         await self.dispatch("INTERACTION_CREATE", payload)

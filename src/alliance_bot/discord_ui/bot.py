@@ -30,8 +30,13 @@ log = logging.getLogger(__name__)
 
 RESPONSE_BUDGET = 3.0  # seconds
 FOLLOWUP_BUDGET = 30.0
+SEND_ESTIMATE_MIN = 0.1  # seconds: the least an interaction response is expected to take
+SHED_LOG_QUIET = 10.0  # seconds without a late interaction that end a burst (one log line per burst)
 SHUTDOWN_BUDGET = 5.0  # seconds at a stop for interactions still running to finish, before the session closes
 NOTICE_BUDGET = 2.0  # then for telling those cancelled to run the command again
+
+
+UNKNOWN_INTERACTION = 10062  # Discord's error code for a response after the window (or a second one)
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -88,6 +93,9 @@ class AllianceTree(app_commands.CommandTree["AllianceBot"]):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         interaction.extras.setdefault("t0", time.perf_counter())
         self.client.track(interaction)
+        if self.client.too_late(interaction):
+            self.client.shed(interaction)
+            return False
         if interaction.type is discord.InteractionType.autocomplete and not can_autocomplete(interaction):
             # discord.py would raise CommandNotFound (whose error reply, a message, Discord rejects for an
             # autocomplete) or log a traceback and leave it unanswered: answer it here, with no choices
@@ -121,6 +129,9 @@ class AllianceBot(commands.Bot):
         self._background: set[asyncio.Task[Any]] = set()
         self._in_flight: dict[asyncio.Task[Any], discord.Interaction] = {}  # the task handling each interaction
         self.shutdown_budget = SHUTDOWN_BUDGET
+        self.send_estimate = SEND_ESTIMATE_MIN  # how long an interaction response takes now (moving average)
+        self._last_late = -SHED_LOG_QUIET  # loop time of the last late interaction
+        self.late_count = 0
         self._unroutable_logged: set[str] = set()
         self.ready_count = 0
         self.gateway_connected = False  # is_ready() stays true while discord.py reconnects; this does not
@@ -157,6 +168,43 @@ class AllianceBot(commands.Bot):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    # ---------------------------------------------------------------- load shedding
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction" and args:
+            # called as the gateway event is parsed, before any task handles the interaction: its receipt time
+            self._stamp_window(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    @staticmethod
+    def _stamp_window(interaction: discord.Interaction) -> None:
+        """When Discord's 3-second window started, on the monotonic clock: the creation time in the snowflake
+        id, when it is plausible (up to the window before receipt), else the receipt time (clocks that disagree
+        by more than the window must not make every interaction look late)."""
+        now = time.monotonic()
+        transit = time.time() - interaction.created_at.timestamp()
+        interaction.extras["window_start"] = now - transit if 0.0 <= transit <= RESPONSE_BUDGET else now
+
+    def too_late(self, interaction: discord.Interaction) -> bool:
+        """Whether the window has passed, or will before a response (taking `send_estimate`) could arrive."""
+        start = interaction.extras.get("window_start")
+        return start is not None and time.monotonic() - start + self.send_estimate >= RESPONSE_BUDGET
+
+    def shed(self, interaction: discord.Interaction) -> None:
+        """Not attempted (or not retried): Discord would refuse it. A usage row `late`; one log line a burst."""
+        self.record(interaction, "late")
+        self.late_count += 1
+        now = time.monotonic()
+        if now - self._last_late >= SHED_LOG_QUIET:
+            log.warning("overloaded: interactions that cannot be answered within Discord's 3 seconds are not "
+                        "attempted (usage outcome=late; %d so far; logged once a burst)", self.late_count)
+        self._last_late = now
+
+    def _note_send(self, seconds: float) -> None:
+        self.send_estimate = max(SEND_ESTIMATE_MIN, 0.8 * self.send_estimate + 0.2 * seconds)
+
+    # ---------------------------------------------------------------- shutdown
 
     def track(self, interaction: discord.Interaction) -> None:
         """Remember the task handling an interaction until it ends, so that a stop can wait for it."""
@@ -219,7 +267,7 @@ class AllianceBot(commands.Bot):
                     discord.InteractionType.component: "component"}.get(interaction.type, "command")
         name = command or command_name(interaction)
         # one line per interaction (no user id); the error id, when there is one, joins it to the traceback
-        log.log(logging.DEBUG if kind == "autocomplete" else logging.INFO,
+        log.log(logging.DEBUG if kind == "autocomplete" or outcome == "late" else logging.INFO,
                 "interaction kind=%s command=%s outcome=%s latency_ms=%s guild=%s%s", kind, name, outcome,
                 f"{latency:.1f}" if latency is not None else "-", interaction.guild_id,
                 f" error_id={error_id}" if error_id else "")
@@ -267,8 +315,10 @@ class AllianceBot(commands.Bot):
                                               timeout=FOLLOWUP_BUDGET)
                 message_id = sent.id if sent is not None else None
             else:
+                started = time.monotonic()
                 response = await asyncio.wait_for(interaction.response.send_message(**kwargs),
                                                   timeout=RESPONSE_BUDGET)
+                self._note_send(time.monotonic() - started)
                 message_id = response.message_id
         except BaseException:
             if token is not None:
@@ -322,6 +372,10 @@ class AllianceBot(commands.Bot):
             await self.answer_unroutable_autocomplete(interaction)
             return
         original = getattr(error, "original", error)
+        if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+            # the window closed before the response arrived: an error reply would get the same 404
+            self.shed(interaction)
+            return
         error_id: str | None = None
         if isinstance(original, InvalidInput):
             # the message may quote what the user typed: make it inert
@@ -359,6 +413,9 @@ class AllianceBot(commands.Bot):
             return
         interaction.extras.setdefault("t0", time.perf_counter())
         self.track(interaction)
+        if self.too_late(interaction):
+            self.shed(interaction)
+            return
         custom_id = str((interaction.data or {}).get("custom_id", ""))
         try:
             await self._on_component(interaction, custom_id)
