@@ -37,10 +37,12 @@ class Counter(logging.Handler):
         self.warnings = 0
         self.errors = 0
         self.messages: list[str] = []
+        self.kinds: dict[str, int] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.exc_info:
             self.tracebacks += 1
+            self.kinds[type(record.exc_info[1]).__name__] = self.kinds.get(type(record.exc_info[1]).__name__, 0) + 1
         if record.levelno == logging.WARNING:
             self.warnings += 1
         if record.levelno >= logging.ERROR:
@@ -187,7 +189,7 @@ async def burst(k: int) -> None:
             print(f"burst of {k} (sent in {sent_ms:.0f} ms): answered {len(answered)}, callback attempts "
                   f"{len(callbacks)}, 404s {not_found}, double acks {double}, usage rows {rows} {outcomes}, "
                   f"latency median {p50:.0f} ms p99 {p99:.0f} ms; log: {counter.tracebacks} tracebacks, "
-                  f"{counter.warnings} warnings, {counter.errors} errors")
+                  f"{counter.warnings} warnings, {counter.errors} errors {counter.kinds or ''}")
             for m in counter.messages[:3]:
                 print(f"    e.g. {m}")
         finally:

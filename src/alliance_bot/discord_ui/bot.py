@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 RESPONSE_BUDGET = 3.0  # seconds
 FOLLOWUP_BUDGET = 30.0
+RESPONSES_AT_ONCE = 50
 SEND_ESTIMATE_MIN = 0.1  # seconds: the least an interaction response is expected to take
 SHED_LOG_QUIET = 10.0  # seconds without a late interaction that end a burst (one log line per burst)
 SHUTDOWN_BUDGET = 5.0  # seconds at a stop for interactions still running to finish, before the session closes
@@ -129,6 +130,9 @@ class AllianceBot(commands.Bot):
         self._background: set[asyncio.Task[Any]] = set()
         self._in_flight: dict[asyncio.Task[Any], discord.Interaction] = {}  # the task handling each interaction
         self.shutdown_budget = SHUTDOWN_BUDGET
+        # initial responses in flight at once: discord.py's connection pool has no limit, and a burst of
+        # thousands of simultaneous requests makes every one of them slow
+        self._responding = asyncio.Semaphore(RESPONSES_AT_ONCE)
         self.send_estimate = SEND_ESTIMATE_MIN  # how long an interaction response takes now (moving average)
         self._last_late = -SHED_LOG_QUIET  # loop time of the last late interaction
         self.late_count = 0
@@ -187,9 +191,13 @@ class AllianceBot(commands.Bot):
         interaction.extras["window_start"] = now - transit if 0.0 <= transit <= RESPONSE_BUDGET else now
 
     def too_late(self, interaction: discord.Interaction) -> bool:
-        """Whether the window has passed, or will before a response (taking `send_estimate`) could arrive."""
+        """Whether the window has passed, or will before a response could arrive: `send_estimate`, how long
+        recent interactions took from this decision to their response (which, under load, includes waiting
+        for the event loop)."""
         start = interaction.extras.get("window_start")
-        return start is not None and time.monotonic() - start + self.send_estimate >= RESPONSE_BUDGET
+        now = time.monotonic()
+        interaction.extras["decided"] = now
+        return start is not None and now - start + self.send_estimate >= RESPONSE_BUDGET
 
     def shed(self, interaction: discord.Interaction) -> None:
         """Not attempted (or not retried): Discord would refuse it. A usage row `late`; one log line a burst."""
@@ -201,8 +209,11 @@ class AllianceBot(commands.Bot):
                         "attempted (usage outcome=late; %d so far; logged once a burst)", self.late_count)
         self._last_late = now
 
-    def _note_send(self, seconds: float) -> None:
-        self.send_estimate = max(SEND_ESTIMATE_MIN, 0.8 * self.send_estimate + 0.2 * seconds)
+    def _note_response_time(self, interaction: discord.Interaction) -> None:
+        decided = interaction.extras.get("decided")
+        if decided is not None:  # answered or not: a refused late response took its time too
+            seconds = time.monotonic() - decided
+            self.send_estimate = max(SEND_ESTIMATE_MIN, 0.8 * self.send_estimate + 0.2 * seconds)
 
     # ---------------------------------------------------------------- shutdown
 
@@ -315,10 +326,18 @@ class AllianceBot(commands.Bot):
                                               timeout=FOLLOWUP_BUDGET)
                 message_id = sent.id if sent is not None else None
             else:
-                started = time.monotonic()
-                response = await asyncio.wait_for(interaction.response.send_message(**kwargs),
-                                                  timeout=RESPONSE_BUDGET)
-                self._note_send(time.monotonic() - started)
+                async with self._responding:
+                    # decided here, with a slot, where the recent response times say what a response costs now
+                    if self.too_late(interaction):
+                        if token is not None:
+                            self.pages.drop(token)
+                        self.shed(interaction)
+                        return
+                    try:
+                        response = await asyncio.wait_for(interaction.response.send_message(**kwargs),
+                                                          timeout=RESPONSE_BUDGET)
+                    finally:
+                        self._note_response_time(interaction)
                 message_id = response.message_id
         except BaseException:
             if token is not None:
