@@ -885,14 +885,22 @@ class FakeDiscord:
             "members": [self._member_obj(self.bot_user)],
         }
 
-    async def add_role(self, name: str, permissions: str = "0", *, role_id: Optional[int] = None) -> int:
-        """Create a guild role (included in later GUILD_CREATEs; dispatched live if connected)."""
+    async def add_role(self, name: str, permissions: str = "0", *, role_id: Optional[int] = None,
+                       managed: bool = False, tags: Optional[dict] = None) -> int:
+        """Create a guild role (included in later GUILD_CREATEs; dispatched live if connected).
+
+        ``managed``/``tags`` make an integration's role as Discord sends it: a bot's role has
+        ``tags={"bot_id": ...}``, the booster role ``{"premium_subscriber": None}``, a linked
+        service's ``{"integration_id": ...}``.
+        """
         rid = int(role_id) if role_id is not None else self._ids()
         role = {
             "id": str(rid), "name": name, "permissions": str(permissions), "position": len(self.roles),
             "color": 0, "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
-            "hoist": False, "managed": False, "mentionable": False, "icon": None, "unicode_emoji": None, "flags": 0,
+            "hoist": False, "managed": managed, "mentionable": False, "icon": None, "unicode_emoji": None, "flags": 0,
         }
+        if tags is not None:
+            role["tags"] = dict(tags)
         self.roles[rid] = role
         if self._session is not None:
             await self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": role})
@@ -1193,9 +1201,11 @@ class FakeDiscord:
     async def send_interaction(self, payload: dict) -> dict:
         """Register the interaction and dispatch INTERACTION_CREATE on the current session."""
         channel_id = payload.get("channel_id") or (payload.get("channel") or {}).get("id")
+        # Discord's 3-second window starts when it created the interaction: the time in its snowflake id
+        age = max(0.0, time.time() - ((int(payload["id"]) >> 22) + DISCORD_EPOCH_MS) / 1000)
         inter = FakeInteraction(
             id=int(payload["id"]), token=payload["token"], type=int(payload["type"]), payload=payload,
-            created=time.monotonic(), channel_id=int(channel_id) if channel_id else None,
+            created=time.monotonic() - age, channel_id=int(channel_id) if channel_id else None,
         )
         self.interactions[inter.id] = inter
         await self.dispatch("INTERACTION_CREATE", payload)

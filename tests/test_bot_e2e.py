@@ -88,6 +88,30 @@ async def test_autocomplete_choices(bot_env: BotEnv) -> None:
     assert all(len(c["name"]) <= 100 for c in choices)
 
 
+async def test_autocomplete_the_bot_cannot_route_gets_empty_choices(bot_env: BotEnv,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    # a command the bot no longer has (Discord's list is out of date), and an option without autocomplete: Discord
+    # accepts only choices (type 8) for an autocomplete interaction, so each gets an empty list, never a message
+    fake = bot_env.fake
+    caplog.set_level(logging.INFO, logger="alliance_bot")
+    requests = [fake.autocomplete("gone", "name", "x"), fake.autocomplete("gone", "name", "xy"),
+                fake.autocomplete("fact", "nosuch", "x"), fake.autocomplete("content", "role", "x",
+                                                                            subcommand="nosuch")]
+    for request in requests:
+        payload = await fake.send_interaction(request)
+        cb = await fake.wait_for_callback(payload)
+        assert cb == {"type": AUTOCOMPLETE, "data": {"choices": []}}
+        assert [r.ok for r in fake.callback_requests(payload)] == [True]  # one reply, accepted
+    rows = await bot_env.usage_rows(4)
+    assert [(r[0], r[1], r[3]) for r in rows] == [("autocomplete", "gone", "error"), ("autocomplete", "gone", "error"),
+                                                  ("autocomplete", "fact", "error"),
+                                                  ("autocomplete", "content nosuch", "error")]
+    # logged once per command, not once per keystroke
+    lines = [r.getMessage() for r in caplog.records if "autocomplete" in r.getMessage() and r.levelno >= logging.INFO]
+    assert len([m for m in lines if "gone" in m]) == 1, lines
+    assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.WARNING)
+
+
 async def test_pages_turn_for_the_asker_only(bot_env: BotEnv) -> None:
     fake = bot_env.fake
     payload = await fake.send_interaction(fake.command("source", {"source": "detrani-2025"}))

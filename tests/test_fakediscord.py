@@ -204,6 +204,21 @@ async def test_autocomplete_round_trip(fake, bot):
                                                     {"name": "apricot", "value": "apricot"}]}}
 
 
+async def test_a_message_reply_to_autocomplete_is_rejected_like_discord(fake, bot):
+    import aiohttp
+
+    p = await fake.send_interaction(fake.autocomplete("gone", "text", "ap"))  # no such command: the tree is silent
+    await eventually(lambda: bot.errors, what="tree error")
+    url = f"{fake.base_url}/interactions/{p['id']}/{p['token']}/callback"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"type": 4, "data": {"content": "x"}}) as resp:
+            assert resp.status == 400
+            assert "INTERACTION_RESPONSE_TYPE_INVALID" in await resp.text()
+        async with session.post(url, json={"type": 8, "data": {"choices": []}}) as resp:
+            assert resp.status == 204
+    assert fake.interactions[int(p["id"])].callback_type == 8
+
+
 # --------------------------------------------------------------------------- (d) buttons
 
 

@@ -229,3 +229,29 @@ async def test_hostile_options_through_discord(bot_env: BotEnv, command: tuple[s
     assert "@everyone" not in blob and "<@&" not in blob and "@here" not in blob
     # the fake Discord rejects any payload over a limit (400): reaching here means it was accepted
     assert all(r.ok for r in fake.callback_requests(payload))
+
+
+async def test_moderator_role_refuses_everyone_and_managed_roles(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    bot_role = await fake.add_role("OtherBot", managed=True, tags={"bot_id": str(fake.add_user())})
+    boost_role = await fake.add_role("Server Booster", managed=True, tags={"premium_subscriber": None})
+    for role, why in ((fake.guild_id, "every member a moderator"), (bot_role, "managed"), (boost_role, "managed")):
+        cb = await bot_env.ask("content", {"role": role}, subcommand="moderator-role", member_permissions=MANAGE_GUILD)
+        assert cb["data"]["flags"] & EPHEMERAL
+        assert why in str(cb) and "not changed" in str(cb)
+        # nothing was stored: a member is still no moderator
+        assert await bot_env.db.scalar("SELECT moderator_role FROM guild_settings WHERE guild_id = ?",
+                                       (fake.guild_id,)) is None
+        member = await bot_env.ask("content", subcommand="status", member_permissions=MEMBER_PERMISSIONS)
+        assert "for moderators" in str(member)
+    rows = await bot_env.usage_rows(6)
+    assert [r[3] for r in rows if r[1] == "content moderator-role"] == ["invalid_input"] * 3
+
+
+async def test_a_stored_everyone_role_grants_nothing(bot_env: BotEnv) -> None:
+    # a database written before the refusal may hold @everyone (role id = server id): it makes no one a moderator
+    fake = bot_env.fake
+    await bot_env.db.execute("INSERT INTO guild_settings (guild_id, moderator_role, updated_at) VALUES (?, ?, 0)",
+                             (fake.guild_id, fake.guild_id))
+    member = await bot_env.ask("content", subcommand="status", member_permissions=MEMBER_PERMISSIONS)
+    assert "for moderators" in str(member)

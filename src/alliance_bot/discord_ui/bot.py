@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 
 RESPONSE_BUDGET = 3.0  # seconds
 FOLLOWUP_BUDGET = 30.0
+RESPONSES_AT_ONCE = 50
+SEND_ESTIMATE_MIN = 0.1  # seconds: the least an interaction response is expected to take
+SHED_LOG_QUIET = 10.0  # seconds without a late interaction that end a burst (one log line per burst)
+SHUTDOWN_BUDGET = 5.0  # seconds at a stop for interactions still running to finish, before the session closes
+NOTICE_BUDGET = 2.0  # then for telling those cancelled to run the command again
+
+
+UNKNOWN_INTERACTION = 10062  # Discord's error code for a response after the window (or a second one)
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -61,9 +69,39 @@ def command_name(interaction: discord.Interaction) -> str:
     return name
 
 
+def focused_option(data: Any) -> str | None:
+    """The name of the option an autocomplete interaction asks about (subcommands searched), or None."""
+    for opt in (data or {}).get("options", []) or []:
+        if opt.get("focused"):
+            return str(opt.get("name"))
+        if "options" in opt:
+            found = focused_option(opt)
+            if found is not None:
+                return found
+    return None
+
+
+def can_autocomplete(interaction: discord.Interaction) -> bool:
+    """Whether the tree has the command and an autocomplete handler for the focused option."""
+    command = interaction.command  # None when the tree has no such command or subcommand
+    if not isinstance(command, app_commands.Command):
+        return False
+    focused = focused_option(interaction.data)
+    return any(p.display_name == focused and p.autocomplete for p in command.parameters)
+
+
 class AllianceTree(app_commands.CommandTree["AllianceBot"]):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         interaction.extras.setdefault("t0", time.perf_counter())
+        self.client.track(interaction)
+        if self.client.too_late(interaction):
+            self.client.shed(interaction)
+            return False
+        if interaction.type is discord.InteractionType.autocomplete and not can_autocomplete(interaction):
+            # discord.py would raise CommandNotFound (whose error reply, a message, Discord rejects for an
+            # autocomplete) or log a traceback and leave it unanswered: answer it here, with no choices
+            await self.client.answer_unroutable_autocomplete(interaction)
+            return False
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
@@ -90,6 +128,15 @@ class AllianceBot(commands.Bot):
         self.pages = send.PageStore()
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[Any]] = set()
+        self._in_flight: dict[asyncio.Task[Any], discord.Interaction] = {}  # the task handling each interaction
+        self.shutdown_budget = SHUTDOWN_BUDGET
+        # initial responses in flight at once: discord.py's connection pool has no limit, and a burst of
+        # thousands of simultaneous requests makes every one of them slow
+        self._responding = asyncio.Semaphore(RESPONSES_AT_ONCE)
+        self.send_estimate = SEND_ESTIMATE_MIN  # how long an interaction response takes now (moving average)
+        self._last_late = -SHED_LOG_QUIET  # loop time of the last late interaction
+        self.late_count = 0
+        self._unroutable_logged: set[str] = set()
         self.ready_count = 0
         self.gateway_connected = False  # is_ready() stays true while discord.py reconnects; this does not
 
@@ -102,6 +149,7 @@ class AllianceBot(commands.Bot):
         await self.add_cog(StatsCog(self))
         for cog in self.extra_cogs:
             await self.add_cog(cog)
+        self.spawn(send.sweep(self.pages, self.remove_buttons), name="expire-buttons")
 
     async def on_connect(self) -> None:
         self.gateway_connected = True
@@ -125,10 +173,96 @@ class AllianceBot(commands.Bot):
         task.add_done_callback(self._background.discard)
         return task
 
+    # ---------------------------------------------------------------- load shedding
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction" and args:
+            # called as the gateway event is parsed, before any task handles the interaction: its receipt time
+            self._stamp_window(args[0])
+        super().dispatch(event_name, *args, **kwargs)
+
+    @staticmethod
+    def _stamp_window(interaction: discord.Interaction) -> None:
+        """When Discord's 3-second window started, on the monotonic clock: the creation time in the snowflake
+        id, when it is plausible (up to the window before receipt), else the receipt time (clocks that disagree
+        by more than the window must not make every interaction look late)."""
+        now = time.monotonic()
+        transit = time.time() - interaction.created_at.timestamp()
+        interaction.extras["window_start"] = now - transit if 0.0 <= transit <= RESPONSE_BUDGET else now
+
+    def too_late(self, interaction: discord.Interaction) -> bool:
+        """Whether the window has passed, or will before a response could arrive: `send_estimate`, how long
+        recent interactions took from this decision to their response (which, under load, includes waiting
+        for the event loop)."""
+        start = interaction.extras.get("window_start")
+        now = time.monotonic()
+        interaction.extras["decided"] = now
+        return start is not None and now - start + self.send_estimate >= RESPONSE_BUDGET
+
+    def shed(self, interaction: discord.Interaction) -> None:
+        """Not attempted (or not retried): Discord would refuse it. A usage row `late`; one log line a burst."""
+        self.record(interaction, "late")
+        self.late_count += 1
+        now = time.monotonic()
+        if now - self._last_late >= SHED_LOG_QUIET:
+            log.warning("overloaded: interactions that cannot be answered within Discord's 3 seconds are not "
+                        "attempted (usage outcome=late; %d so far; logged once a burst)", self.late_count)
+        self._last_late = now
+
+    def _note_response_time(self, interaction: discord.Interaction) -> None:
+        decided = interaction.extras.get("decided")
+        if decided is not None:  # answered or not: a refused late response took its time too
+            seconds = time.monotonic() - decided
+            self.send_estimate = max(SEND_ESTIMATE_MIN, 0.8 * self.send_estimate + 0.2 * seconds)
+
+    # ---------------------------------------------------------------- shutdown
+
+    def track(self, interaction: discord.Interaction) -> None:
+        """Remember the task handling an interaction until it ends, so that a stop can wait for it."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._in_flight:
+            self._in_flight[task] = interaction
+            task.add_done_callback(lambda t: self._in_flight.pop(t, None))
+
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
-        await super().close()
+        if not self.is_closed():
+            await self._finish_in_flight()
+        await super().close()  # closes the HTTP session: nothing may still be sending
+
+    async def _finish_in_flight(self) -> None:
+        """Interactions still running get `shutdown_budget` seconds to finish; the rest are cancelled, told to
+        run the command again (while the session is still open), and recorded as `cancelled`."""
+        current = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.shutdown_budget
+        while True:
+            pending = {t for t in self._in_flight if t is not current and not t.done()}
+            remaining = deadline - loop.time()
+            if not pending or remaining <= 0:
+                break
+            await asyncio.wait(pending, timeout=remaining)
+        if not pending:
+            return
+        cancelled = [(t, self._in_flight[t]) for t in pending]
+        log.warning("stopping: %d interaction%s still running after %g s, cancelled", len(cancelled),
+                    "" if len(cancelled) == 1 else "s", self.shutdown_budget)
+        for task, _ in cancelled:
+            task.cancel()
+        await asyncio.gather(*(t for t, _ in cancelled), return_exceptions=True)  # retrieved: nothing logged later
+        await asyncio.gather(*(self._cancelled_notice(i) for _, i in cancelled))
+
+    async def _cancelled_notice(self, interaction: discord.Interaction) -> None:
+        self.record(interaction, "cancelled")
+        if interaction.type is discord.InteractionType.autocomplete:
+            return
+        rendered = render_message("Stopped", "The bot is restarting and could not finish this: run the command "
+                                             "again in a minute.", error=True)
+        try:
+            await asyncio.wait_for(self.send_rendered(interaction, rendered, ephemeral=True), timeout=NOTICE_BUDGET)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+            log.debug("could not tell a cancelled interaction: %s", type(exc).__name__)
 
     # ---------------------------------------------------------------- usage
 
@@ -144,7 +278,7 @@ class AllianceBot(commands.Bot):
                     discord.InteractionType.component: "component"}.get(interaction.type, "command")
         name = command or command_name(interaction)
         # one line per interaction (no user id); the error id, when there is one, joins it to the traceback
-        log.log(logging.DEBUG if kind == "autocomplete" else logging.INFO,
+        log.log(logging.DEBUG if kind == "autocomplete" or outcome == "late" else logging.INFO,
                 "interaction kind=%s command=%s outcome=%s latency_ms=%s guild=%s%s", kind, name, outcome,
                 f"{latency:.1f}" if latency is not None else "-", interaction.guild_id,
                 f" error_id={error_id}" if error_id else "")
@@ -186,22 +320,81 @@ class AllianceBot(commands.Bot):
         # Discord drops an interaction not answered within 3 seconds (15 minutes for a follow-up after a
         # deferral): retrying past that is useless, so the library's retries get a deadline; a timeout then goes
         # to the error path (logged with an error id) like any other failure.
-        if interaction.response.is_done():
-            await asyncio.wait_for(interaction.followup.send(**kwargs), timeout=FOLLOWUP_BUDGET)
-        else:
-            await asyncio.wait_for(interaction.response.send_message(**kwargs), timeout=RESPONSE_BUDGET)
+        try:
+            if interaction.response.is_done():
+                sent = await asyncio.wait_for(interaction.followup.send(wait=token is not None, **kwargs),
+                                              timeout=FOLLOWUP_BUDGET)
+                message_id = sent.id if sent is not None else None
+            else:
+                async with self._responding:
+                    # decided here, with a slot, where the recent response times say what a response costs now
+                    if self.too_late(interaction):
+                        if token is not None:
+                            self.pages.drop(token)
+                        self.shed(interaction)
+                        return
+                    try:
+                        response = await asyncio.wait_for(interaction.response.send_message(**kwargs),
+                                                          timeout=RESPONSE_BUDGET)
+                    finally:
+                        self._note_response_time(interaction)
+                message_id = response.message_id
+        except BaseException:
+            if token is not None:
+                self.pages.drop(token)
+            raise
         if token is not None:
-            self.spawn(send.expire_later(self.pages, token, interaction, self.pages.timeout),
-                       name=f"expire-buttons-{token}")
+            # what the sweeper needs to remove the buttons at expiry, not the Interaction
+            entry = self.pages.get(token)
+            if entry is not None:
+                entry.application_id, entry.webhook_token = interaction.application_id, interaction.token
+                entry.message_id = message_id
 
     async def reply_message(self, interaction: discord.Interaction, title: str, text: str, *, error: bool = False,
                             files: list[discord.File] | None = None) -> None:
         await self.send_rendered(interaction, render_message(title, text, error=error), ephemeral=True, files=files)
 
+    async def answer_unroutable_autocomplete(self, interaction: discord.Interaction) -> None:
+        """An autocomplete for a command or option the bot does not have: empty choices (the only reply Discord
+        accepts), logged once per command name, not once per keystroke."""
+        name = command_name(interaction)
+        if name not in self._unroutable_logged and len(self._unroutable_logged) < 1000:
+            self._unroutable_logged.add(name)
+            log.warning("autocomplete for %r (option %r), which this bot does not have: answered with no choices; "
+                        "run `alliance-bot sync` if Discord's command list is out of date (logged once)",
+                        name, focused_option(interaction.data))
+        self.record(interaction, "error", kind="autocomplete", command=name)
+        if interaction.response.is_done():
+            return
+        try:
+            await asyncio.wait_for(interaction.response.autocomplete([]), timeout=RESPONSE_BUDGET)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+            log.debug("could not answer an autocomplete: %s", type(exc).__name__)
+
+    async def remove_buttons(self, entry: send.PageEntry) -> None:
+        """At expiry: edit the message without its components, through the interaction's webhook."""
+        if entry.message_id is None or entry.webhook_token is None or entry.application_id is None:
+            return
+        if self.pages.clock() - entry.created >= send.TOKEN_LIFETIME:
+            return  # the token no longer works; the buttons answer "expired"
+        webhook = discord.Webhook.partial(entry.application_id, entry.webhook_token, client=self)
+        try:
+            await asyncio.wait_for(webhook.edit_message(entry.message_id, view=None), timeout=FOLLOWUP_BUDGET)
+        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:  # message deleted, Discord failing
+            log.debug("could not remove expired buttons: %s", type(exc).__name__)
+
     # ---------------------------------------------------------------- errors
 
     async def handle_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        if interaction.type is discord.InteractionType.autocomplete:
+            # Discord accepts only choices for an autocomplete: never a message, whatever went wrong
+            await self.answer_unroutable_autocomplete(interaction)
+            return
         original = getattr(error, "original", error)
+        if isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION:
+            # the window closed before the response arrived: an error reply would get the same 404
+            self.shed(interaction)
+            return
         error_id: str | None = None
         if isinstance(original, InvalidInput):
             # the message may quote what the user typed: make it inert
@@ -238,6 +431,10 @@ class AllianceBot(commands.Bot):
         if interaction.type is not discord.InteractionType.component:
             return
         interaction.extras.setdefault("t0", time.perf_counter())
+        self.track(interaction)
+        if self.too_late(interaction):
+            self.shed(interaction)
+            return
         custom_id = str((interaction.data or {}).get("custom_id", ""))
         try:
             await self._on_component(interaction, custom_id)
@@ -261,13 +458,13 @@ class AllianceBot(commands.Bot):
                                          "Only the person who asked can turn these pages. Run the command yourself "
                                          "to get your own copy.")
                 return
-            if number is None or not 0 <= number < entry.rendered.page_count:
+            if number is None or not 0 <= number < entry.page_count:
                 self.record(interaction, "invalid_input", command=f"{entry.command} page")
                 await self.reply_message(interaction, "This button has expired", "That page does not exist.")
                 return
             entry.page = number
-            await interaction.response.edit_message(embeds=send.to_embeds(entry.rendered.pages[number]),
-                                                    view=send.components_for(entry.rendered, token, number))
+            await interaction.response.edit_message(embeds=send.to_embeds(entry.embeds(number)),
+                                                    view=send.components_for(entry, token, number))
             self.record(interaction, "answered", command=f"{entry.command} page", options={"page": number + 1})
             return
         # a link menu: anyone may open the related entry, shown only to them
@@ -307,8 +504,12 @@ class AllianceBot(commands.Bot):
         if perms.manage_guild or perms.administrator:
             return True
         role_id = await self.moderator_role(interaction.guild_id)
+        if role_id is None or role_id == interaction.guild_id:
+            # @everyone (id = server id; every member has it) never grants anything, even if stored before
+            # /content moderator-role refused it
+            return False
         roles = getattr(interaction.user, "roles", [])
-        return role_id is not None and any(r.id == role_id for r in roles)
+        return any(r.id == role_id for r in roles)
 
     async def moderator_role(self, guild_id: int) -> int | None:
         if self.db is not None:

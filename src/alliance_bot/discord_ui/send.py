@@ -9,12 +9,14 @@ clear "this button has expired" instead of Discord's "interaction failed".
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import time
+import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import InitVar, dataclass, field
+from typing import Any, Awaitable, Callable
 
 import discord
 
@@ -24,55 +26,144 @@ log = logging.getLogger(__name__)
 
 PREFIX = "ab1"
 PAGE_TIMEOUT = 600.0  # seconds: buttons stop (and are removed) after this; interaction tokens last 15 minutes
-MAX_ENTRIES = 5000
+TOKEN_LIFETIME = 15 * 60.0  # an interaction token edits its messages this long; later the buttons cannot be removed
+MAX_ENTRIES = 2000  # answers with live buttons; past this the oldest are forgotten (their buttons say "expired")
+MAX_BYTES = 16 * 1024 * 1024  # and at most this much of stored (compressed) pages in all
+REMOVE_AT_ONCE = 8  # expired messages edited concurrently
 
 
 @dataclass
 class PageEntry:
+    """What a click needs (the owner, the pages, the links) and what removing the buttons needs: the
+    interaction's webhook (application id + token, valid 15 minutes) and the message; never the Interaction.
+
+    The pages are kept as compressed JSON (a tenth of the embeds as Python objects; a page turn decodes them
+    in well under a millisecond)."""
+
     owner_id: int
-    rendered: Rendered
+    rendered: InitVar[Rendered]
     command: str
     created: float = field(default_factory=time.monotonic)
     page: int = 0
+    application_id: int | None = None
+    webhook_token: str | None = None
+    message_id: int | None = None
+    page_count: int = field(init=False)
+    links: list[Link] = field(init=False)
+    _pages: bytes = field(init=False, repr=False)
+
+    def __post_init__(self, rendered: Rendered) -> None:
+        self.page_count = rendered.page_count
+        self.links = list(rendered.links)
+        self._pages = zlib.compress(json.dumps(rendered.pages, separators=(",", ":")).encode())
+
+    @property
+    def size(self) -> int:
+        return len(self._pages)
+
+    def embeds(self, number: int) -> list[dict[str, Any]]:
+        return json.loads(zlib.decompress(self._pages))[number]
 
 
 class PageStore:
-    """Recently sent multi-page answers and link menus, by token; bounded and expiring."""
+    """Recently sent multi-page answers and link menus, by token; bounded and expiring.
 
-    def __init__(self, timeout: float = PAGE_TIMEOUT, max_entries: int = MAX_ENTRIES) -> None:
+    Entries are kept in the order they were added, and all live `timeout` seconds, so the oldest is always
+    the next to expire: one sweeper (`sweep`) waits for it, forgets what expired and removes its buttons.
+    """
+
+    def __init__(self, timeout: float = PAGE_TIMEOUT, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout = timeout
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.evicted = 0  # forgotten before expiry because of the caps
         self._entries: OrderedDict[str, PageEntry] = OrderedDict()
+        self._bytes = 0
+        self._added = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def add(self, entry: PageEntry) -> str:
         token = secrets.token_urlsafe(9)
+        entry.created = self.clock()
         self._entries[token] = entry
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._bytes += entry.size
+        while len(self._entries) > self.max_entries or (self._bytes > self.max_bytes and len(self._entries) > 1):
+            self._forget(next(iter(self._entries)))
+            self.evicted += 1
+        self._added.set()
         return token
+
+    def _forget(self, token: str) -> PageEntry | None:
+        entry = self._entries.pop(token, None)
+        if entry is not None:
+            self._bytes -= entry.size
+        return entry
+
+    def _expired(self, entry: PageEntry) -> bool:
+        return self.clock() >= entry.created + self.timeout
 
     def get(self, token: str) -> PageEntry | None:
         entry = self._entries.get(token)
-        if entry is None:
-            return None
-        if time.monotonic() - entry.created > self.timeout:
-            self._entries.pop(token, None)
-            return None
+        if entry is None or self._expired(entry):
+            return None  # an expired entry is left for the sweeper, which removes its buttons
         return entry
 
     def drop(self, token: str) -> None:
-        self._entries.pop(token, None)
+        self._forget(token)
+
+    def next_expiry(self) -> float | None:
+        """When the oldest entry expires (clock time), or None when there is none."""
+        for entry in self._entries.values():
+            return entry.created + self.timeout
+        return None
+
+    def pop_expired(self) -> list[PageEntry]:
+        """Forget every expired entry and return them (oldest first)."""
+        out = []
+        while self._entries:
+            token, entry = next(iter(self._entries.items()))
+            if not self._expired(entry):
+                break
+            self._forget(token)
+            out.append(entry)
+        return out
+
+    async def wait_for_entry(self) -> None:
+        self._added.clear()
+        if not self._entries:
+            await self._added.wait()
+
+
+async def sweep(store: PageStore, remove_buttons: Callable[[PageEntry], Awaitable[None]]) -> None:
+    """The one expiry mechanism, for the bot's lifetime: sleep until the oldest entry expires, forget every
+    expired entry, remove their buttons (a few at a time), again. An entry added meanwhile expires later."""
+    while True:
+        due = store.next_expiry()
+        if due is None:
+            await store.wait_for_entry()
+            continue
+        delay = due - store.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+            continue
+        expired = store.pop_expired()
+        for i in range(0, len(expired), REMOVE_AT_ONCE):
+            await asyncio.gather(*(remove_buttons(e) for e in expired[i:i + REMOVE_AT_ONCE]))
 
 
 def to_embeds(page: list[dict[str, Any]]) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in page]
 
 
-def components_for(rendered: Rendered, token: str | None, page: int) -> discord.ui.View | None:
+def components_for(rendered: Rendered | PageEntry, token: str | None, page: int) -> discord.ui.View | None:
     """Page buttons (when several pages) and a link menu (when the answer links elsewhere)."""
     if token is None:
         return None
-    view = discord.ui.View(timeout=None)  # never registered with the client: clicks come to on_interaction
+    view = discord.ui.View(timeout=None)
     if rendered.page_count > 1:
         view.add_item(discord.ui.Button(label="◀ Previous", style=discord.ButtonStyle.secondary,
                                         custom_id=f"{PREFIX}:pg:{token}:{page - 1}", disabled=page == 0))
@@ -85,7 +176,13 @@ def components_for(rendered: Rendered, token: str | None, page: int) -> discord.
         options = [discord.SelectOption(label=link.label[:100], value=str(i)) for i, link in enumerate(rendered.links[:25])]
         view.add_item(discord.ui.Select(custom_id=f"{PREFIX}:ln:{token}", placeholder="Open a related entry…",
                                         options=options, min_values=1, max_values=1))
-    return view if view.children else None
+    if not view.children:
+        return None
+    # Only the components are wanted: clicks come to on_interaction, which finds the entry by its token. A
+    # stopped view is sent but never stored in discord.py's view store (which would keep every answer's view,
+    # forever for a public message), and has no timeout task.
+    view.stop()
+    return view
 
 
 def needs_components(rendered: Rendered) -> bool:
@@ -113,21 +210,6 @@ def link_target(entry: PageEntry, values: list[str]) -> Link | None:
         index = int(values[0])
     except (IndexError, ValueError):
         return None
-    if 0 <= index < len(entry.rendered.links):
-        return entry.rendered.links[index]
+    if 0 <= index < len(entry.links):
+        return entry.links[index]
     return None
-
-
-async def expire_later(store: PageStore, token: str, interaction: discord.Interaction, delay: float) -> None:
-    """When the buttons time out, remove them from the message (the interaction token is still valid)."""
-    try:
-        await asyncio.sleep(delay)
-        entry = store.get(token)
-        store.drop(token)
-        if entry is None:
-            return
-        await interaction.edit_original_response(view=None)
-    except asyncio.CancelledError:
-        raise
-    except discord.HTTPException as exc:  # message deleted, token expired: nothing to tidy
-        log.debug("could not remove expired buttons: %s", exc)

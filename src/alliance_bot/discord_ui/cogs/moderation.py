@@ -15,14 +15,30 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui.bot import NotModerator
-from alliance_bot.present.embeds import render_reload, render_stats, render_status
+from alliance_bot.present.embeds import escape_md, render_reload, render_stats, render_status
 from alliance_bot.storage.usage import summarise
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
 
 PROBLEMS_INLINE_MAX = 1500
+
+
+def moderator_role_refusal(role: discord.Role, guild_id: int | None) -> str | None:
+    """Why `role` cannot be the moderator role, or None.
+
+    @everyone (its id is the server's) would make every member a moderator. A managed role (a bot's, the
+    Server Booster role, a linked service's) has members chosen outside the server's moderators: by whoever
+    adds a bot, boosts, or subscribes elsewhere, so it is refused too.
+    """
+    if role.id == guild_id:
+        return "@everyone cannot be the moderator role: it would make every member a moderator."
+    if role.managed:
+        return (f"The role {escape_md(role.name)} is managed by Discord or an integration (a bot, Server Boosts or "
+                "a linked service), which decides who has it: choose a role the server's moderators hand out.")
+    return None
 
 
 def moderator_only() -> app_commands.check:  # type: ignore[valid-type]
@@ -69,6 +85,10 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
         perms = interaction.permissions
         if not (perms.manage_guild or perms.administrator):
             raise NotModerator()
+        if role is not None:
+            refusal = moderator_role_refusal(role, interaction.guild_id)
+            if refusal is not None:
+                raise InvalidInput(f"{refusal} The moderator role is not changed.")
         if self.bot.db is None:
             await self.bot.reply_message(interaction, "Not available", "This bot runs without a database.")
             return

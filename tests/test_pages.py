@@ -1,0 +1,133 @@
+"""Page buttons and link menus: one expiry mechanism, buttons really removed, bounded memory whatever the traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+
+import discord
+
+from conftest import BotEnv, eventually
+
+from alliance_bot.discord_ui import send
+from alliance_bot.present.embeds import Rendered
+
+EPHEMERAL = 1 << 6
+
+
+def custom_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
+            if "custom_id" in c]
+
+
+def bot_tasks() -> list[asyncio.Task]:
+    """Pending tasks running the bot's or discord.py's code (not the fake Discord's connection handlers)."""
+    out = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None and ("/alliance_bot/" in code.co_filename or "/discord/" in code.co_filename):
+            out.append(task)
+    return out
+
+
+def live(kind: type) -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, kind))
+
+
+async def paged_answer(env: BotEnv, source: str = "detrani-2025", **kwargs: object) -> tuple[dict, dict]:
+    fake = env.fake
+    payload = await fake.send_interaction(fake.command("source", {"source": source}, **kwargs))
+    await fake.wait_for_callback(payload)
+    message = copy.deepcopy(await eventually(lambda: fake.original_message(payload), what="the answer message"))
+    assert custom_ids(message), "a paged answer has buttons"
+    return payload, message
+
+
+async def click(env: BotEnv, payload: dict, message: dict) -> dict:
+    fake = env.fake
+    next_id = next(c for c in custom_ids(message) if c.startswith("ab1:pg:") and c.endswith(":1"))
+    p = await fake.send_interaction(fake.component(next_id, message_id=message["id"],
+                                                   user_id=payload["member"]["user"]["id"]))
+    return await fake.wait_for_callback(p)
+
+
+async def test_expired_buttons_are_removed_from_the_message(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    bot_env.bot.pages.timeout = 0.5
+    payload, message = await paged_answer(bot_env)
+    turned = await click(bot_env, payload, message)  # a page turn keeps the buttons (and the expiry)
+    assert turned["type"] == 7 and turned["data"]["components"]
+    # and an answer with a link menu
+    treaty = await fake.send_interaction(fake.command("treaty", {"name": "mdt"}))
+    await fake.wait_for_callback(treaty)
+    menu_message = await eventually(lambda: fake.original_message(treaty), what="the treaty answer")
+    assert custom_ids(menu_message)
+    await eventually(lambda: not fake.messages[int(message["id"])]["components"]
+                     and not fake.messages[int(menu_message["id"])]["components"], timeout=5,
+                     what="the buttons to be removed")
+    edits = [r for r in fake.requests if r.method == "PATCH" and "/webhooks/" in r.path]
+    assert len(edits) == 2 and all(r.ok and r.json["components"] == [] for r in edits)
+    assert len(bot_env.bot.pages) == 0
+    # the embeds stay as they were
+    assert fake.messages[int(message["id"])]["embeds"][0]["footer"]["text"].startswith("Page 2/")
+    # a click that raced the removal gets "expired", not Discord's "interaction failed"
+    late = await click(bot_env, payload, message)
+    assert late["data"]["flags"] & EPHEMERAL and "expired" in str(late)
+
+
+async def test_the_oldest_entries_are_evicted_past_the_cap(bot_env: BotEnv) -> None:
+    bot_env.bot.pages.max_entries = 2
+    first = await paged_answer(bot_env)
+    for _ in range(2):
+        await paged_answer(bot_env)
+    assert len(bot_env.bot.pages) == 2
+    cb = await click(bot_env, *first)
+    assert cb["data"]["flags"] & EPHEMERAL and "expired" in str(cb)
+
+
+async def test_answers_keep_no_interaction_task_or_view(bot_env: BotEnv) -> None:
+    # 60 answers with buttons, each kept for 10 minutes: what stays is one small entry each, no Interaction
+    # object, no task per answer, and no View in discord.py's view store
+    fake = bot_env.fake
+    tasks_before = len(bot_tasks())
+    payloads = []
+    for i in range(60):
+        p = fake.command("source", {"source": "detrani-2025"}) if i % 2 else fake.command("treaty", {"name": "mdt"})
+        payloads.append(await fake.send_interaction(p))
+    for p in payloads:
+        await fake.wait_for_callback(p)
+    await bot_env.usage_rows(60)
+    assert len(bot_env.bot.pages) == 60
+    await eventually(lambda: live(discord.Interaction) == 0, what="no Interaction kept")
+    assert live(discord.ui.View) == 0
+    assert bot_env.bot._connection._view_store.persistent_views == []
+    assert len(bot_tasks()) == tasks_before  # the one expiry sweeper was there already
+
+
+def test_page_store_expiry_and_cap() -> None:
+    now = [100.0]
+    store = send.PageStore(timeout=10, max_entries=3, clock=lambda: now[0])
+    rendered = Rendered([[{"title": "x"}], [{"title": "y"}]])
+    tokens = []
+    for i in range(4):
+        tokens.append(store.add(send.PageEntry(1, rendered, "source")))
+        now[0] += 1
+    assert store.get(tokens[0]) is None and store.evicted == 1  # the oldest went first
+    assert store.next_expiry() == 111.0
+    assert store.pop_expired() == []
+    now[0] = 111.0
+    assert [store.get(t) is None for t in tokens[1:]] == [True, False, False]  # expired at its deadline exactly
+    assert len(store.pop_expired()) == 1 and len(store) == 2
+
+
+def test_page_store_bounds_the_bytes_kept() -> None:
+    pages = [[{"title": f"page {i}", "description": "".join(chr(0x4E00 + (i * 7919 + j) % 20000) for j in range(3000))}]
+             for i in range(4)]
+    entry = send.PageEntry(1, Rendered(pages), "source")
+    assert entry.embeds(3) == pages[3] and entry.page_count == 4
+    store = send.PageStore(max_bytes=entry.size * 3)
+    tokens = [store.add(send.PageEntry(1, Rendered(pages), "source")) for _ in range(5)]
+    assert len(store) == 3 and store.evicted == 2
+    assert [store.get(t) is None for t in tokens] == [True, True, False, False, False]
