@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui import send
+from alliance_bot.discord_ui.checks import NotModerator
 from alliance_bot.library import ContentStore
 from alliance_bot.present.embeds import Rendered, escape_md, render, render_message
 from alliance_bot.storage.db import Database
@@ -38,10 +39,6 @@ NOTICE_BUDGET = 2.0  # then for telling those cancelled to run the command again
 
 
 UNKNOWN_INTERACTION = 10062  # Discord's error code for a response after the window (or a second one)
-
-
-class NotModerator(app_commands.CheckFailure):
-    """The member lacks Manage Server and the moderator role."""
 
 
 def flatten_options(data: Any) -> dict[str, Any]:

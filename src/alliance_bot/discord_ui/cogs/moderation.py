@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
-from alliance_bot.discord_ui.bot import NotModerator
+from alliance_bot.discord_ui.checks import NotModerator, moderator_only
 from alliance_bot.present.embeds import escape_md, render_reload, render_stats, render_status
 from alliance_bot.storage.usage import summarise
 
@@ -39,16 +39,6 @@ def moderator_role_refusal(role: discord.Role, guild_id: int | None) -> str | No
         return (f"The role {escape_md(role.name)} is managed by Discord or an integration (a bot, Server Boosts or "
                 "a linked service), which decides who has it: choose a role the server's moderators hand out.")
     return None
-
-
-def moderator_only() -> app_commands.check:  # type: ignore[valid-type]
-    async def predicate(interaction: discord.Interaction) -> bool:
-        bot: AllianceBot = interaction.client  # type: ignore[assignment]
-        if await bot.is_moderator(interaction):
-            return True
-        raise NotModerator()
-
-    return app_commands.check(predicate)
 
 
 @app_commands.guild_only()
