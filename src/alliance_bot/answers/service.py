@@ -41,8 +41,9 @@ from alliance_bot.answers.text import fold, normalise_name
 from alliance_bot.answers.viewpoints import viewpoint_parts
 from alliance_bot.answers.zones import load_zone
 from alliance_bot.digest.dates import Precision
-from alliance_bot.digest.loader import Digest, gc_paused
+from alliance_bot.digest.loader import gc_paused
 from alliance_bot.digest.model import Citation, Event, Fact, Treaty, Viewpoint
+from alliance_bot.digest.result import Digest
 
 
 class Answers:
