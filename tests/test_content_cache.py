@@ -18,7 +18,8 @@ import pytest
 from alliance_bot.digest import cache as cache_mod
 from alliance_bot.digest import loader
 from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
-from alliance_bot.digest.loader import Digest, load_digest
+from alliance_bot.digest.loader import load_digest
+from alliance_bot.digest.result import Digest
 from alliance_bot.library import ContentStore
 from alliance_bot.settings import configured_cache, load_settings
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from alliance_bot.cli import main
-from alliance_bot.digest.loader import load_digest, normalise_for_quote
+from alliance_bot.digest.crosscheck import normalise_for_quote
+from alliance_bot.digest.loader import load_digest
 
 REPO_CONTENT = Path(__file__).resolve().parents[1] / "content"
 

@@ -20,8 +20,9 @@ import pytest
 import yaml
 
 from alliance_bot.answers import text
+from alliance_bot.answers.fact import FACT_WEIGHTS
 from alliance_bot.answers.index import _TERM_BITS, SearchDoc, SearchIndex, TextAnalysis
-from alliance_bot.answers.service import FACT_WEIGHTS, Answers
+from alliance_bot.answers.service import Answers
 from alliance_bot.answers.text import (
     NUMBER_WORDS,
     STOPWORDS,

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.digest.dates import ordinal
-from alliance_bot.digest.loader import Digest
 from alliance_bot.digest.model import Anniversary, Event
+from alliance_bot.digest.result import Digest
 
 FEB29_NOTE = "February 29; marked on February 28 in common years"
 

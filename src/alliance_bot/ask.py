@@ -55,7 +55,8 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
     import os
 
     from alliance_bot.answers.service import Answers
-    from alliance_bot.digest.loader import load_digest, shown
+    from alliance_bot.digest.files import shown
+    from alliance_bot.digest.loader import load_digest
     from alliance_bot.settings import configured_cache, default_content_dir
     from alliance_bot.answers.zones import ZoneError, load_zone
 

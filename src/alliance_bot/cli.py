@@ -15,7 +15,8 @@ EXIT_USAGE = 2
 
 
 def _cmd_content_check(args: argparse.Namespace) -> int:
-    from alliance_bot.digest.loader import load_digest, shown
+    from alliance_bot.digest.files import shown
+    from alliance_bot.digest.loader import load_digest
     from alliance_bot.settings import configured_cache, default_content_dir
 
     root = Path(args.dir) if args.dir else default_content_dir()

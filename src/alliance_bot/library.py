@@ -22,7 +22,9 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.cache import ContentCache
-from alliance_bot.digest.loader import Diff, Digest, Problem, diff_digests, load_digest, shown
+from alliance_bot.digest.files import shown
+from alliance_bot.digest.loader import load_digest
+from alliance_bot.digest.result import Diff, Digest, Problem, diff_digests
 
 log = logging.getLogger(__name__)
 

@@ -53,7 +53,8 @@ MAX_CACHED_BYTES = 16 * 1024 * 1024  # what a content file (at most 2 MB of YAML
 UNUSED_SECONDS = 30 * 24 * 3600  # a cache file of a content file no load has read for this long is removed
 _NAME = re.compile(r"^([0-9a-f]{16})-[0-9a-f]{64}\.json$")
 # the code whose behaviour a cached file stands for: a change to any of these is a new cache
-_CODE_FILES = ("cache.py", "dates.py", "loader.py", "model.py", "yamlread.py")
+_CODE_FILES = ("cache.py", "crosscheck.py", "dates.py", "files.py", "loader.py", "model.py", "problems.py", "result.py",
+               "yamlread.py")
 
 
 class CachedFile(ContentFile):

@@ -1,0 +1,112 @@
+"""The `fact` answer, the search-backed lookup: free text ranked over the facts, events, sources and
+treaties by the fact index (its documents and their field weights are here), best first, with the facts
+that answer one question differently kept together. Functions of the `Answers` facade
+(answers/service.py), which they take as `self`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alliance_bot.answers.common import entry_sources
+from alliance_bot.answers.index import SearchDoc
+from alliance_bot.answers.model import FactAnswer, FactResult, SourceRef
+from alliance_bot.answers.text import MAX_QUERY_CHARS
+from alliance_bot.digest.model import Event, Fact, Source, Treaty
+
+if TYPE_CHECKING:
+    from alliance_bot.answers.service import Answers
+
+FACT_RESULTS = 8
+
+FACT_WEIGHTS = {"main": 3.0, "keywords": 2.5, "title": 2.5, "date": 2.0, "summary": 1.0, "tags": 0.5, "quotes": 0.6}
+
+
+def fact_docs(self: Answers) -> list[SearchDoc]:
+    d = self.digest
+    docs = []
+    for fa in d.facts.values():
+        docs.append(SearchDoc(fa.id, "fact", {
+            "main": fa.statement,
+            "keywords": " ".join(fa.keywords),
+            "tags": " ".join(fa.tags),
+            "quotes": " ".join(c.quote for c in fa.citations),
+        }, fa))
+    for ev in d.events.values():
+        docs.append(SearchDoc(ev.id, "event", {
+            "title": ev.title,
+            "date": f"{ev.date.human()} {ev.date.iso()}",
+            "summary": ev.summary,
+            "tags": " ".join(ev.tags),
+            "quotes": " ".join(c.quote for c in ev.citations),
+        }, ev))
+    for src in d.sources.values():
+        docs.append(SearchDoc(src.id, "source", {
+            "main": f"{src.title}, {src.kind} (author {src.author or 'not named'})",
+            "keywords": " ".join(filter(None, (src.author, src.outlet))),
+            "summary": src.perspective,
+        }, src))
+    for tr in d.treaties.values():
+        docs.append(SearchDoc(tr.id, "treaty", {
+            "main": tr.name,
+            "keywords": " ".join(tr.aliases),
+            "date": f"{tr.date.human()} {tr.date.iso()}" if tr.date else "",
+            "summary": " ".join([tr.summary, *tr.provisions, tr.significance or ""]),
+            "tags": " ".join(tr.tags),
+            "quotes": " ".join(c.quote for c in tr.citations),
+        }, tr))
+    return docs
+
+
+def _fact_result(self: Answers, kind: str, entry: object, score: float = 0.0, *, differs: bool = False) -> FactResult:
+    """An entry as a fact result: its text and sources are made once, the score is the query's."""
+    parts = self._fact_parts.get(entry.id)  # type: ignore[attr-defined]
+    if parts is None:
+        parts = self._fact_parts[entry.id] = _fact_result_parts(self, kind, entry)  # type: ignore[attr-defined]
+    kind, ident, text, sources, title, group = parts
+    return FactResult(kind, ident, text, sources, title=title, group=group, differs=differs, score=score)
+
+
+def _fact_result_parts(self: Answers, kind: str, entry: object) -> tuple[str, str, str, tuple[SourceRef, ...],
+                                                                         str | None, str | None]:
+    if kind == "fact":
+        assert isinstance(entry, Fact)
+        return ("fact", entry.id, entry.statement, entry_sources(self, entry), None, entry.group)
+    if kind == "event":
+        assert isinstance(entry, Event)
+        text = f"{entry.date.human()}: {entry.title}. {entry.summary}"
+        return ("event", entry.id, text, entry_sources(self, entry), entry.title, None)
+    if kind == "source":
+        assert isinstance(entry, Source)
+        by = ", ".join(filter(None, (entry.author, entry.outlet))) or "author not named"
+        when = entry.published.human() if entry.published else "undated"
+        text = f"{entry.title}: {entry.kind} by {by} ({when}). {entry.perspective}"
+        return ("source", entry.id, text, (SourceRef(*self._source_meta[entry.id], ""),), entry.title, None)
+    assert isinstance(entry, Treaty)
+    when = f" ({entry.date_kind} {entry.date.human()})" if entry.date else ""
+    text = f"{entry.name}{when}: {entry.summary}"
+    return ("treaty", entry.id, text, entry_sources(self, entry), entry.name, None)
+
+
+def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
+    """Free-text lookup over facts, events and treaties, best first; disagreeing facts kept together."""
+    query = query[:MAX_QUERY_CHARS * 10]
+    hits = self._fact_index.search(query, limit=limit * 2, min_ratio=0.2, min_coverage=0.3)
+    results: list[FactResult] = []
+    seen: set[str] = set()
+    for hit in hits:
+        if hit.doc.key in seen:
+            continue
+        seen.add(hit.doc.key)
+        result = _fact_result(self, hit.doc.kind, hit.doc.payload, hit.score)
+        if result.group:
+            results.append(_fact_result(self, hit.doc.kind, hit.doc.payload, hit.score, differs=True))
+            for other in self._groups[result.group]:
+                if other.id not in seen:
+                    seen.add(other.id)
+                    results.append(_fact_result(self, "fact", other, hit.score, differs=True))
+        else:
+            results.append(result)
+        if len(results) >= limit:
+            break
+    return FactAnswer(query=query[:MAX_QUERY_CHARS], results=tuple(results))

@@ -1,0 +1,185 @@
+"""The checks across files, once every file has passed its own: ids unique across the digest, each
+source's text read and every quote found in it (`normalise_for_quote`), references to known entries,
+fact groups of two or more, anniversaries of day-dated events with known placeholders; then the
+`Digest`, with the fingerprint of each entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from alliance_bot.digest.dates import Precision
+from alliance_bot.digest.files import (
+    MAX_SOURCE_TEXT_BYTES,
+    _NotRegular,
+    _Refused,
+    _TooLarge,
+    confined,
+    read_regular,
+    shown,
+)
+from alliance_bot.digest.model import ANNIVERSARY_FIELDS, KINDS, Anniversary, Citation, Fact, message_placeholders
+from alliance_bot.digest.problems import _Collector
+from alliance_bot.digest.result import Digest, Where
+from alliance_bot.digest.yamlread import Located
+
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'})
+
+
+def normalise_for_quote(text: str) -> str:
+    """Quote matching ignores whitespace and straight-versus-curly quote differences, nothing else."""
+    return _WS.sub(" ", text.translate(_QUOTES)).strip()
+
+
+def _cross_check(
+    root: Path,
+    entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]],
+    locs: dict[int, tuple[Located | None, tuple[Any, ...], str]],
+    col: _Collector,
+) -> Digest | None:
+    def report(obj: Any, loc: tuple[Any, ...], message: str) -> None:
+        located, prefix, rel = locs[id(obj)]  # located is None for a cached file: this load is redone without
+        kind = prefix[0]
+        ident = obj.event if isinstance(obj, Anniversary) else obj.id
+        name = f"{kind}.{ident}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        col.add(rel, located.line_of((*prefix, *loc)) if located is not None else None, name, message)
+
+    # ids: unique across the whole digest
+    seen: dict[str, Where] = {}
+    by_kind: dict[str, dict[str, Any]] = {k: {} for k in KINDS if k != "anniversaries"}
+    where: dict[str, Where] = {}
+    for kind in ("sources", "events", "treaties", "facts", "viewpoints"):
+        for obj, w, _ in entries.get(kind, []):
+            if obj.id in seen:
+                first = seen[obj.id]
+                report(obj, ("id",), f"duplicate id {obj.id!r}: already used at {first.file}:{first.line}")
+                continue
+            seen[obj.id] = w
+            where[obj.id] = w
+            by_kind[kind][obj.id] = obj
+
+    # source texts
+    texts: dict[str, str] = {}
+    normalised: dict[str, str] = {}
+    for src in by_kind["sources"].values():
+        try:
+            text = read_regular(confined(col.real_root, root / src.text), MAX_SOURCE_TEXT_BYTES).decode("utf-8")
+        except _Refused as exc:
+            report(src, ("text",), f"{src.text!r} {exc}")
+            continue
+        except _NotRegular:
+            report(src, ("text",), f"text file {src.text!r} is not a regular file")
+            continue
+        except _TooLarge:
+            report(src, ("text",), f"{src.text!r} is larger than {MAX_SOURCE_TEXT_BYTES:,} bytes")
+            continue
+        except FileNotFoundError:
+            report(src, ("text",), f"text file {src.text!r} not found (relative to {shown(root.name)}/)")
+            continue
+        except UnicodeDecodeError:
+            report(src, ("text",), f"text file {src.text!r} is not UTF-8 text")
+            continue
+        except OSError as exc:
+            report(src, ("text",), f"cannot read {src.text!r}: {exc.strerror or exc}")
+            continue
+        texts[src.id] = text
+        normalised[src.id] = normalise_for_quote(text)
+
+    quote_found: dict[tuple[str, str], bool] = {}  # (source, quote) -> found; many entries cite the same lines
+
+    def found_in_source(source: str, quote: str) -> bool:
+        found = quote_found.get((source, quote))
+        if found is None:
+            found = quote_found[(source, quote)] = normalise_for_quote(quote) in normalised[source]
+        return found
+
+    def check_citations(obj: Any, citations: list[Citation], prefix: tuple[Any, ...]) -> None:
+        for i, cit in enumerate(citations):
+            loc = (*prefix, "citations", i)
+            if cit.source not in by_kind["sources"]:
+                report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
+            elif cit.source in normalised and not found_in_source(cit.source, cit.quote):
+                report(obj, (*loc, "quote"),
+                       f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
+                       f"straight/curly quotes may differ): {cit.quote[:80]!r}")
+
+    def check_refs(obj: Any, field_name: str, ids: list[str], allowed: tuple[str, ...]) -> None:
+        for i, ref in enumerate(ids):
+            if not any(ref in by_kind[k] for k in allowed):
+                what = " or ".join(k.rstrip("s").replace("treatie", "treaty") for k in allowed)
+                report(obj, (field_name, i), f"unknown {what} id {ref!r}")
+
+    for ev in by_kind["events"].values():
+        check_citations(ev, ev.citations, ())
+    for tr in by_kind["treaties"].values():
+        check_citations(tr, tr.citations, ())
+        check_refs(tr, "related_events", tr.related_events, ("events",))
+    for fa in by_kind["facts"].values():
+        check_citations(fa, fa.citations, ())
+        check_refs(fa, "related", fa.related, ("events", "treaties"))
+    for vp in by_kind["viewpoints"].values():
+        labels: set[str] = set()
+        for p, pos in enumerate(vp.positions):
+            check_citations(vp, pos.citations, ("positions", p))
+            if pos.label.casefold() in labels:
+                report(vp, ("positions", p, "label"), f"two positions share the label {pos.label!r}")
+            labels.add(pos.label.casefold())
+        check_refs(vp, "related", vp.related, ("events", "treaties"))
+
+    # fact groups: two or more facts, each answering the same question
+    groups: dict[str, list[Fact]] = defaultdict(list)
+    for fa in by_kind["facts"].values():
+        if fa.group:
+            groups[fa.group].append(fa)
+    for name, members in groups.items():
+        if len(members) < 2:
+            report(members[0], ("group",),
+                   f"group {name!r} has only this fact; a group joins facts that answer one question differently")
+
+    anniversaries: dict[str, Anniversary] = {}
+    for ann, _, _ in entries.get("anniversaries", []):
+        ev = by_kind["events"].get(ann.event)
+        if ev is None:
+            report(ann, ("event",), f"unknown event id {ann.event!r}")
+        elif ev.date.precision is not Precision.DAY:
+            report(ann, ("event",), f"event {ann.event!r} is dated to the {ev.date.precision.value} "
+                                    f"({ev.date.iso()}); an anniversary needs a day")
+        if ann.event in anniversaries:
+            report(ann, ("event",), f"event {ann.event!r} already has an anniversary entry")
+        try:
+            unknown = message_placeholders(ann.message) - ANNIVERSARY_FIELDS
+            if unknown:
+                report(ann, ("message",), f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
+                                          f"use {{year}}, {{years}}, {{ordinal}}, {{title}}")
+        except ValueError as exc:
+            report(ann, ("message",), f"broken {{placeholder}}: {exc} (write {{{{ and }}}} for literal braces)")
+        anniversaries.setdefault(ann.event, ann)
+
+    if not by_kind["sources"] and not col.problems:
+        col.add(col.rel(root), None, "sources", "no sources defined: every entry must cite one")
+    if col.problems:
+        return None
+    fingerprints = {}
+    for kind, items in by_kind.items():
+        for ident, obj in items.items():
+            fingerprints[ident] = hashlib.sha256(obj.model_dump_json().encode()).hexdigest()[:16]
+    for ident, ann in anniversaries.items():
+        fingerprints[f"anniversary:{ident}"] = hashlib.sha256(ann.model_dump_json().encode()).hexdigest()[:16]
+    return Digest(
+        root=root,
+        sources=by_kind["sources"],
+        events=by_kind["events"],
+        treaties=by_kind["treaties"],
+        facts=by_kind["facts"],
+        viewpoints=by_kind["viewpoints"],
+        anniversaries=anniversaries,
+        source_texts=texts,
+        where=where,
+        fingerprints=fingerprints,
+    )
