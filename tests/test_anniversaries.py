@@ -375,19 +375,49 @@ async def test_last_tick_is_remembered(tmp_path: Path, library: ContentStore) ->
 
 
 @pytest.mark.parametrize("url", [HOOK, "https://discordapp.com/api/webhooks/123456/" + "b" * 40,
-                                 "http://127.0.0.1:8080/api/webhooks/123456/" + "c" * 40])
+                                 "https://ptb.discord.com/api/v10/webhooks/123456/" + "c" * 40,
+                                 "https://canary.discord.com/api/webhooks/123456/" + "d" * 40 + "/"])
 def test_valid_webhook_urls(url: str) -> None:
     assert validate_webhook_url(url) == url
+    assert validate_webhook_url(f"  {url}  ") == url  # pasted with spaces around it
 
 
-@pytest.mark.parametrize("url", ["http://discord.com/api/webhooks/123456/" + "a" * 40,
-                                 "https://evil.example/api/webhooks/123456/" + "a" * 40,
+TOKEN40 = "a" * 40
+
+
+@pytest.mark.parametrize("url", ["http://discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://evil.example/api/webhooks/123456/" + TOKEN40,
                                  "https://discord.com/api/webhooks/123456",
                                  "https://discord.com/api/channels/1/messages", "ftp://x", "",
-                                 "http://10.0.0.1/api/webhooks/123456/" + "a" * 40])
+                                 "http://10.0.0.1/api/webhooks/123456/" + TOKEN40,
+                                 # loopback: services on the bot's own host (#13.1)
+                                 "http://127.0.0.1:6379/api/webhooks/123456/" + TOKEN40,
+                                 "http://localhost:8080/api/webhooks/123456/" + TOKEN40,
+                                 "http://[::1]:9000/api/webhooks/123456/" + TOKEN40,
+                                 "https://127.0.0.1/api/webhooks/123456/" + TOKEN40,
+                                 # ports, brackets, whitespace, control and full-width characters (#13.16)
+                                 "https://discord.com:abc/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com:443/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\t" + "a" * 20,
+                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\n" + "a" * 20,
+                                 "https://disc\nord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\x00" + "a" * 20,
+                                 "https://[::1/api/webhooks/123456/" + TOKEN40,
+                                 "https://[zz]/api/webhooks/123456/" + TOKEN40,
+                                 "https://evil.example＃@discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://evil.example#@discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://user@discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/１２３４５６/" + TOKEN40,
+                                 "https://ｄiscord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com./api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/123456/" + TOKEN40 + "?wait=false",
+                                 "https://discord.com/api/webhooks/123456/" + TOKEN40 + "#x"])
 def test_invalid_webhook_urls(url: str) -> None:
-    with pytest.raises(InvalidWebhook):
+    with pytest.raises(InvalidWebhook) as err:
         validate_webhook_url(url)
+    message = str(err.value)
+    assert "\n" not in message and "https://discord.com/api/webhooks/ID/TOKEN" in message
+    assert TOKEN40 not in message  # the refusal never repeats the secret
 
 
 def test_webhook_urls_are_masked() -> None:
@@ -453,6 +483,41 @@ async def test_webhook_timeout_is_retried() -> None:
     assert (await sender.send(HOOK, {"content": "x"})).attempts == 2
 
 
+async def test_a_webhook_reply_body_is_never_shown() -> None:
+    """A 4xx reply's body is the answer of whatever listens there: never in the reason, the ledger or the log."""
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(400, text="-ERR redis secret-answer")], calls)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(HOOK, {"content": "x"})
+    assert err.value.permanent and err.value.status == 400
+    assert "secret-answer" not in err.value.reason and "400" in err.value.reason
+    assert "Bad Request" in err.value.reason
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/api/webhooks/123456/" + "c" * 40,
+                                 "https://discord.com:abc/api/webhooks/123456/" + "c" * 40,
+                                 "https://[::1/api/webhooks/123456/" + "c" * 40])
+async def test_the_sender_refuses_a_stored_url_that_is_not_a_discord_webhook(url: str) -> None:
+    """A URL saved by an older version (or edited in the database) is refused before any request, clearly."""
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(200, json={"id": "1"})], calls)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(url, {"content": "x"})
+    assert calls == [] and err.value.permanent and err.value.disable
+    assert "not a Discord webhook URL" in err.value.reason and "c" * 40 not in err.value.reason
+
+
+@pytest.mark.parametrize("exc", [httpx.InvalidURL("bad"), RuntimeError("a bug in a transport")])
+async def test_any_error_of_the_http_client_is_a_delivery_error(exc: Exception) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    sender = WebhookSender(httpx.AsyncClient(transport=httpx.MockTransport(handler)), sleep=no_sleep)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(HOOK, {"content": "x"})
+    assert err.value.permanent and type(exc).__name__ in err.value.reason and "A" * 68 not in err.value.reason
+
+
 async def test_discord_down_while_running_is_retried_through_the_grace_period(tmp_path: Path,
                                                                               library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
@@ -478,4 +543,28 @@ async def test_discord_down_while_running_is_retried_through_the_grace_period(tm
     assert (await store.recent(1))[0].attempts == 6
     failed = (await store.recent(2))[0]
     assert failed.status == "failed" and clock.now - utc(2026, 7, 27) <= dt.timedelta(hours=3, minutes=16)
+    await db.close()
+
+
+async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot(tmp_path: Path,
+                                                                                 library: ContentStore) -> None:
+    """A URL an older version let through (a loopback, a port that is not a number) is a clear, recorded refusal
+    with nothing sent: not an "unexpected error" every time, and not a request to that address."""
+    from alliance_bot.discord_ui.cogs.anniversaries import make_deliverer
+
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(200, json={"id": "1"})], calls)
+    clock = Clock(utc(2026, 7, 26, 23, 59))
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    sched = Scheduler(store, library, make_deliverer(None, sender), clock=clock, sleep=no_sleep)  # type: ignore[arg-type]
+    await store.save(seoul(1, webhook_url="https://discord.com:abc/api/webhooks/123456/" + "k" * 40))
+    await store.save(seoul(2, webhook_url="http://127.0.0.1:6379/api/webhooks/654321/" + "k" * 40))
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
+    assert calls == []
+    for guild in (1, 2):
+        row = (await store.recent(guild))[0]
+        assert row.status == "failed" and "not a Discord webhook URL" in row.error and "error id" not in row.error
+        assert not (await store.get(guild)).enabled
     await db.close()
