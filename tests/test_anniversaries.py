@@ -568,3 +568,41 @@ async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot
         assert row.status == "failed" and "not a Discord webhook URL" in row.error and "error id" not in row.error
         assert not (await store.get(guild)).enabled
     await db.close()
+
+
+async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(tmp_path: Path,
+                                                                          library: ContentStore) -> None:
+    """Eight servers whose webhooks keep failing, and a healthy one due at the same minute: the eight wait for their
+    retries (30 s, 2, 5, 15 minutes… through the grace period) without holding the eight sending slots, so the
+    healthy post goes out at its time, not when the first of the eight gives up hours later."""
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    sent_at: dict[int, dt.datetime] = {}
+
+    async def timed(schedule: ServerSchedule, payload: dict[str, Any], nonce: str | None) -> str:
+        message_id = await rec(schedule, payload, nonce)
+        sent_at[schedule.guild_id] = clock()
+        return message_id
+
+    async def sleep_moves_clock(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    sched = Scheduler(store, library, timed, clock=clock, sleep=sleep_moves_clock, concurrency=8)
+    for guild in range(1, 10):  # 1 to 8 fail; 9, started last, is healthy
+        await store.save(seoul(guild))
+        if guild <= 8:
+            rec.fail[guild] = DeliveryError("Discord error 503", permanent=False, status=503)
+            rec.fail_times[guild] = 1000
+    await sched.startup()
+    due = utc(2026, 7, 27, 0, 0)
+    clock.now = due
+    assert await sched.tick() == 9
+    await sched.drain()
+    assert [g for g, _, _ in rec.posts] == [9]
+    assert sent_at[9] - due < dt.timedelta(seconds=30)  # before even the first retry of the others
+    for guild in range(1, 9):
+        row = (await store.recent(guild))[0]
+        assert row.status == "failed" and row.attempts > 1
+    await db.close()
