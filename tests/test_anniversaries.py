@@ -33,7 +33,7 @@ from alliance_bot.delivery.webhook import (
 from alliance_bot.digest.dates import PartialDate
 from alliance_bot.library import ContentStore
 from alliance_bot.scheduler import LAST_TICK_META, Scheduler
-from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule
+from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule, target_for
 from alliance_bot.storage.db import Database
 
 UTC = dt.timezone.utc
@@ -312,7 +312,7 @@ async def test_a_crash_between_claim_and_send(tmp_path: Path, library: ContentSt
     await store.save(seoul(2, webhook_url=HOOK))
     # a process claimed both posts, then died before sending
     await store.claim("guild:1", 1, dt.date(2026, 7, 27), ["armistice-signed"], "nonce-one", clock.now.timestamp())
-    await store.claim("webhook:123456789012345678", 2, dt.date(2026, 7, 27), ["armistice-signed"], None,
+    await store.claim(target_for(2, HOOK), 2, dt.date(2026, 7, 27), ["armistice-signed"], None,
                       clock.now.timestamp())
     clock.advance(seconds=30)  # restarted within the nonce window
     await sched.startup()
@@ -605,4 +605,89 @@ async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(tmp_p
     for guild in range(1, 9):
         row = (await store.recent(guild))[0]
         assert row.status == "failed" and row.attempts > 1
+    await db.close()
+
+
+# ---------------------------------------------------------------- who owns a webhook's posts
+
+
+async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_post(tmp_path: Path,
+                                                                                     library: ContentStore) -> None:
+    """A webhook's id is visible to anyone who sees its messages; its token is not. A server that sets the id with a
+    junk token, an hour earlier, fails on its own: the owner's post still goes out, and each sees its own outcome."""
+    clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1, webhook_url=HOOK))  # the owner, 09:00
+    junk = HOOK.replace("A" * 68, "B" * 68)
+    await store.save(replace(seoul(2, webhook_url=junk), post_time=dt.time(8, 0)))  # 08:00, the same id
+    rec.fail[2] = DeliveryError("the webhook answered 401: it was deleted or its token was reset; set a new one",
+                                permanent=True, disable=True, status=401)
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
+    assert [g for g, _, _ in rec.posts] == [1]
+    owner = await store.recent(1, target=(await store.get(1)).target)
+    assert [(r.day, r.event_id, r.status) for r in owner] == [("2026-07-27", "armistice-signed", "sent")]
+    other = await store.recent(2, target=(await store.get(2)).target)
+    assert [r.status for r in other] == ["failed"] and "401" in other[0].error
+    assert not (await store.get(2)).enabled
+    await db.close()
+
+
+async def test_one_webhook_is_one_destination_whatever_form_its_url_takes(tmp_path: Path,
+                                                                          library: ContentStore) -> None:
+    """The bot and cron (or two servers) with the same webhook and token share its ledger rows: never two posts; and
+    the server sees the post cron made instead of nothing."""
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1, webhook_url=HOOK))
+    cron_form = HOOK.replace("https://discord.com/api/", "https://discordapp.com/api/v10/")
+    cron_target = target_for(None, cron_form)
+    assert cron_target == target_for(1, HOOK) != target_for(1, HOOK.replace("A" * 68, "B" * 68))
+    # cron made the post a minute before the bot's time
+    day = dt.date(2026, 7, 27)
+    assert await store.claim(cron_target, None, day, ["armistice-signed"], None, clock.now.timestamp()) == [
+        "armistice-signed"]
+    await store.complete(cron_target, day, ["armistice-signed"], "99", clock.now.timestamp())
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
+    assert rec.posts == []
+    shown = await store.recent(1, target=(await store.get(1)).target)
+    assert [(r.event_id, r.status, r.message_id) for r in shown] == [("armistice-signed", "sent", "99")]
+    assert "A" * 68 not in cron_target  # only a fingerprint of the token is kept
+    await db.close()
+
+
+async def test_the_migration_rekeys_existing_webhook_posts(tmp_path: Path) -> None:
+    """Rows written under `webhook:<id>` by the earlier schema move to the owner's key; a reply body an earlier
+    version stored in an error is dropped."""
+    import sqlite3
+
+    from alliance_bot.storage.db import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for step in MIGRATIONS[:2]:
+        for statement in step:
+            con.execute(statement)
+    con.execute("PRAGMA user_version = 2")
+    con.execute("INSERT INTO anniversary_settings (guild_id, webhook_url, post_time, timezone, updated_at) "
+                "VALUES (1, ?, '09:00', 'Asia/Seoul', 0)", (HOOK,))
+    rows = [("webhook:123456789012345678", "2026-07-27", "armistice-signed", 1, "sent", None),
+            ("webhook:123456789012345678", "2026-10-01", "mutual-defense-treaty", 1, "failed",
+             "the webhook refused the post (400): -ERR redis secret-answer"),
+            ("webhook:555555", "2026-07-27", "armistice-signed", None, "sent", None),  # cron: no token known
+            ("guild:7", "2026-07-27", "armistice-signed", 7, "sent", None)]
+    con.executemany("INSERT INTO anniversary_posts (target, day, event_id, guild_id, status, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    db = await Database.open(path, lock=False)
+    store = AnniversaryStore(db)
+    owner = target_for(1, HOOK)
+    assert await store.status_of(owner, dt.date(2026, 7, 27)) == {"armistice-signed": "sent"}
+    failed = [r for r in await store.recent(1, target=owner) if r.status == "failed"]
+    assert failed[0].error == "the webhook refused the post (400)"
+    assert await store.status_of("webhook:555555", dt.date(2026, 7, 27)) == {"armistice-signed": "sent"}
+    assert await store.status_of("guild:7", dt.date(2026, 7, 27)) == {"armistice-signed": "sent"}
+    assert await db.scalar("SELECT count(*) FROM anniversary_posts WHERE target = 'webhook:123456789012345678'") == 0
     await db.close()

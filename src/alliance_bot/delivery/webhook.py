@@ -15,6 +15,7 @@ never shown or logged (it could be the answer of any service), only its status.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -94,6 +95,17 @@ def _parts(url: str) -> tuple[str, str]:
 
 def webhook_id(url: str) -> str:
     return _parts(url)[0]
+
+
+def destination_key(url: str) -> str:
+    """`<id>:<fingerprint of the token>`: one webhook whatever form its URL takes, another one for another token.
+
+    A webhook's id is visible to anyone who sees its messages; its token is the proof of owning it. Keyed on both,
+    the ledger rows of a webhook are reachable only by whoever has its token (the bot, cron); a server that sets
+    someone else's id with a junk token claims rows of its own, fails, and takes nothing from the owner. Only a
+    one-way fingerprint of the token is stored."""
+    wid, token = _parts(url)
+    return f"{wid}:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
 
 
 def mask(url: str | None) -> str:

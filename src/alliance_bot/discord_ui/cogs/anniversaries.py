@@ -136,7 +136,7 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
         upcoming = self.scheduler.upcoming(gid, 3) if schedule and schedule.enabled else []
         digest = self.bot.store.current.digest
         upcoming_items = [(d, [i.event.title for i in items_on(digest, d.day)]) for d in upcoming]
-        recent = await self.store.recent(gid, 8)
+        recent = await self.store.recent(gid, 8, target=schedule.target if schedule else None)
         await self.bot.send_rendered(interaction, render_anniversary_settings(
             title, schedule, mask(schedule.webhook_url) if schedule else None, upcoming_items, recent), ephemeral=True)
 
