@@ -296,3 +296,87 @@ async def test_cron_an_error_after_the_claim_is_recorded_and_a_later_run_posts(t
     assert "failed" in err and "InvalidURL" in err and "Traceback" not in err and "t" * 40 not in err
     assert await post_anniversaries(settings, store, url, "2026-07-27", transport=transport) == 0
     assert len(received) == 1 and "posted 1 anniversary" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- secrets and the usage log
+
+SECRET_TOKEN = "s" * 60
+SECRET_HOOK = f"https://discord.com/api/webhooks/123456789/{SECRET_TOKEN}"
+
+
+async def test_webhook_tokens_never_reach_the_usage_log(bot_env: BotEnv, monkeypatch) -> None:  # noqa: ANN001
+    """On every path that records a row (answered, refused, invalid input, an internal error, autocomplete while the
+    webhook is typed), the webhook option is stored as [secret]; the other options are kept."""
+    from alliance_bot.storage.usage import export_csv
+
+    fake = bot_env.fake
+    setting = {"time": "09:00", "timezone": "Asia/Seoul", "webhook": SECRET_HOOK}
+    await bot_env.ask("anniversaries", setting, subcommand="set", member_permissions=MANAGE_GUILD)
+    await bot_env.ask("anniversaries", setting, subcommand="set", member_permissions=MEMBER_PERMISSIONS)
+    await bot_env.ask("anniversaries", {**setting, "time": "25:00"}, subcommand="set", member_permissions=MANAGE_GUILD)
+
+    async def broken(schedule: ServerSchedule) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot_env.anniversaries, "save", broken)
+    cb = await bot_env.ask("anniversaries", setting, subcommand="set", member_permissions=MANAGE_GUILD)
+    assert "Error id" in text_of(cb["data"])
+    p = await fake.send_interaction(fake.autocomplete("anniversaries", "timezone", "seoul", subcommand="set",
+                                                      other_options={"time": "09:00", "webhook": SECRET_HOOK}))
+    await fake.wait_for_callback(p)
+    rows = await bot_env.usage_rows(5)
+    assert sorted((r[0], r[3]) for r in rows) == [("autocomplete", "answered"), ("command", "answered"),
+                                                  ("command", "error"), ("command", "invalid_input"),
+                                                  ("command", "refused")]
+    for kind, command, options, *_ in rows:
+        assert command == "anniversaries set" and SECRET_TOKEN not in options
+        assert json.loads(options)["webhook"] == "[secret]" and json.loads(options)["time"] in ("09:00", "25:00")
+    assert SECRET_TOKEN not in await export_csv(bot_env.db, 90)
+
+
+def test_a_secret_option_must_name_a_real_option() -> None:
+    """The declaration is checked when the command is defined: a misspelt name cannot silently leave a secret
+    in clear."""
+    from discord import app_commands
+
+    from alliance_bot.discord_ui.bot import secret_options
+
+    async def callback(interaction, webhook: str) -> None:  # noqa: ANN001
+        pass
+
+    command = app_commands.Command(name="x", description="x", callback=callback)
+    assert secret_options("webhook")(command).extras["secret_options"] == frozenset({"webhook"})
+    with pytest.raises(TypeError, match="webhok"):
+        secret_options("webhok")(app_commands.Command(name="y", description="y", callback=callback))
+
+
+def test_a_webhook_url_typed_anywhere_is_scrubbed_from_the_options() -> None:
+    """A second line behind the declared secrets: a webhook URL pasted into any option (a /fact query) loses its
+    token too."""
+    from alliance_bot.storage.usage import options_json
+
+    text = options_json({"query": f"why {SECRET_HOOK} ?"})
+    assert SECRET_TOKEN not in text and "123456789" in text
+
+
+async def test_the_migration_scrubs_webhook_tokens_already_in_the_usage_log(tmp_path: Path) -> None:
+    from alliance_bot.storage.db import Database
+
+    path = tmp_path / "bot.db"
+    db = await Database.open(path, lock=False)
+    clear = json.dumps({"time": "09:00", "webhook": SECRET_HOOK})
+    cut = clear[:-4] + "…"  # truncated at the length limit: not valid JSON any more
+    typed = json.dumps({"query": SECRET_HOOK})
+    for command, options in (("anniversaries set", clear), ("anniversaries set", cut), ("fact", typed),
+                             ("fact", json.dumps({"query": "treaty"}))):
+        await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'command', ?, ?, "
+                         "'answered')", (command, options))
+    await db.execute("PRAGMA user_version = 3")  # as the version before the scrub left it
+    await db.close()
+    db = await Database.open(path, lock=False)
+    stored = [r[0] for r in await db.fetchall("SELECT options FROM usage ORDER BY id")]
+    await db.close()
+    assert all(SECRET_TOKEN not in s for s in stored)
+    assert json.loads(stored[0]) == {"time": "09:00", "webhook": "[secret]"}
+    assert '"webhook": "[secret]' in stored[1] and "123456789" in stored[2]
+    assert json.loads(stored[3]) == {"query": "treaty"}

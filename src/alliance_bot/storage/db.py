@@ -32,6 +32,12 @@ async def _rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
     await rekey_webhook_posts(conn)
 
 
+async def _scrub_stored_options(conn: aiosqlite.Connection) -> None:
+    from alliance_bot.storage.usage import scrub_stored_options
+
+    await scrub_stored_options(conn)
+
+
 # Each step: a list of statements (SQL, or an async function of the connection for what SQL cannot do), applied in
 # one transaction, then user_version = its number.
 MIGRATIONS: list[list[Any]] = [
@@ -93,6 +99,9 @@ MIGRATIONS: list[list[Any]] = [
     ],
     [  # 3: webhook posts keyed by the webhook's id and token, so another server cannot claim them
         _rekey_webhook_posts,
+    ],
+    [  # 4: secrets (webhook tokens) out of the usage rows stored before they were masked
+        _scrub_stored_options,
     ],
 ]
 

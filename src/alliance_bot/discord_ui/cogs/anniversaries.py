@@ -17,6 +17,7 @@ from alliance_bot.anniversaries import items_on, parse_post_time, parse_timezone
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.userdates import parse_day
 from alliance_bot.delivery.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
+from alliance_bot.discord_ui.bot import secret_options
 from alliance_bot.discord_ui.cogs.moderation import moderator_only
 from alliance_bot.present.embeds import render_anniversary_post, render_anniversary_settings
 from alliance_bot.scheduler import Scheduler
@@ -91,6 +92,7 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
             self._task.cancel()
         await self.scheduler.close()
 
+    @secret_options("webhook")  # its token: never in the usage log
     @app_commands.command(name="set", description="Post anniversaries to a channel at a local time")
     @app_commands.describe(channel="Where to post", time="Local time of day, HH:MM (24-hour), e.g. 09:00",
                            timezone="IANA time zone, e.g. Asia/Seoul or America/New_York",
