@@ -32,7 +32,7 @@ from alliance_bot.delivery.webhook import (
 from alliance_bot.digest.dates import PartialDate
 from alliance_bot.library import ContentStore
 from alliance_bot.scheduler import LAST_TICK_META, Scheduler
-from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule
+from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule, target_for
 from alliance_bot.storage.db import Database
 
 UTC = dt.timezone.utc
@@ -304,7 +304,7 @@ async def test_a_crash_between_claim_and_send(tmp_path: Path, library: ContentSt
     await store.save(seoul(2, webhook_url=HOOK))
     # a process claimed both posts, then died before sending
     await store.claim("guild:1", 1, dt.date(2026, 7, 27), ["armistice-signed"], "nonce-one", clock.now.timestamp())
-    await store.claim("webhook:123456789012345678", 2, dt.date(2026, 7, 27), ["armistice-signed"], None,
+    await store.claim(target_for(2, HOOK), 2, dt.date(2026, 7, 27), ["armistice-signed"], None,
                       clock.now.timestamp())
     clock.advance(seconds=30)  # restarted within the nonce window
     await sched.startup()
@@ -367,19 +367,49 @@ async def test_last_tick_is_remembered(tmp_path: Path, library: ContentStore) ->
 
 
 @pytest.mark.parametrize("url", [HOOK, "https://discordapp.com/api/webhooks/123456/" + "b" * 40,
-                                 "http://127.0.0.1:8080/api/webhooks/123456/" + "c" * 40])
+                                 "https://ptb.discord.com/api/v10/webhooks/123456/" + "c" * 40,
+                                 "https://canary.discord.com/api/webhooks/123456/" + "d" * 40 + "/"])
 def test_valid_webhook_urls(url: str) -> None:
     assert validate_webhook_url(url) == url
+    assert validate_webhook_url(f"  {url}  ") == url  # pasted with spaces around it
 
 
-@pytest.mark.parametrize("url", ["http://discord.com/api/webhooks/123456/" + "a" * 40,
-                                 "https://evil.example/api/webhooks/123456/" + "a" * 40,
+TOKEN40 = "a" * 40
+
+
+@pytest.mark.parametrize("url", ["http://discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://evil.example/api/webhooks/123456/" + TOKEN40,
                                  "https://discord.com/api/webhooks/123456",
                                  "https://discord.com/api/channels/1/messages", "ftp://x", "",
-                                 "http://10.0.0.1/api/webhooks/123456/" + "a" * 40])
+                                 "http://10.0.0.1/api/webhooks/123456/" + TOKEN40,
+                                 # loopback: services on the bot's own host (#13.1)
+                                 "http://127.0.0.1:6379/api/webhooks/123456/" + TOKEN40,
+                                 "http://localhost:8080/api/webhooks/123456/" + TOKEN40,
+                                 "http://[::1]:9000/api/webhooks/123456/" + TOKEN40,
+                                 "https://127.0.0.1/api/webhooks/123456/" + TOKEN40,
+                                 # ports, brackets, whitespace, control and full-width characters (#13.16)
+                                 "https://discord.com:abc/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com:443/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\t" + "a" * 20,
+                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\n" + "a" * 20,
+                                 "https://disc\nord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\x00" + "a" * 20,
+                                 "https://[::1/api/webhooks/123456/" + TOKEN40,
+                                 "https://[zz]/api/webhooks/123456/" + TOKEN40,
+                                 "https://evil.example＃@discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://evil.example#@discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://user@discord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/１２３４５６/" + TOKEN40,
+                                 "https://ｄiscord.com/api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com./api/webhooks/123456/" + TOKEN40,
+                                 "https://discord.com/api/webhooks/123456/" + TOKEN40 + "?wait=false",
+                                 "https://discord.com/api/webhooks/123456/" + TOKEN40 + "#x"])
 def test_invalid_webhook_urls(url: str) -> None:
-    with pytest.raises(InvalidWebhook):
+    with pytest.raises(InvalidWebhook) as err:
         validate_webhook_url(url)
+    message = str(err.value)
+    assert "\n" not in message and "https://discord.com/api/webhooks/ID/TOKEN" in message
+    assert TOKEN40 not in message  # the refusal never repeats the secret
 
 
 def test_webhook_urls_are_masked() -> None:
@@ -445,6 +475,41 @@ async def test_webhook_timeout_is_retried() -> None:
     assert (await sender.send(HOOK, {"content": "x"})).attempts == 2
 
 
+async def test_a_webhook_reply_body_is_never_shown() -> None:
+    """A 4xx reply's body is the answer of whatever listens there: never in the reason, the ledger or the log."""
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(400, text="-ERR redis secret-answer")], calls)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(HOOK, {"content": "x"})
+    assert err.value.permanent and err.value.status == 400
+    assert "secret-answer" not in err.value.reason and "400" in err.value.reason
+    assert "Bad Request" in err.value.reason
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/api/webhooks/123456/" + "c" * 40,
+                                 "https://discord.com:abc/api/webhooks/123456/" + "c" * 40,
+                                 "https://[::1/api/webhooks/123456/" + "c" * 40])
+async def test_the_sender_refuses_a_stored_url_that_is_not_a_discord_webhook(url: str) -> None:
+    """A URL saved by an older version (or edited in the database) is refused before any request, clearly."""
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(200, json={"id": "1"})], calls)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(url, {"content": "x"})
+    assert calls == [] and err.value.permanent and err.value.disable
+    assert "not a Discord webhook URL" in err.value.reason and "c" * 40 not in err.value.reason
+
+
+@pytest.mark.parametrize("exc", [httpx.InvalidURL("bad"), RuntimeError("a bug in a transport")])
+async def test_any_error_of_the_http_client_is_a_delivery_error(exc: Exception) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    sender = WebhookSender(httpx.AsyncClient(transport=httpx.MockTransport(handler)), sleep=no_sleep)
+    with pytest.raises(DeliveryError) as err:
+        await sender.send(HOOK, {"content": "x"})
+    assert err.value.permanent and type(exc).__name__ in err.value.reason and "A" * 68 not in err.value.reason
+
+
 async def test_discord_down_while_running_is_retried_through_the_grace_period(tmp_path: Path,
                                                                               library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
@@ -470,4 +535,151 @@ async def test_discord_down_while_running_is_retried_through_the_grace_period(tm
     assert (await store.recent(1))[0].attempts == 6
     failed = (await store.recent(2))[0]
     assert failed.status == "failed" and clock.now - utc(2026, 7, 27) <= dt.timedelta(hours=3, minutes=16)
+    await db.close()
+
+
+async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot(tmp_path: Path,
+                                                                                 library: ContentStore) -> None:
+    """A URL an older version let through (a loopback, a port that is not a number) is a clear, recorded refusal
+    with nothing sent: not an "unexpected error" every time, and not a request to that address."""
+    from alliance_bot.discord_ui.cogs.anniversaries import make_deliverer
+
+    calls: list[httpx.Request] = []
+    sender = sender_with([httpx.Response(200, json={"id": "1"})], calls)
+    clock = Clock(utc(2026, 7, 26, 23, 59))
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    sched = Scheduler(store, library, make_deliverer(None, sender), clock=clock, sleep=no_sleep)  # type: ignore[arg-type]
+    await store.save(seoul(1, webhook_url="https://discord.com:abc/api/webhooks/123456/" + "k" * 40))
+    await store.save(seoul(2, webhook_url="http://127.0.0.1:6379/api/webhooks/654321/" + "k" * 40))
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
+    assert calls == []
+    for guild in (1, 2):
+        row = (await store.recent(guild))[0]
+        assert row.status == "failed" and "not a Discord webhook URL" in row.error and "error id" not in row.error
+        assert not (await store.get(guild)).enabled
+    await db.close()
+
+
+async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(tmp_path: Path,
+                                                                          library: ContentStore) -> None:
+    """Eight servers whose webhooks keep failing, and a healthy one due at the same minute: the eight wait for their
+    retries (30 s, 2, 5, 15 minutes… through the grace period) without holding the eight sending slots, so the
+    healthy post goes out at its time, not when the first of the eight gives up hours later."""
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    sent_at: dict[int, dt.datetime] = {}
+
+    async def timed(schedule: ServerSchedule, payload: dict[str, Any], nonce: str | None) -> str:
+        message_id = await rec(schedule, payload, nonce)
+        sent_at[schedule.guild_id] = clock()
+        return message_id
+
+    async def sleep_moves_clock(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    db = await Database.open(tmp_path / "bot.db", lock=False)
+    store = AnniversaryStore(db)
+    sched = Scheduler(store, library, timed, clock=clock, sleep=sleep_moves_clock, concurrency=8)
+    for guild in range(1, 10):  # 1 to 8 fail; 9, started last, is healthy
+        await store.save(seoul(guild))
+        if guild <= 8:
+            rec.fail[guild] = DeliveryError("Discord error 503", permanent=False, status=503)
+            rec.fail_times[guild] = 1000
+    await sched.startup()
+    due = utc(2026, 7, 27, 0, 0)
+    clock.now = due
+    assert await sched.tick() == 9
+    await sched.drain()
+    assert [g for g, _, _ in rec.posts] == [9]
+    assert sent_at[9] - due < dt.timedelta(seconds=30)  # before even the first retry of the others
+    for guild in range(1, 9):
+        row = (await store.recent(guild))[0]
+        assert row.status == "failed" and row.attempts > 1
+    await db.close()
+
+
+# ---------------------------------------------------------------- who owns a webhook's posts
+
+
+async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_post(tmp_path: Path,
+                                                                                     library: ContentStore) -> None:
+    """A webhook's id is visible to anyone who sees its messages; its token is not. A server that sets the id with a
+    junk token, an hour earlier, fails on its own: the owner's post still goes out, and each sees its own outcome."""
+    clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1, webhook_url=HOOK))  # the owner, 09:00
+    junk = HOOK.replace("A" * 68, "B" * 68)
+    await store.save(replace(seoul(2, webhook_url=junk), post_time=dt.time(8, 0)))  # 08:00, the same id
+    rec.fail[2] = DeliveryError("the webhook answered 401: it was deleted or its token was reset; set a new one",
+                                permanent=True, disable=True, status=401)
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
+    assert [g for g, _, _ in rec.posts] == [1]
+    owner = await store.recent(1, target=(await store.get(1)).target)
+    assert [(r.day, r.event_id, r.status) for r in owner] == [("2026-07-27", "armistice-signed", "sent")]
+    other = await store.recent(2, target=(await store.get(2)).target)
+    assert [r.status for r in other] == ["failed"] and "401" in other[0].error
+    assert not (await store.get(2)).enabled
+    await db.close()
+
+
+async def test_one_webhook_is_one_destination_whatever_form_its_url_takes(tmp_path: Path,
+                                                                          library: ContentStore) -> None:
+    """The bot and cron (or two servers) with the same webhook and token share its ledger rows: never two posts; and
+    the server sees the post cron made instead of nothing."""
+    clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
+    db, store, sched = await make(tmp_path, library, clock, rec)
+    await store.save(seoul(1, webhook_url=HOOK))
+    cron_form = HOOK.replace("https://discord.com/api/", "https://discordapp.com/api/v10/")
+    cron_target = target_for(None, cron_form)
+    assert cron_target == target_for(1, HOOK) != target_for(1, HOOK.replace("A" * 68, "B" * 68))
+    # cron made the post a minute before the bot's time
+    day = dt.date(2026, 7, 27)
+    assert await store.claim(cron_target, None, day, ["armistice-signed"], None, clock.now.timestamp()) == [
+        "armistice-signed"]
+    await store.complete(cron_target, day, ["armistice-signed"], "99", clock.now.timestamp())
+    await sched.startup()
+    await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
+    assert rec.posts == []
+    shown = await store.recent(1, target=(await store.get(1)).target)
+    assert [(r.event_id, r.status, r.message_id) for r in shown] == [("armistice-signed", "sent", "99")]
+    assert "A" * 68 not in cron_target  # only a fingerprint of the token is kept
+    await db.close()
+
+
+async def test_the_migration_rekeys_existing_webhook_posts(tmp_path: Path) -> None:
+    """Rows written under `webhook:<id>` by the earlier schema move to the owner's key; a reply body an earlier
+    version stored in an error is dropped."""
+    import sqlite3
+
+    from alliance_bot.storage.db import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for step in MIGRATIONS[:2]:
+        for statement in step:
+            con.execute(statement)
+    con.execute("PRAGMA user_version = 2")
+    con.execute("INSERT INTO anniversary_settings (guild_id, webhook_url, post_time, timezone, updated_at) "
+                "VALUES (1, ?, '09:00', 'Asia/Seoul', 0)", (HOOK,))
+    rows = [("webhook:123456789012345678", "2026-07-27", "armistice-signed", 1, "sent", None),
+            ("webhook:123456789012345678", "2026-10-01", "mutual-defense-treaty", 1, "failed",
+             "the webhook refused the post (400): -ERR redis secret-answer"),
+            ("webhook:555555", "2026-07-27", "armistice-signed", None, "sent", None),  # cron: no token known
+            ("guild:7", "2026-07-27", "armistice-signed", 7, "sent", None)]
+    con.executemany("INSERT INTO anniversary_posts (target, day, event_id, guild_id, status, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    db = await Database.open(path, lock=False)
+    store = AnniversaryStore(db)
+    owner = target_for(1, HOOK)
+    assert await store.status_of(owner, dt.date(2026, 7, 27)) == {"armistice-signed": "sent"}
+    failed = [r for r in await store.recent(1, target=owner) if r.status == "failed"]
+    assert failed[0].error == "the webhook refused the post (400)"
+    assert await store.status_of("webhook:555555", dt.date(2026, 7, 27)) == {"armistice-signed": "sent"}
+    assert await store.status_of("guild:7", dt.date(2026, 7, 27)) == {"armistice-signed": "sent"}
+    assert await db.scalar("SELECT count(*) FROM anniversary_posts WHERE target = 'webhook:123456789012345678'") == 0
     await db.close()

@@ -168,8 +168,11 @@ def _cmd_anniversaries_post(args: argparse.Namespace) -> int:
     return asyncio.run(post_anniversaries(settings, store, args.webhook, args.date, dry_run=args.dry_run))
 
 
-async def post_anniversaries(settings, store, webhook: str, date: str | None, *, dry_run: bool = False) -> int:
-    """The day's anniversary post through a webhook, for cron: the same ledger as the bot, so never twice."""
+async def post_anniversaries(settings, store, webhook: str, date: str | None, *, dry_run: bool = False,
+                             transport=None) -> int:
+    """The day's anniversary post through a webhook, for cron: the same ledger as the bot, so never twice.
+
+    `transport` (an httpx transport) is for tests only: a function argument, never a setting or an option."""
     import datetime as dt
     import time
 
@@ -226,14 +229,15 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
             states = sorted(set((await ledger.status_of(target, day)).values()))
             print(f"nothing sent: the post to {mask(url)} for {day} is already {', '.join(states)}")
             return EXIT_OK
-        payload = render_anniversary_post([i for i in items if i.event.id in won], day)
-        async with httpx.AsyncClient(headers={"User-Agent": "alliance-bot (cron)"}) as client:
-            try:
+        try:
+            payload = render_anniversary_post([i for i in items if i.event.id in won], day)
+            async with httpx.AsyncClient(headers={"User-Agent": "alliance-bot (cron)"}, transport=transport) as client:
                 result = await WebhookSender(client).send(url, payload)
-            except DeliveryError as exc:
-                await ledger.fail(target, day, won, exc.reason, time.time())
-                print(f"alliance-bot: posting to {mask(url)} failed: {exc.reason}", file=sys.stderr)
-                return EXIT_PROBLEMS
+        except Exception as exc:  # noqa: BLE001 - the claim is settled whatever failed, so a later run can retry
+            reason = exc.reason if isinstance(exc, DeliveryError) else f"unexpected error ({type(exc).__name__})"
+            await ledger.fail(target, day, won, reason, time.time())
+            print(f"alliance-bot: posting to {mask(url)} failed: {reason}", file=sys.stderr)
+            return EXIT_PROBLEMS
         await ledger.complete(target, day, won, result.message_id, time.time())
         print(f"posted {len(won)} anniversar{'y' if len(won) == 1 else 'ies'} for {day} to {mask(url)}")
         return EXIT_OK

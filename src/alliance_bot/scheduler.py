@@ -15,7 +15,8 @@
 - A failed send is retried where that can help (5xx, 429, network, Discord
   down while the bot runs) with backoff for as long as the grace period lasts; missing permissions and deleted channels
   are recorded at once; a gone webhook is disabled. One server's failure never
-  holds up another's post.
+  holds up another's post: at most `concurrency` sends are in flight, and a
+  post waiting for its next retry holds no sending slot.
 """
 
 from __future__ import annotations
@@ -281,15 +282,14 @@ class Scheduler:
         return started
 
     async def _post(self, schedule: ServerSchedule, day: dt.date, due_at: dt.datetime) -> None:
-        async with self._semaphore:
-            try:
-                await self._post_inner(schedule, day, due_at)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                error_id = secrets.token_hex(4)
-                log.exception("anniversary post for guild %s on %s failed [error_id=%s]", schedule.guild_id, day,
-                              error_id)
+        try:
+            await self._post_inner(schedule, day, due_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            error_id = secrets.token_hex(4)
+            log.exception("anniversary post for guild %s on %s failed [error_id=%s]", schedule.guild_id, day,
+                          error_id)
 
     async def _post_inner(self, schedule: ServerSchedule, day: dt.date, due_at: dt.datetime) -> None:
         digest = self.library.current.digest
@@ -317,7 +317,9 @@ class Scheduler:
         attempt = 0
         while True:
             try:
-                message_id = await self.deliver(schedule, payload, nonce)
+                # a sending slot for this attempt only: a post waiting for its retry holds none
+                async with self._semaphore:
+                    message_id = await self.deliver(schedule, payload, nonce)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one path for every failure: recorded, never fatal
@@ -355,5 +357,4 @@ class Scheduler:
             return
         items = [i for i in items_on(self.library.current.digest, rec.day) if i.event.id in rec.event_ids]
         payload = render_anniversary_post(items, rec.day, schedule.role_id)
-        async with self._semaphore:
-            await self._deliver(schedule, rec.target, rec.day, rec.event_ids, payload, rec.nonce, self.clock())
+        await self._deliver(schedule, rec.target, rec.day, rec.event_ids, payload, rec.nonce, self.clock())

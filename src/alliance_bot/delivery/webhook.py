@@ -4,24 +4,35 @@ Time limits on every request; 429 honours `retry_after`; 5xx and network
 errors are retried with backoff; 401/404 mean the webhook is gone (deleted or
 its token reset) and the caller disables it. Webhook URLs are secrets: only
 `mask()` forms of them are ever logged or shown.
+
+Only `https` URLs on Discord's own hosts are accepted, parsed strictly (no
+port, user, query, whitespace or non-ASCII character), both when a URL is set
+and again before every send. There is no other form, not even for tests: a
+test injects an httpx transport into the client instead. A reply's body is
+never shown or logged (it could be the answer of any service), only its status.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 log = logging.getLogger(__name__)
 
-DISCORD_HOSTS = {"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"}
-_PATH = re.compile(r"^/api(?:/v\d+)?/webhooks/(\d{5,25})/([A-Za-z0-9_-]{20,100})/?$")
+DISCORD_HOSTS = {"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com",
+                 "ptb.discordapp.com", "canary.discordapp.com"}
+SHAPE = "https://discord.com/api/webhooks/ID/TOKEN"
+# the whole URL, ASCII only: scheme, host (no user, no port), /api[/vN]/webhooks/<id>/<token>[/]
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)",
+                  re.ASCII | re.DOTALL)
+_PATH = re.compile(r"/api(?:/v\d{1,2})?/webhooks/(\d{5,25})/([A-Za-z0-9_-]{20,100})/?", re.ASCII)
+_LOOSE_PATH = re.compile(r"/webhooks/(\d{1,25})(?:/([^/?#]*))?", re.ASCII)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_ATTEMPTS = 4
 MAX_RETRY_AFTER = 60.0
@@ -42,46 +53,72 @@ class DeliveryError(Exception):
         self.status = status
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _refuse(why: str) -> InvalidWebhook:
+    return InvalidWebhook(f"{why}: a webhook URL looks like {SHAPE}")
 
 
 def validate_webhook_url(url: str) -> str:
-    """Return the URL if it is a Discord webhook (https), or plain http to a loopback address (tests)."""
+    """The URL (without surrounding spaces) if it is an https Discord webhook URL; InvalidWebhook (one line) if not.
+
+    Never raises anything else, whatever the text: brackets, ports, full-width or control characters."""
     text = url.strip()
+    if not text:
+        raise _refuse("that is empty")
     if len(text) > 300:
-        raise InvalidWebhook("that is not a webhook URL (too long)")
-    parts = urlsplit(text)
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "https":
-        if host not in DISCORD_HOSTS:
-            raise InvalidWebhook("a webhook URL must point at discord.com (https://discord.com/api/webhooks/ID/TOKEN)")
-    elif parts.scheme == "http":
-        if not _is_loopback(host):
-            raise InvalidWebhook("a webhook URL must use https (plain http only to a loopback address, for testing)")
-    else:
-        raise InvalidWebhook("a webhook URL must look like https://discord.com/api/webhooks/ID/TOKEN")
-    if parts.query or parts.fragment or parts.username or parts.password or not _PATH.match(parts.path):
-        raise InvalidWebhook("a webhook URL must look like https://discord.com/api/webhooks/ID/TOKEN")
+        raise _refuse("that is too long to be a webhook URL")
+    if not text.isascii():
+        raise _refuse("that has characters other than plain ASCII (full-width or look-alike letters?)")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
+        raise _refuse("that has spaces or control characters inside it")
+    m = _URL.fullmatch(text)
+    if m is None:
+        raise _refuse("that is not a URL")
+    if m["scheme"].lower() != "https":
+        raise _refuse("a webhook URL must use https")
+    host = m["host"].lower()
+    if "@" in host:
+        raise _refuse("a webhook URL has no user name")
+    if ":" in host or "[" in host or "]" in host:
+        raise _refuse("a webhook URL has no port or IP address")
+    if host not in DISCORD_HOSTS:
+        raise _refuse("a webhook URL must point at discord.com")
+    if m["rest"] or not _PATH.fullmatch(m["path"]):
+        raise _refuse("that is not the address of a webhook")
     return text
 
 
+def _parts(url: str) -> tuple[str, str]:
+    """(id, token) of a stored URL, also one an older version accepted; ("invalid", "") when there is none."""
+    m = _LOOSE_PATH.search(url)
+    return (m.group(1), m.group(2) or "") if m else ("invalid", "")
+
+
 def webhook_id(url: str) -> str:
-    m = _PATH.match(urlsplit(url).path)
-    return m.group(1) if m else "invalid"
+    return _parts(url)[0]
+
+
+def destination_key(url: str) -> str:
+    """`<id>:<fingerprint of the token>`: one webhook whatever form its URL takes, another one for another token.
+
+    A webhook's id is visible to anyone who sees its messages; its token is the proof of owning it. Keyed on both,
+    the ledger rows of a webhook are reachable only by whoever has its token (the bot, cron); a server that sets
+    someone else's id with a junk token claims rows of its own, fails, and takes nothing from the owner. Only a
+    one-way fingerprint of the token is stored."""
+    wid, token = _parts(url)
+    return f"{wid}:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
 
 
 def mask(url: str | None) -> str:
     """`https://discord.com/api/webhooks/123…/••••` – safe to log and show."""
     if not url:
         return "none"
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}/api/webhooks/{webhook_id(url)}/••••"
+    try:
+        validate_webhook_url(url)
+    except InvalidWebhook:
+        return f"(not a Discord webhook URL) …/webhooks/{webhook_id(url)}/••••"
+    m = _URL.fullmatch(url.strip())
+    assert m is not None
+    return f"https://{m['host'].lower()}/api/webhooks/{webhook_id(url)}/••••"
 
 
 @dataclass
@@ -97,7 +134,14 @@ class WebhookSender:
         self.base_backoff = base_backoff
 
     async def send(self, url: str, payload: dict[str, Any]) -> WebhookResult:
-        """POST the message (`?wait=true` to get its id back); raise DeliveryError when it cannot be delivered."""
+        """POST the message (`?wait=true` to get its id back); raise DeliveryError when it cannot be delivered.
+
+        Every failure is a DeliveryError, whatever raised it: the caller holds a ledger claim to settle."""
+        try:
+            url = validate_webhook_url(url)
+        except InvalidWebhook:
+            raise DeliveryError("the webhook URL is not a Discord webhook URL (https://discord.com/api/webhooks/…): "
+                                "set a new one", permanent=True, disable=True) from None
         target = url.rstrip("/") + "?wait=true"
         last = "no attempt"
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -107,6 +151,9 @@ class WebhookSender:
                 last = "the webhook did not answer in time"
             except httpx.HTTPError as exc:
                 last = f"network error: {type(exc).__name__}"
+            except Exception as exc:  # noqa: BLE001 - InvalidURL, a bug: not worth retrying, never a traceback
+                log.warning("webhook %s: the request could not be made: %s", mask(url), type(exc).__name__)
+                raise DeliveryError(f"the request could not be made ({type(exc).__name__})", permanent=True) from None
             else:
                 status = response.status_code
                 if status in (200, 204):
@@ -132,7 +179,9 @@ class WebhookSender:
                 if 500 <= status < 600:
                     last = f"Discord error {status}"
                 elif 400 <= status < 500:
-                    raise DeliveryError(f"the webhook refused the post ({status}): {response.text[:200]}",
+                    # the body is whatever answered: never shown or logged, only the status and its meaning
+                    raise DeliveryError(f"the webhook refused the post ({status} "
+                                        f"{httpx.codes.get_reason_phrase(status) or 'error'})",
                                         permanent=True, status=status)
                 else:
                     last = f"unexpected answer {status}"

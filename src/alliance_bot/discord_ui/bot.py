@@ -52,6 +52,34 @@ def flatten_options(data: Any) -> dict[str, Any]:
     return out
 
 
+SECRET = "[secret]"  # what the usage log keeps of a secret option's value
+
+
+def secret_options(*names: str) -> Any:
+    """Mark options whose values never reach the usage log (a webhook URL carries its token); above
+    `@app_commands.command`. The names are checked against the command's parameters here, at definition."""
+    def decorator(command: app_commands.Command[Any, ..., Any]) -> app_commands.Command[Any, ..., Any]:
+        unknown = sorted(set(names) - {p.name for p in command.parameters})
+        if unknown:
+            raise TypeError(f"/{command.qualified_name} has no option {', '.join(unknown)} to mark secret")
+        command.extras["secret_options"] = frozenset(names)
+        return command
+    return decorator
+
+
+def without_secrets(interaction: discord.Interaction, options: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The options as the usage log may keep them: a secret option's value replaced, whatever the outcome; for a
+    command this bot does not know (it cannot say which are secret), no values at all."""
+    if not options or interaction.type not in (discord.InteractionType.application_command,
+                                               discord.InteractionType.autocomplete):
+        return options
+    command = interaction.command
+    if command is None:
+        return {name: SECRET for name in options}
+    secret = command.extras.get("secret_options", frozenset())
+    return {name: SECRET if name in secret else value for name, value in options.items()}
+
+
 def command_name(interaction: discord.Interaction) -> str:
     if interaction.command is not None:
         return interaction.command.qualified_name
@@ -283,6 +311,7 @@ class AllianceBot(commands.Bot):
             return
         if options is None and interaction.type is not discord.InteractionType.component:
             options = flatten_options(interaction.data)
+        options = without_secrets(interaction, options)  # every path comes here: answered, refused, error
         self.usage.record(UsageRecord(
             ts=time.time(), kind=kind, command=name, options=options_json(options),
             outcome=outcome, latency_ms=latency, guild_id=interaction.guild_id, channel_id=interaction.channel_id,

@@ -22,8 +22,10 @@ import datetime as dt
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from alliance_bot.storage.db import Database
+if TYPE_CHECKING:  # the stores are handed an open Database; db.py runs their data migrations
+    from alliance_bot.storage.db import Database
 
 NONCE_WINDOW = 120.0  # seconds; Discord checks nonces for "the past few minutes"
 
@@ -45,11 +47,33 @@ class ServerSchedule:
 
 
 def target_for(guild_id: int | None, webhook_url: str | None) -> str:
+    """The ledger's destination: `guild:<id>` for channel posts, `webhook:<id>:<token fingerprint>` for webhooks
+    (see delivery.webhook.destination_key: the same for the bot and cron, unreachable without the token)."""
     if webhook_url:
-        from alliance_bot.delivery.webhook import webhook_id
+        from alliance_bot.delivery.webhook import destination_key
 
-        return f"webhook:{webhook_id(webhook_url)}"
+        return f"webhook:{destination_key(webhook_url)}"
     return f"guild:{guild_id}"
+
+
+async def rekey_webhook_posts(conn: Any) -> None:
+    """Migration 3: rows of the earlier key `webhook:<id>` (no token, so any server could claim them) move to the
+    key of the server that made them, when it still has a webhook with that id; rows no server can be matched to
+    (cron's, or a webhook since replaced) keep the old key, which nothing claims again: history only. Errors that
+    quoted a webhook's reply body lose the body."""
+    from alliance_bot.delivery.webhook import webhook_id
+
+    async with conn.execute(
+            "SELECT DISTINCT p.target, p.guild_id, s.webhook_url FROM anniversary_posts p "
+            "JOIN anniversary_settings s ON s.guild_id = p.guild_id "
+            "WHERE p.target LIKE 'webhook:%' AND p.target NOT LIKE 'webhook:%:%' AND s.webhook_url IS NOT NULL") as cur:
+        found = list(await cur.fetchall())
+    for old, guild_id, url in found:
+        if old == f"webhook:{webhook_id(url)}":
+            await conn.execute("UPDATE anniversary_posts SET target = ? WHERE target = ? AND guild_id = ?",
+                               (target_for(guild_id, url), old, guild_id))
+    await conn.execute("UPDATE anniversary_posts SET error = substr(error, 1, instr(error, '):')) "
+                       "WHERE error LIKE 'the webhook refused the post (%): %'")
 
 
 def make_nonce(target: str, day: dt.date, event_ids: list[str]) -> str:
@@ -186,10 +210,13 @@ class AnniversaryStore:
                                    (now, "the bot stopped while sending; this post may not have been made"))
         return resend
 
-    async def recent(self, guild_id: int, limit: int = 10) -> list[LedgerRow]:
+    async def recent(self, guild_id: int, limit: int = 10, *, target: str | None = None) -> list[LedgerRow]:
+        """The server's last posts; with `target` (its destination now) also the rows of that destination that
+        another claimer made (cron, on the same webhook), so that a server sees why it did not post itself."""
         rows = await self.db.fetchall(
             "SELECT target, day, event_id, status, attempts, claimed_at, done_at, message_id, error "
-            "FROM anniversary_posts WHERE guild_id = ? ORDER BY day DESC, event_id LIMIT ?", (guild_id, limit))
+            "FROM anniversary_posts WHERE guild_id = ? OR target = ? ORDER BY day DESC, event_id LIMIT ?",
+            (guild_id, target, limit))
         return [LedgerRow(*r) for r in rows]
 
     async def status_of(self, target: str, day: dt.date) -> dict[str, str]:

@@ -24,8 +24,23 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 
-# Each step: a list of statements, applied in one transaction, then user_version = its number.
-MIGRATIONS: list[list[str]] = [
+
+
+async def _rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
+    from alliance_bot.storage.anniversary_store import rekey_webhook_posts
+
+    await rekey_webhook_posts(conn)
+
+
+async def _scrub_stored_options(conn: aiosqlite.Connection) -> None:
+    from alliance_bot.storage.usage import scrub_stored_options
+
+    await scrub_stored_options(conn)
+
+
+# Each step: a list of statements (SQL, or an async function of the connection for what SQL cannot do), applied in
+# one transaction, then user_version = its number.
+MIGRATIONS: list[list[Any]] = [
     [  # 1: usage logs, key-value metadata, per-server settings
         """CREATE TABLE meta (
             key   TEXT PRIMARY KEY,
@@ -66,7 +81,7 @@ MIGRATIONS: list[list[str]] = [
             updated_at       REAL    NOT NULL
         )""",
         """CREATE TABLE anniversary_posts (
-            target      TEXT    NOT NULL,           -- guild:<id> for channel posts, webhook:<id> for webhooks
+            target      TEXT    NOT NULL,           -- guild:<id> for channel posts, webhook:<id>[:<token hash>] (3)
             day         TEXT    NOT NULL,           -- the local date the post is for, YYYY-MM-DD
             event_id    TEXT    NOT NULL,
             guild_id    INTEGER,
@@ -81,6 +96,12 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX anniversary_posts_guild ON anniversary_posts (guild_id, claimed_at)",
         "CREATE INDEX anniversary_posts_status ON anniversary_posts (status)",
+    ],
+    [  # 3: webhook posts keyed by the webhook's id and token, so another server cannot claim them
+        _rekey_webhook_posts,
+    ],
+    [  # 4: secrets (webhook tokens) out of the usage rows stored before they were masked
+        _scrub_stored_options,
     ],
 ]
 
@@ -170,7 +191,10 @@ class Database:
         for number in range(version + 1, SCHEMA_VERSION + 1):
             async with self.transaction() as conn:
                 for statement in MIGRATIONS[number - 1]:
-                    await conn.execute(statement)
+                    if callable(statement):
+                        await statement(conn)
+                    else:
+                        await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {number}")
             log.info("database %s migrated to schema version %d", self.path, number)
 

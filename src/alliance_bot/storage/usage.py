@@ -22,9 +22,11 @@ import statistics
 import time
 from collections import deque
 from dataclasses import astuple, dataclass, fields
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from alliance_bot.storage.db import Database
+from alliance_bot.logsetup import scrub
+if TYPE_CHECKING:  # the stores are handed an open Database; db.py runs their data migrations
+    from alliance_bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,34 @@ def hash_user(key: bytes, user_id: int | None) -> str | None:
 
 
 def options_json(options: dict[str, Any] | None, limit: int = 500) -> str | None:
+    """JSON of the options, at most `limit` characters. Secret options are masked before (discord_ui.bot.
+    without_secrets); behind that, a token or webhook URL typed into any option is scrubbed as in the logs."""
     if not options:
         return None
-    text = json.dumps(options, ensure_ascii=False, sort_keys=True, default=str)
+    text = scrub(json.dumps(options, ensure_ascii=False, sort_keys=True, default=str))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SECRET_OPTIONS = (("anniversaries set", "webhook"),)  # the options declared secret when migration 4 was written
+_OPTION_VALUE = r'"{name}": "(?:[^"\\]|\\.)*("|$)'
+
+
+async def scrub_stored_options(conn: Any) -> None:
+    """Migration 4: the usage rows stored before secret options were masked: masked now, and scrubbed."""
+    import re
+
+    async with conn.execute("SELECT id, command, options FROM usage WHERE options LIKE '%webhook%'") as cur:
+        rows = list(await cur.fetchall())
+    for row_id, command, options in rows:
+        text = options
+        for secret_command, name in _SECRET_OPTIONS:
+            if command == secret_command:
+                # JSON written by options_json; a truncated one is not valid JSON any more, so by its text
+                text = re.sub(_OPTION_VALUE.format(name=re.escape(name)),
+                              lambda m: f'"{name}": "[secret]{m.group(1)}', text)
+        text = scrub(text)
+        if text != options:
+            await conn.execute("UPDATE usage SET options = ? WHERE id = ?", (text, row_id))
 
 
 class UsageLog:

@@ -16,6 +16,7 @@ from alliance_bot.anniversaries import items_on, parse_post_time
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.userdates import parse_day
 from alliance_bot.delivery.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
+from alliance_bot.discord_ui.bot import secret_options
 from alliance_bot.discord_ui.checks import moderator_only
 from alliance_bot.present.embeds import render_anniversary_post, render_anniversary_settings
 from alliance_bot.scheduler import Scheduler
@@ -91,6 +92,7 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
             self._task.cancel()
         await self.scheduler.close()
 
+    @secret_options("webhook")  # its token: never in the usage log
     @app_commands.command(name="set", description="Post anniversaries to a channel at a local time")
     @app_commands.describe(channel="Where to post", time="Local time of day, HH:MM (24-hour), e.g. 09:00",
                            timezone="IANA time zone, e.g. Asia/Seoul or America/New_York",
@@ -137,7 +139,7 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
         paused = self.scheduler.paused(gid) if schedule and schedule.enabled else None
         digest = self.bot.store.current.digest
         upcoming_items = [(d, [i.event.title for i in items_on(digest, d.day)]) for d in upcoming]
-        recent = await self.store.recent(gid, 8)
+        recent = await self.store.recent(gid, 8, target=schedule.target if schedule else None)
         await self.bot.send_rendered(interaction, render_anniversary_settings(
             title, schedule, mask(schedule.webhook_url) if schedule else None, upcoming_items, recent, paused=paused),
             ephemeral=True)
