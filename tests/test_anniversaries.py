@@ -412,6 +412,23 @@ def test_invalid_webhook_urls(url: str) -> None:
     assert TOKEN40 not in message  # the refusal never repeats the secret
 
 
+@pytest.mark.parametrize(("path", "why"), [
+    ("/api/webhooks/1/abc", "the webhook ID has 1 digit; Discord's have 17 to 20"),
+    ("/api/webhooks/123456789012345678/abc", "the webhook token has 3 characters; Discord's have about 68"),
+    ("/api/webhooks/12345678901234567x/" + TOKEN40, "the webhook ID should be digits only"),
+    ("/api/webhooks/123456789012345678", "the webhook token is missing after the ID"),
+    ("/api/webhooks/123456789012345678/" + "a" * 20 + "!" + "a" * 20, "the webhook token has characters a token"),
+    ("/api/v10/webhooks/123456789012345678/" + "b" * 101, "the webhook token has 101 characters"),
+    ("/api/channels/1/messages", "that is not the address of a webhook"),
+])
+def test_a_refused_webhook_url_says_which_part_is_wrong(path: str, why: str) -> None:
+    """Not only the shape again: the ID's length, the token's, what is missing (issue 14)."""
+    with pytest.raises(InvalidWebhook) as err:
+        validate_webhook_url("https://discord.com" + path)
+    assert str(err.value).startswith(why), str(err.value)
+    assert TOKEN40 not in str(err.value) and "b" * 101 not in str(err.value)
+
+
 def test_webhook_urls_are_masked() -> None:
     assert mask(HOOK) == "https://discord.com/api/webhooks/123456789012345678/••••"
     assert "AAAA" not in mask(HOOK)

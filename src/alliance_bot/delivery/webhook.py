@@ -32,6 +32,7 @@ SHAPE = "https://discord.com/api/webhooks/ID/TOKEN"
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)",
                   re.ASCII | re.DOTALL)
 _PATH = re.compile(r"/api(?:/v\d{1,2})?/webhooks/(\d{5,25})/([A-Za-z0-9_-]{20,100})/?", re.ASCII)
+_PARTS = re.compile(r"/api(?:/v\d{1,2})?/webhooks/(?P<id>[^/]*)(?:/(?P<token>[^/]*))?/?", re.ASCII)
 _LOOSE_PATH = re.compile(r"/webhooks/(\d{1,25})(?:/([^/?#]*))?", re.ASCII)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_ATTEMPTS = 4
@@ -82,9 +83,30 @@ def validate_webhook_url(url: str) -> str:
         raise _refuse("a webhook URL has no port or IP address")
     if host not in DISCORD_HOSTS:
         raise _refuse("a webhook URL must point at discord.com")
-    if m["rest"] or not _PATH.fullmatch(m["path"]):
-        raise _refuse("that is not the address of a webhook")
+    if m["rest"]:
+        raise _refuse("a webhook URL has no query (?…) or fragment (#…)")
+    if not _PATH.fullmatch(m["path"]):
+        raise _refuse(_path_problem(m["path"]))
     return text
+
+
+def _path_problem(path: str) -> str:
+    """What is wrong with the path of a would-be webhook URL, in words (never repeating the token)."""
+    parts = _PARTS.fullmatch(path)
+    if parts is None:
+        return "that is not the address of a webhook"
+    ident, token = parts["id"], parts["token"] or ""
+    if not ident.isdigit():
+        return "the webhook ID should be digits only"
+    if not 5 <= len(ident) <= 25:
+        return f"the webhook ID has {len(ident)} digit{'s' if len(ident) != 1 else ''}; Discord's have 17 to 20"
+    if not token:
+        return "the webhook token is missing after the ID"
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+        return "the webhook token has characters a token never has (letters, digits, - and _ only)"
+    if not 20 <= len(token) <= 100:
+        return f"the webhook token has {len(token)} characters; Discord's have about 68"
+    return "that is not the address of a webhook"
 
 
 def _parts(url: str) -> tuple[str, str]:
