@@ -17,8 +17,8 @@ import pytest
 
 from alliance_bot.discord_ui.bot import AllianceBot
 from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
-from alliance_bot.scheduler import Scheduler
-from alliance_bot.storage.anniversary_store import AnniversaryStore
+from alliance_bot.anniversaries.scheduler import Scheduler
+from alliance_bot.anniversaries.ledger import AnniversaryStore
 from alliance_bot.library import ContentStore
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog

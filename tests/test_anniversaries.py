@@ -14,7 +14,7 @@ import pytest
 
 from conftest import CONTENT, Clock
 
-from alliance_bot.anniversaries import (
+from alliance_bot.anniversaries.rules import (
     anniversary_days,
     items_on,
     next_due,
@@ -22,7 +22,7 @@ from alliance_bot.anniversaries import (
     post_instant,
 )
 from alliance_bot.answers.errors import InvalidInput
-from alliance_bot.delivery.webhook import (
+from alliance_bot.anniversaries.webhook import (
     DeliveryError,
     InvalidWebhook,
     WebhookSender,
@@ -31,8 +31,8 @@ from alliance_bot.delivery.webhook import (
 )
 from alliance_bot.digest.dates import PartialDate
 from alliance_bot.library import ContentStore
-from alliance_bot.scheduler import LAST_TICK_META, Scheduler
-from alliance_bot.storage.anniversary_store import AnniversaryStore, ServerSchedule, target_for
+from alliance_bot.anniversaries.scheduler import LAST_TICK_META, Scheduler
+from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule, target_for
 from alliance_bot.storage.db import Database
 
 UTC = dt.timezone.utc

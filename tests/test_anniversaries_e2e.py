@@ -18,7 +18,7 @@ from conftest import CONTENT, MANAGE_GUILD, MEMBER_PERMISSIONS, BotEnv, eventual
 from alliance_bot.cli import post_anniversaries
 from alliance_bot.library import ContentStore
 from alliance_bot.settings import Settings
-from alliance_bot.storage.anniversary_store import ServerSchedule
+from alliance_bot.anniversaries.ledger import ServerSchedule
 
 EPHEMERAL = 1 << 6
 UTC = dt.timezone.utc

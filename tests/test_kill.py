@@ -25,7 +25,7 @@ import discord.gateway, discord.http, yarl
 discord.http.Route.BASE = sys.argv[1]
 discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(sys.argv[2])
 if len(sys.argv) > 3:
-    import alliance_bot.scheduler as sch
+    import alliance_bot.anniversaries.scheduler as sch
     fixed = dt.datetime.fromisoformat(sys.argv[3])  # the scheduler's clock, fixed for the test
     init = sch.Scheduler.__init__
     def patched(self, *a, **k):

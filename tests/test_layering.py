@@ -23,7 +23,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "alliance_bot.answers",
         "alliance_bot.present",
         "alliance_bot.storage",
-        "alliance_bot.delivery",
         "alliance_bot.discord_ui",
         "alliance_bot.anniversaries",
         "alliance_bot.library",

@@ -21,9 +21,9 @@ from test_ops import run_cli
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.cli import main
 from alliance_bot.library import ContentStore
-from alliance_bot.scheduler import LAST_TICK_META
+from alliance_bot.anniversaries.scheduler import LAST_TICK_META
 from alliance_bot.settings import SettingsError, load_settings
-from alliance_bot.storage.anniversary_store import ServerSchedule
+from alliance_bot.anniversaries.ledger import ServerSchedule
 from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -167,7 +167,7 @@ async def test_a_stored_zone_that_does_not_load_pauses_only_its_server(
     for guild, zone in ((1, "right/Asia/Seoul"), (2, "Asia/Seoul"), (3, "Asia"), (4, "x" * 300)):
         await store.save(replace(seoul(guild), timezone=zone))  # stored by an older version, or edited by hand
     await db.set_meta(LAST_TICK_META, utc(2026, 7, 20).isoformat())  # downtime to examine, for every row
-    caplog.set_level(logging.WARNING, logger="alliance_bot.scheduler")
+    caplog.set_level(logging.WARNING, logger="alliance_bot.anniversaries.scheduler")
     await sched.startup()  # raised IsADirectoryError before: start-up retried every minute, nobody posted
     await sched.rebuild()  # a content reload: the same pause is not logged again
     await sched.rebuild()

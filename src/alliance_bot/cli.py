@@ -178,12 +178,12 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
 
     import httpx
 
-    from alliance_bot.anniversaries import items_on
+    from alliance_bot.anniversaries.rules import items_on
     from alliance_bot.answers.errors import InvalidInput
     from alliance_bot.answers.userdates import parse_day
-    from alliance_bot.delivery.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
+    from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
     from alliance_bot.present.embeds import render_anniversary_post
-    from alliance_bot.storage.anniversary_store import AnniversaryStore, target_for
+    from alliance_bot.anniversaries.ledger import AnniversaryStore, target_for
     from alliance_bot.storage.db import Database, DatabaseError
     from alliance_bot.answers.zones import load_zone
 

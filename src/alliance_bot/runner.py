@@ -53,11 +53,11 @@ def build_bot(settings: Settings, store: ContentStore, db: Database, usage: Usag
     """The bot with all its cogs; `schedule=False` registers the commands without starting the scheduler (sync)."""
     import datetime as dt
 
-    from alliance_bot.delivery.webhook import WebhookSender
+    from alliance_bot.anniversaries.webhook import WebhookSender
     from alliance_bot.discord_ui.bot import AllianceBot
     from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
-    from alliance_bot.scheduler import Scheduler
-    from alliance_bot.storage.anniversary_store import AnniversaryStore
+    from alliance_bot.anniversaries.scheduler import Scheduler
+    from alliance_bot.anniversaries.ledger import AnniversaryStore
 
     bot = AllianceBot(store=store, db=db, usage=usage, hash_key=hash_key, moderator_role=settings.moderator_role,
                       **client_options)

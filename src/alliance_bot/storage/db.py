@@ -27,7 +27,7 @@ BUSY_TIMEOUT_MS = 5000
 
 
 async def _rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
-    from alliance_bot.storage.anniversary_store import rekey_webhook_posts
+    from alliance_bot.anniversaries.ledger import rekey_webhook_posts
 
     await rekey_webhook_posts(conn)
 

@@ -7,7 +7,7 @@
   until the earliest due post (at most a minute), or until woken by a settings
   change or a content reload.
 - Each post claims its rows in the ledger before sending (see
-  storage/anniversary_store.py for what a crash between claim and send does).
+  anniversaries/ledger.py for what a crash between claim and send does).
 - A server whose stored time zone does not load (see zones.py) is paused, alone: the
   others are indexed as usual; the log says so once, `/anniversaries show` says why.
 - A post whose time passed while the bot was down is made when it comes back,
@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 from zoneinfo import ZoneInfo
 
-from alliance_bot.anniversaries import Due, anniversary_days, due_between, items_on, next_due
-from alliance_bot.delivery.webhook import DeliveryError, mask
+from alliance_bot.anniversaries.rules import Due, anniversary_days, due_between, items_on, next_due
+from alliance_bot.anniversaries.webhook import DeliveryError, mask
 from alliance_bot.library import ContentStore
 from alliance_bot.present.embeds import render_anniversary_post
-from alliance_bot.storage.anniversary_store import AnniversaryStore, Recovered, ServerSchedule, make_nonce
+from alliance_bot.anniversaries.ledger import AnniversaryStore, Recovered, ServerSchedule, make_nonce
 from alliance_bot.answers.zones import ZoneError, load_zone
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ def target_for(guild_id: int | None, webhook_url: str | None) -> str:
     """The ledger's destination: `guild:<id>` for channel posts, `webhook:<id>:<token fingerprint>` for webhooks
     (see delivery.webhook.destination_key: the same for the bot and cron, unreachable without the token)."""
     if webhook_url:
-        from alliance_bot.delivery.webhook import destination_key
+        from alliance_bot.anniversaries.webhook import destination_key
 
         return f"webhook:{destination_key(webhook_url)}"
     return f"guild:{guild_id}"
@@ -61,7 +61,7 @@ async def rekey_webhook_posts(conn: Any) -> None:
     key of the server that made them, when it still has a webhook with that id; rows no server can be matched to
     (cron's, or a webhook since replaced) keep the old key, which nothing claims again: history only. Errors that
     quoted a webhook's reply body lose the body."""
-    from alliance_bot.delivery.webhook import webhook_id
+    from alliance_bot.anniversaries.webhook import webhook_id
 
     async with conn.execute(
             "SELECT DISTINCT p.target, p.guild_id, s.webhook_url FROM anniversary_posts p "
