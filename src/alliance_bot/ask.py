@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.termio import user_text, write_json
 
+if TYPE_CHECKING:
+    from alliance_bot.answers.model import Answer
+    from alliance_bot.answers.service import Answers
+
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
 
-def add_ask_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # every argument but --content is user text: made plain text on the way in (termio.user_text)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the stable machine-readable form")
@@ -51,7 +56,7 @@ def add_ask_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.set_defaults(func=run_ask, question="source")
 
 
-def load_answers(content: str | None, timezone: str | None):  # -> Answers | None
+def load_answers(content: str | None, timezone: str | None) -> Answers | None:
     import os
 
     from alliance_bot.answers.service import Answers
@@ -69,7 +74,7 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
         raise InvalidInput(f"{where}: {exc.message}") from None
     root = Path(content) if content else default_content_dir()
     result = load_digest(root, configured_cache())
-    if not result.ok:
+    if not result.ok or result.digest is None:
         for problem in result.problems:
             print(problem, file=sys.stderr)
         print(f"{shown(root)}: the content has problems; run `alliance-bot content check`", file=sys.stderr)
@@ -77,7 +82,7 @@ def load_answers(content: str | None, timezone: str | None):  # -> Answers | Non
     return Answers(result.digest, timezone=tz)
 
 
-def answer(answers, question: str, args: argparse.Namespace) -> object:  # noqa: ANN001
+def answer(answers: Answers, question: str, args: argparse.Namespace) -> Answer:
     if question == "today":
         return answers.today(args.date)
     if question == "treaty":

@@ -16,9 +16,11 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.cache import ContentCache
@@ -38,17 +40,23 @@ def in_own_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
-    def settle(ok: bool, value: Any) -> None:
+    def set_result(value: T) -> None:
         if not future.done():
-            future.set_result(value) if ok else future.set_exception(value)
+            future.set_result(value)
+
+    def set_exception(exc: BaseException) -> None:
+        if not future.done():
+            future.set_exception(exc)
 
     def work() -> None:
         try:
-            ok, value = True, fn()
+            value = fn()
         except BaseException as exc:  # handed to the awaiting task
-            ok, value = False, exc
+            settle = partial(set_exception, exc)
+        else:
+            settle = partial(set_result, value)
         try:
-            loop.call_soon_threadsafe(settle, ok, value)
+            loop.call_soon_threadsafe(settle)
         except RuntimeError:  # the loop closed meanwhile: nobody waits
             pass
 
@@ -61,6 +69,9 @@ class Library:
     digest: Digest
     answers: Answers
     loaded_at: float
+
+
+_Built = tuple[Library | None, list[Problem]]  # what a build gives: the library, or the problems
 
 
 @dataclass(frozen=True)
@@ -80,9 +91,9 @@ class ContentStore:
         self.reload_timeout = reload_timeout
         self._current: Library | None = None
         self._lock = asyncio.Lock()
-        self._building: asyncio.Future[Any] | None = None  # the last reload's build, until it ends
+        self._building: asyncio.Future[_Built] | None = None  # the last reload's build, until it ends
         self.last_failure: tuple[float, list[Problem]] | None = None
-        self.listeners: list[Callable[[], Awaitable[Any]]] = []  # called after a reload swapped new content in
+        self.listeners: list[Callable[[], Awaitable[object]]] = []  # called after a reload swapped new content in
 
     @property
     def current(self) -> Library:
@@ -94,7 +105,7 @@ class ContentStore:
     def answers(self) -> Answers:
         return self.current.answers
 
-    def _build(self, *, freeze: bool = False) -> tuple[Library | None, list[Problem]]:
+    def _build(self, *, freeze: bool = False) -> _Built:
         result = load_digest(self.root, self.cache)
         if not result.ok or result.digest is None:
             return None, result.problems
@@ -139,7 +150,7 @@ class ContentStore:
                     library, problems = None, [Problem(shown(self.root), None, "", (
                         f"reading the content took longer than {limit} (a file on a slow or hung disk?); "
                         "still serving the last good content"))]
-                    build.add_done_callback(lambda done, began=start: self._late(done, began))
+                    build.add_done_callback(partial(self._late, began=start))
                 except Exception as exc:  # a bug or an OS error mid-read: keep serving
                     library, problems = None, [Problem(shown(self.root), None, "", f"reload failed: {exc!r}")]
             result = self._install(library, problems, time.perf_counter() - start)
@@ -151,7 +162,7 @@ class ContentStore:
                     log.exception("a content-reload listener failed")
         return result
 
-    def _late(self, build: asyncio.Future[Any], began: float) -> None:
+    def _late(self, build: asyncio.Future[_Built], began: float) -> None:
         """A build the reload gave up on has ended: its result is not used (a newer reload may be installed)."""
         error = build.exception() if not build.cancelled() else None
         log.warning("a content reload that gave up after %g s ended after %.1f s%s; its result was not used",

@@ -129,10 +129,11 @@ class ChoiceIndex:
         lo, hi = self._prefix_range(words[0], self._vocab)
         begins = np.zeros(self._n, dtype=bool)
         begins[self._start_keys[self._start_ptr[lo]:self._start_ptr[hi]]] = True
-        starts = np.flatnonzero(match & begins)[:limit].tolist()
+        starts: list[int] = np.flatnonzero(match & begins)[:limit].tolist()  # tolist() is typed Any
         if len(starts) == limit:
             return starts
-        return starts + np.flatnonzero(match & ~begins)[: limit - len(starts)].tolist()
+        contains: list[int] = np.flatnonzero(match & ~begins)[: limit - len(starts)].tolist()
+        return starts + contains
 
     def closest(self, words: list[str], limit: int) -> list[int]:
         """For a typo: choices ranked by how many of the typed letters they match, word by word.
@@ -166,7 +167,8 @@ class ChoiceIndex:
         if not len(good):
             return []
         order = np.lexsort((good, -matched[good]))
-        return good[order[:limit]].tolist()
+        ranked: list[int] = good[order[:limit]].tolist()  # tolist() is typed Any
+        return ranked
 
 
 def _csr(token_sets: list[set[str]], number: dict[str, int], n_tokens: int) -> tuple[np.ndarray, np.ndarray]:

@@ -52,15 +52,17 @@ def event_view(self: Answers, ev: Event, reference_year: int | None = None) -> E
         base = self._event_views[ev.id] = EventView(
             id=ev.id, date=ev.date, title=ev.title, summary=ev.summary, tags=tuple(ev.tags),
             sources=entry_sources(self, ev))
-    years = reference_year - ev.date.year if reference_year is not None else None
-    if not years or years <= 0:
+    if reference_year is None:
+        return base
+    years = reference_year - ev.date.year
+    if years <= 0:
         return base
     # the views of one reference year (this year, mostly) are kept: a day at 100x shows hundreds
-    views = self._views_by_year.get(reference_year)  # type: ignore[arg-type]
+    views = self._views_by_year.get(reference_year)
     if views is None:
         if len(self._views_by_year) >= 4:  # a few years at most: the oldest asked goes
             del self._views_by_year[next(iter(self._views_by_year))]
-        views = self._views_by_year[reference_year] = {}  # type: ignore[index]
+        views = self._views_by_year[reference_year] = {}
     view = views.get(ev.id)
     if view is None:
         ann = self.digest.anniversaries.get(ev.id)

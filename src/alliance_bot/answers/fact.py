@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 
 FACT_RESULTS = 8
 
+FactEntry = Fact | Event | Source | Treaty  # what the fact index finds
+
 FACT_WEIGHTS = {"main": 3.0, "keywords": 2.5, "title": 2.5, "date": 2.0, "summary": 1.0, "tags": 0.5, "quotes": 0.6}
 
 
-def fact_docs(self: Answers) -> list[SearchDoc]:
+def fact_docs(self: Answers) -> list[SearchDoc[FactEntry]]:
     d = self.digest
-    docs = []
+    docs: list[SearchDoc[FactEntry]] = []
     for fa in d.facts.values():
         docs.append(SearchDoc(fa.id, "fact", {
             "main": fa.statement,
@@ -58,16 +60,17 @@ def fact_docs(self: Answers) -> list[SearchDoc]:
     return docs
 
 
-def _fact_result(self: Answers, kind: str, entry: object, score: float = 0.0, *, differs: bool = False) -> FactResult:
+def _fact_result(self: Answers, kind: str, entry: FactEntry, score: float = 0.0, *,
+                 differs: bool = False) -> FactResult:
     """An entry as a fact result: its text and sources are made once, the score is the query's."""
-    parts = self._fact_parts.get(entry.id)  # type: ignore[attr-defined]
+    parts = self._fact_parts.get(entry.id)
     if parts is None:
-        parts = self._fact_parts[entry.id] = _fact_result_parts(self, kind, entry)  # type: ignore[attr-defined]
+        parts = self._fact_parts[entry.id] = _fact_result_parts(self, kind, entry)
     kind, ident, text, sources, title, group = parts
     return FactResult(kind, ident, text, sources, title=title, group=group, differs=differs, score=score)
 
 
-def _fact_result_parts(self: Answers, kind: str, entry: object) -> tuple[str, str, str, tuple[SourceRef, ...],
+def _fact_result_parts(self: Answers, kind: str, entry: FactEntry) -> tuple[str, str, str, tuple[SourceRef, ...],
                                                                          str | None, str | None]:
     if kind == "fact":
         assert isinstance(entry, Fact)

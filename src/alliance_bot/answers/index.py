@@ -31,6 +31,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
+from typing import Generic, TypeVar, overload
 
 import numpy as np
 from rapidfuzz import process
@@ -49,18 +50,32 @@ from alliance_bot.answers.text import (
     stem,
 )
 
+_Payload = TypeVar("_Payload")
 
-@dataclass(frozen=True)
-class SearchDoc:
+
+@dataclass(frozen=True, init=False)
+class SearchDoc(Generic[_Payload]):
     key: str
     kind: str
     fields: dict[str, str]
-    payload: object = None  # what the caller wants back (an entry)
+    payload: _Payload  # what the caller wants back (an entry); None when not given
+
+    @overload
+    def __init__(self: SearchDoc[None], key: str, kind: str, fields: dict[str, str]) -> None: ...
+    @overload
+    def __init__(self, key: str, kind: str, fields: dict[str, str], payload: _Payload) -> None: ...
+
+    def __init__(self, key: str, kind: str, fields: dict[str, str], payload: object = None) -> None:
+        # what the generated __init__ of a frozen dataclass does
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "payload", payload)
 
 
 @dataclass(frozen=True)
-class Hit:
-    doc: SearchDoc
+class Hit(Generic[_Payload]):
+    doc: SearchDoc[_Payload]
     score: float
     matched: tuple[str, ...] = ()
     coverage: float = 0.0  # idf-weighted share of the query's terms this document matches
@@ -122,10 +137,10 @@ class TextAnalysis:
         return found
 
 
-class SearchIndex:
+class SearchIndex(Generic[_Payload]):
     def __init__(
         self,
-        docs: list[SearchDoc],
+        docs: list[SearchDoc[_Payload]],
         weights: dict[str, float],
         *,
         k1: float = 1.2,
@@ -210,8 +225,8 @@ class SearchIndex:
         self._post_doc = p_doc[order]
         post_term = p_term[order]
         tf = tf[order]
-        self._ptr = np.searchsorted(post_term, np.arange(n_terms + 1)).tolist()
-        present = np.flatnonzero(np.diff(np.array(self._ptr, dtype=np.int64))).tolist()
+        self._ptr: list[int] = np.searchsorted(post_term, np.arange(n_terms + 1)).tolist()  # tolist() is typed Any
+        present: list[int] = np.flatnonzero(np.diff(np.array(self._ptr, dtype=np.int64))).tolist()
         terms = analysis.terms
         self._vocab = {terms[t]: t for t in present}
         # math.log, not np.log: the very same idf values as the reference loop
@@ -286,7 +301,7 @@ class SearchIndex:
         return self._bigram_doc[lo:hi]
 
     def search(self, query: str, *, limit: int = 10, kinds: set[str] | None = None,
-               min_ratio: float = 0.0, min_coverage: float = 0.0) -> list[Hit]:
+               min_ratio: float = 0.0, min_coverage: float = 0.0) -> list[Hit[_Payload]]:
         if self.fuzzy:
             query, _ = self.correct(query)
         if self.synonyms:
@@ -346,9 +361,10 @@ class SearchIndex:
         else:
             chosen = candidates
         keys = self._keys
-        final_list = final.tolist() if len(chosen) > 64 else None
+        final_list: list[float] | None = final.tolist() if len(chosen) > 64 else None  # tolist() is typed Any
         score_of = (lambda i: final_list[i]) if final_list is not None else (lambda i: float(final[i]))
-        ranked = sorted(chosen.tolist(), key=lambda i: (-score_of(i), keys[i]))[:limit]
+        chosen_list: list[int] = chosen.tolist()
+        ranked = sorted(chosen_list, key=lambda i: (-score_of(i), keys[i]))[:limit]
         if min_ratio > 0:
             floor = score_of(ranked[0]) * min_ratio
             ranked = [i for i in ranked if score_of(i) >= floor]

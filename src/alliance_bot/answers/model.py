@@ -193,6 +193,9 @@ class SourceAnswer:
         return bool(self.results)
 
 
+Answer = TodayAnswer | FactAnswer | TreatyAnswer | ViewpointsAnswer | TimelineAnswer | SourceAnswer
+
+
 @dataclass(frozen=True)
 class Choice:
     """An autocomplete suggestion: `name` is shown (≤ 100 characters), `value` is sent back (≤ 100)."""

@@ -18,7 +18,7 @@ from collections import defaultdict
 from alliance_bot.answers import autocomplete, common, fact, source, timeline, today, treaty, viewpoints
 from alliance_bot.answers.autocomplete import ChoiceIndex, build_choices
 from alliance_bot.answers.common import name_of
-from alliance_bot.answers.fact import FACT_RESULTS, FACT_WEIGHTS
+from alliance_bot.answers.fact import FACT_RESULTS, FACT_WEIGHTS, FactEntry
 from alliance_bot.answers.index import SearchDoc, SearchIndex, TextAnalysis
 from alliance_bot.answers.model import (
     Choice,
@@ -68,10 +68,13 @@ class Answers:
         self._events_by_month: dict[int, list[Event]] = defaultdict(list)
         self._timeline = sorted(d.events.values(), key=lambda e: (e.date.sort_key(), e.id))
         for ev in self._timeline:
+            month, day = ev.date.month, ev.date.day
             if ev.date.precision is Precision.DAY:
-                self._events_by_day[(ev.date.month, ev.date.day)].append(ev)
+                assert month is not None and day is not None  # what a date known to the day has
+                self._events_by_day[(month, day)].append(ev)
             elif ev.date.precision is Precision.MONTH:
-                self._events_by_month[ev.date.month].append(ev)
+                assert month is not None  # what a date known to the month has
+                self._events_by_month[month].append(ev)
         self._days = sorted(self._events_by_day)
         self._all_tags = tuple(sorted({t for ev in self._timeline for t in ev.tags}))
 
@@ -184,7 +187,7 @@ class Answers:
 
     # ------------------------------------------------------------------ facts (fact.py)
 
-    def _fact_docs(self) -> list[SearchDoc]:
+    def _fact_docs(self) -> list[SearchDoc[FactEntry]]:
         return fact.fact_docs(self)
 
     def fact(self, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:

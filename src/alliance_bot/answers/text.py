@@ -18,8 +18,9 @@ import re
 import unicodedata
 from functools import lru_cache
 from itertools import chain, islice
+from typing import Protocol
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]  # it ships no type information: typed as _Stemmer below
 
 MAX_QUERY_CHARS = 500  # people type questions; anything longer is cut before analysis
 
@@ -128,7 +129,15 @@ for _sizes in _PHRASES_BY_FIRST.values():
     _sizes.sort(reverse=True)
 # the first two words of every phrase of two or more: only where two such words stand can a phrase begin
 _PHRASE_STARTS = frozenset(tuple(p.split()[:2]) for p in SYNONYMS if " " in p)
-_stemmer = snowballstemmer.stemmer("english")
+
+
+class _Stemmer(Protocol):
+    """What is used of a snowballstemmer stemmer (PyStemmer's C one, when installed)."""
+
+    def stemWord(self, word: str) -> str: ...
+
+
+_stemmer: _Stemmer = snowballstemmer.stemmer("english")
 
 # Dashes and apostrophes unified: found with one regex scan (str.translate with a table looks up
 # every character, and these are a few characters in long texts).

@@ -64,4 +64,4 @@ def viewpoints(self: Answers, query: str = "", *, on: dt.date | None = None) -> 
         if found:
             return ViewpointsAnswer(text, (self.viewpoint_view(d.viewpoints[found[2]], on=on),))
         return ViewpointsAnswer(text, ())
-    return ViewpointsAnswer(text, tuple(self.viewpoint_view(h.doc.payload, on=on) for h in hits))  # type: ignore[arg-type]
+    return ViewpointsAnswer(text, tuple(self.viewpoint_view(h.doc.payload, on=on) for h in hits))

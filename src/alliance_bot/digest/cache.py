@@ -36,14 +36,15 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pydantic
 import yaml
 from pydantic import ConfigDict, Field, ValidationError
 
-from alliance_bot.digest.model import KINDS, ContentFile
+from alliance_bot.digest.model import KINDS, ContentFile, Entry
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,17 @@ class CachedFile(ContentFile):
     kinds: list[str] = Field(description="the kinds in the file, in file order")
     lines: dict[str, list[int | None]] = Field(description="per kind: the line of each entry")
 
-    def entries(self, kind: str) -> list[Any]:
-        return getattr(self, kind)
+    def entries(self, kind: str) -> Sequence[Entry]:
+        """The entries of one of the KINDS."""
+        by_kind: dict[str, Sequence[Entry]] = {
+            "sources": self.sources,
+            "events": self.events,
+            "treaties": self.treaties,
+            "facts": self.facts,
+            "viewpoints": self.viewpoints,
+            "anniversaries": self.anniversaries,
+        }
+        return by_kind[kind]
 
 
 def _code_fingerprint() -> bytes:
@@ -97,7 +107,7 @@ def default_cache_dir() -> Path | None:
     return Path(base) / "alliance-bot"
 
 
-def parse_cache_setting(value: Any) -> Path | None:
+def parse_cache_setting(value: str | os.PathLike[str] | None) -> Path | None:
     """The folder a setting names; None for `off` (and its synonyms)."""
     if value is None:
         return default_cache_dir()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from alliance_bot.digest.dates import Precision
 from alliance_bot.digest.files import (
@@ -22,10 +23,24 @@ from alliance_bot.digest.files import (
     read_regular,
     shown,
 )
-from alliance_bot.digest.model import ANNIVERSARY_FIELDS, KINDS, Anniversary, Citation, Fact, message_placeholders
+from alliance_bot.digest.model import (
+    ANNIVERSARY_FIELDS,
+    Anniversary,
+    Citation,
+    Entry,
+    Event,
+    Fact,
+    Source,
+    Treaty,
+    Viewpoint,
+    message_placeholders,
+)
 from alliance_bot.digest.problems import _Collector
 from alliance_bot.digest.result import Digest, Where
 from alliance_bot.digest.yamlread import Located
+from alliance_bot.digest.yamlread import Path as ValuePath
+
+_Identified = TypeVar("_Identified", Source, Event, Treaty, Fact, Viewpoint)  # the kinds whose entries have an id
 
 _WS = re.compile(r"\s+")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -39,11 +54,11 @@ def normalise_for_quote(text: str) -> str:
 
 def _cross_check(
     root: Path,
-    entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]],
-    locs: dict[int, tuple[Located | None, tuple[Any, ...], str]],
+    entries: Mapping[str, list[tuple[Entry, Where, ValuePath]]],
+    locs: Mapping[int, tuple[Located | None, ValuePath, str]],
     col: _Collector,
 ) -> Digest | None:
-    def report(obj: Any, loc: tuple[Any, ...], message: str) -> None:
+    def report(obj: Entry, loc: ValuePath, message: str) -> None:
         located, prefix, rel = locs[id(obj)]  # located is None for a cached file: this load is redone without
         kind = prefix[0]
         ident = obj.event if isinstance(obj, Anniversary) else obj.id
@@ -52,22 +67,35 @@ def _cross_check(
 
     # ids: unique across the whole digest
     seen: dict[str, Where] = {}
-    by_kind: dict[str, dict[str, Any]] = {k: {} for k in KINDS if k != "anniversaries"}
     where: dict[str, Where] = {}
-    for kind in ("sources", "events", "treaties", "facts", "viewpoints"):
+
+    def unique(kind: str, model: type[_Identified]) -> dict[str, _Identified]:
+        """The entries of a kind by id, each id not seen in the kinds before (nor before in this one)."""
+        by_id: dict[str, _Identified] = {}
         for obj, w, _ in entries.get(kind, []):
+            assert isinstance(obj, model)  # the entries of a kind are its model's (KINDS)
             if obj.id in seen:
                 first = seen[obj.id]
                 report(obj, ("id",), f"duplicate id {obj.id!r}: already used at {first.file}:{first.line}")
                 continue
             seen[obj.id] = w
             where[obj.id] = w
-            by_kind[kind][obj.id] = obj
+            by_id[obj.id] = obj
+        return by_id
+
+    sources = unique("sources", Source)
+    events = unique("events", Event)
+    treaties = unique("treaties", Treaty)
+    facts = unique("facts", Fact)
+    viewpoints = unique("viewpoints", Viewpoint)
+    by_kind: dict[str, Mapping[str, Entry]] = {
+        "sources": sources, "events": events, "treaties": treaties, "facts": facts, "viewpoints": viewpoints,
+    }
 
     # source texts
     texts: dict[str, str] = {}
     normalised: dict[str, str] = {}
-    for src in by_kind["sources"].values():
+    for src in sources.values():
         try:
             text = read_regular(confined(col.real_root, root / src.text), MAX_SOURCE_TEXT_BYTES).decode("utf-8")
         except _Refused as exc:
@@ -99,31 +127,31 @@ def _cross_check(
             found = quote_found[(source, quote)] = normalise_for_quote(quote) in normalised[source]
         return found
 
-    def check_citations(obj: Any, citations: list[Citation], prefix: tuple[Any, ...]) -> None:
+    def check_citations(obj: Entry, citations: list[Citation], prefix: ValuePath) -> None:
         for i, cit in enumerate(citations):
             loc = (*prefix, "citations", i)
-            if cit.source not in by_kind["sources"]:
+            if cit.source not in sources:
                 report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
             elif cit.source in normalised and not found_in_source(cit.source, cit.quote):
                 report(obj, (*loc, "quote"),
                        f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
                        f"straight/curly quotes may differ): {cit.quote[:80]!r}")
 
-    def check_refs(obj: Any, field_name: str, ids: list[str], allowed: tuple[str, ...]) -> None:
+    def check_refs(obj: Entry, field_name: str, ids: list[str], allowed: tuple[str, ...]) -> None:
         for i, ref in enumerate(ids):
             if not any(ref in by_kind[k] for k in allowed):
                 what = " or ".join(k.rstrip("s").replace("treatie", "treaty") for k in allowed)
                 report(obj, (field_name, i), f"unknown {what} id {ref!r}")
 
-    for ev in by_kind["events"].values():
+    for ev in events.values():
         check_citations(ev, ev.citations, ())
-    for tr in by_kind["treaties"].values():
+    for tr in treaties.values():
         check_citations(tr, tr.citations, ())
         check_refs(tr, "related_events", tr.related_events, ("events",))
-    for fa in by_kind["facts"].values():
+    for fa in facts.values():
         check_citations(fa, fa.citations, ())
         check_refs(fa, "related", fa.related, ("events", "treaties"))
-    for vp in by_kind["viewpoints"].values():
+    for vp in viewpoints.values():
         labels: set[str] = set()
         for p, pos in enumerate(vp.positions):
             check_citations(vp, pos.citations, ("positions", p))
@@ -134,7 +162,7 @@ def _cross_check(
 
     # fact groups: two or more facts, each answering the same question
     groups: dict[str, list[Fact]] = defaultdict(list)
-    for fa in by_kind["facts"].values():
+    for fa in facts.values():
         if fa.group:
             groups[fa.group].append(fa)
     for name, members in groups.items():
@@ -144,12 +172,13 @@ def _cross_check(
 
     anniversaries: dict[str, Anniversary] = {}
     for ann, _, _ in entries.get("anniversaries", []):
-        ev = by_kind["events"].get(ann.event)
-        if ev is None:
+        assert isinstance(ann, Anniversary)  # the entries of a kind are its model's (KINDS)
+        found = events.get(ann.event)
+        if found is None:
             report(ann, ("event",), f"unknown event id {ann.event!r}")
-        elif ev.date.precision is not Precision.DAY:
-            report(ann, ("event",), f"event {ann.event!r} is dated to the {ev.date.precision.value} "
-                                    f"({ev.date.iso()}); an anniversary needs a day")
+        elif found.date.precision is not Precision.DAY:
+            report(ann, ("event",), f"event {ann.event!r} is dated to the {found.date.precision.value} "
+                                    f"({found.date.iso()}); an anniversary needs a day")
         if ann.event in anniversaries:
             report(ann, ("event",), f"event {ann.event!r} already has an anniversary entry")
         try:
@@ -161,23 +190,23 @@ def _cross_check(
             report(ann, ("message",), f"broken {{placeholder}}: {exc} (write {{{{ and }}}} for literal braces)")
         anniversaries.setdefault(ann.event, ann)
 
-    if not by_kind["sources"] and not col.problems:
+    if not sources and not col.problems:
         col.add(col.rel(root), None, "sources", "no sources defined: every entry must cite one")
     if col.problems:
         return None
-    fingerprints = {}
-    for kind, items in by_kind.items():
+    fingerprints: dict[str, str] = {}
+    for items in by_kind.values():
         for ident, obj in items.items():
             fingerprints[ident] = hashlib.sha256(obj.model_dump_json().encode()).hexdigest()[:16]
     for ident, ann in anniversaries.items():
         fingerprints[f"anniversary:{ident}"] = hashlib.sha256(ann.model_dump_json().encode()).hexdigest()[:16]
     return Digest(
         root=root,
-        sources=by_kind["sources"],
-        events=by_kind["events"],
-        treaties=by_kind["treaties"],
-        facts=by_kind["facts"],
-        viewpoints=by_kind["viewpoints"],
+        sources=sources,
+        events=events,
+        treaties=treaties,
+        facts=facts,
+        viewpoints=viewpoints,
         anniversaries=anniversaries,
         source_texts=texts,
         where=where,

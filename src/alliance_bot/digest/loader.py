@@ -18,17 +18,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from alliance_bot.digest.cache import FORMAT, CachedFile, ContentCache
 from alliance_bot.digest.crosscheck import _cross_check
 from alliance_bot.digest.files import _content_files, _read_bytes, shown
-from alliance_bot.digest.model import KINDS
+from alliance_bot.digest.model import KINDS, Entry
 from alliance_bot.digest.problems import _VALIDATOR_STEP, _Collector, _explain, _field_name, _value_at
 from alliance_bot.digest.result import LoadResult, Where
 from alliance_bot.digest.yamlread import Located, YamlProblem, read_yaml
+from alliance_bot.digest.yamlread import Path as ValuePath
 
 
 def _parse(raw: bytes, rel: str, col: _Collector) -> Located | None:
@@ -87,9 +87,9 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
         col.add(shown(root), None, "", "content folder not found (set ALLIANCE_BOT_CONTENT_DIR or pass the folder)")
         return LoadResult(None, col.problems), used, from_cache
 
-    entries: dict[str, list[tuple[Any, Where, tuple[Any, ...]]]] = defaultdict(list)
-    # per kind: (model, where, (located, path-prefix)) for entries that passed the schema
-    locs: dict[int, tuple[Located | None, tuple[Any, ...], str]] = {}
+    entries: dict[str, list[tuple[Entry, Where, ValuePath]]] = defaultdict(list)
+    # per kind: (model, where, path-prefix) for entries that passed the schema
+    locs: dict[int, tuple[Located | None, ValuePath, str]] = {}  # id(model) -> (located, path-prefix, file)
     hasher = hashlib.sha256()
     files = _content_files(root, col)
     if not files:
@@ -125,7 +125,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
                     f"the file must be a mapping of kinds ({', '.join(KINDS)}) to lists, not a {type(data).__name__}")
             continue
         problems_before = len(col.problems)
-        checked: dict[str, list[tuple[Any, int | None]]] = {}
+        checked: dict[str, list[tuple[Entry, int | None]]] = {}
         for kind, items in data.items():
             if kind not in KINDS:
                 col.add(rel, located.line_of((kind,)), str(kind),
@@ -162,6 +162,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
                 checked[kind].append((obj, line))
         if cache is not None and len(col.problems) == problems_before:
             cache.put(key, CachedFile.model_construct(
+                _fields_set=None,  # those given (the default: named, so that the **entries below cannot be it)
                 format=FORMAT, data_hash=data_hash, kinds=list(checked),
                 lines={kind: [line for _, line in pairs] for kind, pairs in checked.items()},
                 **{kind: [obj for obj, _ in pairs] for kind, pairs in checked.items()},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
@@ -21,11 +21,7 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 
 
-def _text(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)]
-
-
-def _to_partial_date(value: Any) -> PartialDate:
+def _to_partial_date(value: object) -> PartialDate:
     if isinstance(value, PartialDate):
         return value
     if isinstance(value, dt.datetime):
@@ -58,6 +54,42 @@ ALIAS_MAX = 100
 LABEL_MAX = 80
 QUESTION_MAX = 300
 MESSAGE_MAX = 500
+SOURCE_TITLE_MAX = 300
+NAME_MAX = 200  # a source's author or outlet
+NOTE_MAX = 500  # a note beside a date
+PERSPECTIVE_MAX = 500
+PATH_MAX = 300
+URL_MAX = 500
+PARTY_MAX = 100
+STATUS_MAX = 200
+PROVISION_MAX = 300
+TOPIC_MAX = 100
+
+
+def _text(max_length: int) -> StringConstraints:
+    """Text trimmed of surrounding whitespace, then 1 to `max_length` characters long."""
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+QuoteText = Annotated[str, _text(QUOTE_MAX)]
+TitleText = Annotated[str, _text(TITLE_MAX)]
+SummaryText = Annotated[str, _text(SUMMARY_MAX)]
+PositionSummaryText = Annotated[str, _text(POSITION_SUMMARY_MAX)]
+StatementText = Annotated[str, _text(STATEMENT_MAX)]
+AliasText = Annotated[str, _text(ALIAS_MAX)]  # a treaty's alias, or a keyword
+LabelText = Annotated[str, _text(LABEL_MAX)]
+QuestionText = Annotated[str, _text(QUESTION_MAX)]
+MessageText = Annotated[str, _text(MESSAGE_MAX)]
+SourceTitleText = Annotated[str, _text(SOURCE_TITLE_MAX)]
+NameText = Annotated[str, _text(NAME_MAX)]
+NoteText = Annotated[str, _text(NOTE_MAX)]
+PerspectiveText = Annotated[str, _text(PERSPECTIVE_MAX)]
+PathText = Annotated[str, _text(PATH_MAX)]
+UrlText = Annotated[str, _text(URL_MAX)]
+PartyText = Annotated[str, _text(PARTY_MAX)]
+StatusText = Annotated[str, _text(STATUS_MAX)]
+ProvisionText = Annotated[str, _text(PROVISION_MAX)]
+TopicText = Annotated[str, _text(TOPIC_MAX)]
 
 
 class _Entry(BaseModel):
@@ -69,20 +101,20 @@ SourceKind = Literal["op-ed", "essay", "news-report"]
 
 class Source(_Entry):
     id: Slug
-    title: _text(300)
-    author: _text(200) | None = None
-    outlet: _text(200) | None = None
+    title: SourceTitleText
+    author: NameText | None = None
+    outlet: NameText | None = None
     published: DateText | None = None
-    published_note: _text(500) | None = None
+    published_note: NoteText | None = None
     kind: SourceKind
-    perspective: _text(500)
-    text: _text(300) = Field(description="path of the document's full text, relative to the content folder")
-    url: _text(500) | None = None
+    perspective: PerspectiveText
+    text: PathText = Field(description="path of the document's full text, relative to the content folder")
+    url: UrlText | None = None
 
 
 class Citation(_Entry):
     source: Slug = Field(description="id of a source")
-    quote: _text(QUOTE_MAX) = Field(description="a short verbatim extract of the source's text")
+    quote: QuoteText = Field(description="a short verbatim extract of the source's text")
 
 
 Citations = Annotated[list[Citation], Field(min_length=1)]
@@ -92,9 +124,9 @@ Tags = Annotated[list[Slug], Field(default_factory=list)]
 class Event(_Entry):
     id: Slug
     date: DateText
-    date_note: _text(500) | None = None
-    title: _text(TITLE_MAX)
-    summary: _text(SUMMARY_MAX)
+    date_note: NoteText | None = None
+    title: TitleText
+    summary: SummaryText
     tags: Tags
     citations: Citations
 
@@ -105,17 +137,17 @@ DateKind = Literal["signed", "agreed", "established", "proposed", "introduced"]
 
 class Treaty(_Entry):
     id: Slug
-    name: _text(TITLE_MAX)
-    aliases: Annotated[list[_text(ALIAS_MAX)], Field(default_factory=list)]
+    name: TitleText
+    aliases: Annotated[list[AliasText], Field(default_factory=list)]
     kind: TreatyKind
     date: DateText | None = None
     date_kind: DateKind = "signed"
-    date_note: _text(500) | None = None
-    parties: Annotated[list[_text(100)], Field(min_length=1)]
-    status: _text(200)
-    summary: _text(SUMMARY_MAX)
-    provisions: Annotated[list[_text(300)], Field(default_factory=list, max_length=10)]
-    significance: _text(SUMMARY_MAX) | None = None
+    date_note: NoteText | None = None
+    parties: Annotated[list[PartyText], Field(min_length=1)]
+    status: StatusText
+    summary: SummaryText
+    provisions: Annotated[list[ProvisionText], Field(default_factory=list, max_length=10)]
+    significance: SummaryText | None = None
     related_events: Annotated[list[Slug], Field(default_factory=list)]
     tags: Tags
     citations: Citations
@@ -123,8 +155,8 @@ class Treaty(_Entry):
 
 class Fact(_Entry):
     id: Slug
-    statement: _text(STATEMENT_MAX)
-    keywords: Annotated[list[_text(ALIAS_MAX)], Field(default_factory=list)]
+    statement: StatementText
+    keywords: Annotated[list[AliasText], Field(default_factory=list)]
     group: Slug | None = Field(
         default=None,
         description="facts answering the same question differently, from different sources, share a group",
@@ -135,16 +167,16 @@ class Fact(_Entry):
 
 
 class Position(_Entry):
-    label: _text(LABEL_MAX)
-    summary: _text(POSITION_SUMMARY_MAX)
+    label: LabelText
+    summary: PositionSummaryText
     citations: Citations
 
 
 class Viewpoint(_Entry):
     id: Slug
-    topic: _text(100)
-    question: _text(QUESTION_MAX)
-    keywords: Annotated[list[_text(ALIAS_MAX)], Field(default_factory=list)]
+    topic: TopicText
+    question: QuestionText
+    keywords: Annotated[list[AliasText], Field(default_factory=list)]
     related: Annotated[list[Slug], Field(default_factory=list)]
     positions: Annotated[list[Position], Field(min_length=2, max_length=6)]
 
@@ -159,10 +191,12 @@ def message_placeholders(message: str) -> set[str]:
 
 class Anniversary(_Entry):
     event: Slug = Field(description="id of a day-precision event")
-    message: _text(MESSAGE_MAX) = Field(description="wording; may use {year}, {years}, {ordinal}, {title}")
+    message: MessageText = Field(description="wording; may use {year}, {years}, {ordinal}, {title}")
 
 
-KINDS: dict[str, type[_Entry]] = {
+Entry = Source | Event | Treaty | Fact | Viewpoint | Anniversary
+
+KINDS: dict[str, type[Entry]] = {
     "sources": Source,
     "events": Event,
     "treaties": Treaty,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+
+from pydantic_core import ErrorDetails
 
 from alliance_bot.digest.files import shown
 from alliance_bot.digest.model import SLUG_PATTERN
@@ -48,7 +49,7 @@ class _Collector:
         self.problems.append(Problem(file, line, field_name, message))
 
 
-def _field_name(kind: str, index: int, entry: Any, loc: tuple[Any, ...]) -> str:
+def _field_name(kind: str, index: int, entry: object, loc: tuple[int | str, ...]) -> str:
     ident = entry.get("id") if isinstance(entry, dict) else None
     if kind == "anniversaries" and isinstance(entry, dict) and isinstance(entry.get("event"), str):
         ident = entry["event"]
@@ -59,7 +60,7 @@ def _field_name(kind: str, index: int, entry: Any, loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _explain(err: dict[str, Any], raw_value: str | None, value: Any) -> str:
+def _explain(err: ErrorDetails, raw_value: str | None, value: object) -> str:
     kind = err["type"]
     msg = err["msg"]
     ctx = err.get("ctx") or {}
@@ -87,7 +88,7 @@ def _explain(err: dict[str, Any], raw_value: str | None, value: Any) -> str:
     return msg
 
 
-def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
     for part in loc:
         if isinstance(data, dict) and part in data:
             data = data[part]

@@ -18,20 +18,31 @@ node tree and walking it gave (tests/test_perf_equivalence.py compares them).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from re import Pattern
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.events import (
     AliasEvent,
+    CollectionStartEvent,
+    Event,
     MappingEndEvent,
-    MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+if TYPE_CHECKING:
+    from yaml._yaml import Mark as _CMark
+    from yaml.error import Mark
+
+    _Mark: TypeAlias = Mark | _CMark  # where an event starts: libyaml's parser makes _CMark, PyYAML's Mark
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 24
@@ -49,6 +60,9 @@ _STANDARD_TAGS = {
 }
 
 Path = tuple[str | int, ...]
+# what a content file holds: text, and what YAML reads plain scalars as, in lists and mappings
+YamlValue: TypeAlias = str | int | float | bool | dt.date | list["YamlValue"] | dict[str, "YamlValue"] | None
+_NodeStart: TypeAlias = ScalarEvent | CollectionStartEvent  # the event that starts a node (not an alias)
 
 
 class YamlProblem(Exception):
@@ -64,7 +78,7 @@ class YamlProblem(Exception):
 class Located:
     """Plain Python data plus where each piece came from."""
 
-    data: Any
+    data: YamlValue
     lines: dict[Path, int] = field(default_factory=dict)
     coerced: dict[Path, str] = field(default_factory=dict)  # path -> the unquoted text YAML converted
 
@@ -77,10 +91,33 @@ class Located:
         return None
 
 
+class _EventParser(Protocol):
+    """What is used of a loader: its parse events."""
+
+    def get_event(self) -> Event | None: ...
+    def peek_event(self) -> Event | None: ...
+    def check_event(self, *choices: type[Event]) -> bool: ...
+    def dispose(self) -> None: ...
+
+
+class _Resolver(Protocol):
+    """What is used of PyYAML's Resolver, typed (types-PyYAML leaves these untyped)."""
+
+    @property
+    def yaml_implicit_resolvers(self) -> Mapping[str | None, list[tuple[str, Pattern[str]]]]:
+        """first character (None: any) -> the (tag, regexp) pairs to try on plain text starting with it"""
+
+    @property
+    def yaml_path_resolvers(self) -> Mapping[object, object]: ...
+
+    def resolve(self, kind: type[Node], value: str | None, implicit: bool | tuple[bool, bool]) -> str:
+        """The tag of a node of `kind` with this text (None: a list or mapping) and implicitness."""
+
+
 # libyaml's parser (C) when PyYAML has it: 20-40 times faster than the pure-Python one.
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Parser: Callable[[str], _EventParser] = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
 _C_COMPOSER = _Parser is not yaml.SafeLoader  # whose error wording to keep (see _document_events)
-_resolver = yaml.resolver.Resolver()
+_resolver: _Resolver = yaml.resolver.Resolver()
 _IMPLICIT_FIRST = _resolver.yaml_implicit_resolvers  # first character -> the resolvers to try
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -152,7 +189,20 @@ def read_yaml(raw: bytes) -> Located:
     return located
 
 
-def _document_events(parser: Any) -> tuple[list[Any], dict[str, Any]] | None:
+def _composer_error(
+    context: str | None, context_mark: _Mark | None, problem: str, problem_mark: _Mark | None
+) -> ComposerError:
+    """The error PyYAML's composer raises, at the marks of events.
+
+    types-PyYAML types an error's marks as yaml.error.Mark, but libyaml's events carry yaml._yaml.Mark (the
+    same fields), which PyYAML's own C parser and composer put in their errors too.
+    """
+    return ComposerError(
+        context, context_mark, problem, problem_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
+    )
+
+
+def _document_events(parser: _EventParser) -> tuple[list[Event], dict[str, _NodeStart]] | None:
     """The events of the file's single document, and its anchors, checked as the composer checks them.
 
     Everything is parsed before anything is built, so that (as when the whole node tree was
@@ -163,39 +213,39 @@ def _document_events(parser: Any) -> tuple[list[Any], dict[str, Any]] | None:
     if parser.check_event(StreamEndEvent):
         return None
     parser.get_event()  # document start
-    events: list[Any] = []
-    anchors: dict[str, Any] = {}
+    events: list[Event] = []
+    anchors: dict[str, _NodeStart] = {}
     open_collections = 0
     get = parser.get_event
     append = events.append
     while True:
         event = get()
+        assert event is not None  # None only follows the stream's end, which follows the document's
         append(event)
-        cls = event.__class__
-        if cls is ScalarEvent or cls is SequenceStartEvent or cls is MappingStartEvent:
+        if isinstance(event, (ScalarEvent, CollectionStartEvent)):
             anchor = event.anchor
             if anchor is not None:
                 if anchor in anchors:
                     what = "found duplicate anchor; first occurrence" if _C_COMPOSER else \
                         f"found duplicate anchor {anchor!r}; first occurrence"
-                    raise yaml.composer.ComposerError(what, anchors[anchor].start_mark, "second occurrence",
-                                                      event.start_mark)
+                    raise _composer_error(what, anchors[anchor].start_mark, "second occurrence", event.start_mark)
                 anchors[anchor] = event
-            if cls is not ScalarEvent:
+            if not isinstance(event, ScalarEvent):
                 open_collections += 1
                 continue
-        elif cls is AliasEvent:
+        elif isinstance(event, AliasEvent):
             if event.anchor not in anchors:
                 what = "found undefined alias" if _C_COMPOSER else f"found undefined alias {event.anchor!r}"
-                raise yaml.composer.ComposerError(None, None, what, event.start_mark)
+                raise _composer_error(None, None, what, event.start_mark)
         else:  # the end of a list or mapping
             open_collections -= 1
         if not open_collections:  # the document's node is complete
             break
     parser.get_event()  # document end
     if not parser.check_event(StreamEndEvent):
-        raise yaml.composer.ComposerError("expected a single document in the stream", events[0].start_mark,
-                                          "but found another document", parser.peek_event().start_mark)
+        following = parser.peek_event()
+        raise _composer_error("expected a single document in the stream", events[0].start_mark,
+                              "but found another document", following.start_mark if following is not None else None)
     return events, anchors
 
 
@@ -210,7 +260,7 @@ class _Builder:
     Scalars, most of the nodes, are handled inside the list and mapping loops.
     """
 
-    def __init__(self, events: list[Any], anchors: dict[str, Any], out: Located) -> None:
+    def __init__(self, events: list[Event], anchors: dict[str, _NodeStart], out: Located) -> None:
         self.events = events
         self.anchors = anchors
         self.out = out
@@ -218,9 +268,11 @@ class _Builder:
         self.reached: set[int] = set()  # anchored nodes reached so far
         self.count = 0  # nodes reached so far
 
-    def _reach(self, node: Any, depth: int) -> int:
+    def _reach(self, node: _NodeStart, depth: int) -> int:
         """The checks every node gets, in order; returns its line."""
-        line = node.start_mark.line + 1
+        mark = node.start_mark
+        assert mark is not None  # the parser marks every event
+        line = mark.line + 1
         if node.anchor is not None:
             if id(node) in self.reached:
                 # an alias (*name) stands for the very node its anchor (&name) labels
@@ -234,33 +286,38 @@ class _Builder:
             raise YamlProblem(f"structure nested too deeply (limit {MAX_DEPTH} levels)", line)
         return line
 
-    def _scalar_value(self, node: ScalarEvent, line: int, path: Path) -> Any:
+    def _scalar_value(self, node: ScalarEvent, line: int, path: Path) -> YamlValue:
         tag = _scalar_tag(node)
         if tag not in _STANDARD_TAGS:
             raise YamlProblem(f"the tag {tag!r} is not allowed in content files", line)
         return node.value if node.style or tag == _STR_TAG else _scalar(node, tag, path, self.out)
 
-    def value(self, i: int, path: Path, depth: int) -> tuple[Any, int]:
+    def value(self, i: int, path: Path, depth: int) -> tuple[YamlValue, int]:
         """The value of the node at events[i] (an alias: its anchor's node) and the position after it."""
-        node = self.events[i]
-        via_alias = node.__class__ is AliasEvent
-        if via_alias:
+        event = self.events[i]
+        node: _NodeStart
+        if isinstance(event, AliasEvent):
             # its node was reached before (refused by _reach), unless it is a mapping key: a scalar
-            node = self.anchors[node.anchor]
+            via_alias = True
+            node = self._anchored(event)
+        else:
+            via_alias = False
+            assert isinstance(event, (ScalarEvent, CollectionStartEvent))  # a value is a node or an alias
+            node = event
         line = self._reach(node, depth)
-        cls = node.__class__
-        if cls is ScalarEvent:
+        if isinstance(node, ScalarEvent):
             self.lines.setdefault(path, line)
             return self._scalar_value(node, line, path), i + 1
         if via_alias:  # pragma: no cover - a list or mapping is reached where it stands, before any alias
             raise YamlProblem("anchors and aliases (&name / *name) are not allowed in content files: write "
                               "the value out", line)
+        is_sequence = isinstance(node, SequenceStartEvent)
         resolved = node.tag if node.tag is not None and node.tag != "!" else \
-            _resolver.resolve(SequenceNode if cls is SequenceStartEvent else MappingNode, None, node.implicit)
+            _resolver.resolve(SequenceNode if is_sequence else MappingNode, None, node.implicit)
         if resolved not in _STANDARD_TAGS:
             raise YamlProblem(f"the tag {resolved!r} is not allowed in content files", line)
         self.lines.setdefault(path, line)
-        if cls is SequenceStartEvent:
+        if is_sequence:
             if resolved != "tag:yaml.org,2002:seq":
                 raise YamlProblem(f"the tag {resolved!r} is not allowed on a list", line)
             return self._sequence(i + 1, path, depth + 1)
@@ -268,18 +325,22 @@ class _Builder:
             raise YamlProblem(f"the tag {resolved!r} is not allowed on a mapping", line)
         return self._mapping(i + 1, path, depth + 1)
 
-    def _sequence(self, i: int, path: Path, depth: int) -> tuple[list[Any], int]:
+    def _anchored(self, alias: AliasEvent) -> _NodeStart:
+        """The node an alias stands for (_document_events checked that its anchor is defined)."""
+        assert alias.anchor is not None  # an alias always names its anchor
+        return self.anchors[alias.anchor]
+
+    def _sequence(self, i: int, path: Path, depth: int) -> tuple[list[YamlValue], int]:
         """Items at `depth`, from events[i] to the end of the list."""
         events = self.events
         lines = self.lines
-        items: list[Any] = []
+        items: list[YamlValue] = []
         while True:
             event = events[i]
-            cls = event.__class__
-            if cls is SequenceEndEvent:
+            if isinstance(event, SequenceEndEvent):
                 return items, i + 1
             child = (*path, len(items))
-            if cls is ScalarEvent:
+            if isinstance(event, ScalarEvent):
                 line = self._reach(event, depth)
                 lines[child] = line  # a new path: the first line noted for it
                 items.append(self._scalar_value(event, line, child))
@@ -288,21 +349,21 @@ class _Builder:
                 item, i = self.value(i, child, depth)
                 items.append(item)
 
-    def _mapping(self, i: int, path: Path, depth: int) -> tuple[dict[str, Any], int]:
+    def _mapping(self, i: int, path: Path, depth: int) -> tuple[dict[str, YamlValue], int]:
         """Values at `depth`, from events[i] to the end of the mapping."""
         events = self.events
         lines = self.lines
-        result: dict[str, Any] = {}
+        result: dict[str, YamlValue] = {}
         while True:
             key_node = events[i]
-            cls = key_node.__class__
-            if cls is MappingEndEvent:
+            if isinstance(key_node, MappingEndEvent):
                 return result, i + 1
-            if cls is AliasEvent:
-                key_node = self.anchors[key_node.anchor]
-                cls = key_node.__class__
-            key_line = key_node.start_mark.line + 1
-            if cls is not ScalarEvent or _is_merge_key(key_node):
+            if isinstance(key_node, AliasEvent):
+                key_node = self._anchored(key_node)
+            mark = key_node.start_mark
+            assert mark is not None  # the parser marks every event
+            key_line = mark.line + 1
+            if not isinstance(key_node, ScalarEvent) or _is_merge_key(key_node):
                 raise YamlProblem("keys must be plain words (no lists, mappings or << merges as keys)", key_line)
             key = key_node.value
             if key in result:
@@ -311,7 +372,7 @@ class _Builder:
             child = (*path, key)
             lines[child] = key_line  # a value's line is its key's
             event = events[i + 1]
-            if event.__class__ is ScalarEvent:
+            if isinstance(event, ScalarEvent):
                 result[key] = self._scalar_value(event, self._reach(event, depth), child)
                 i += 2
             else:
@@ -325,13 +386,18 @@ def _is_merge_key(node: ScalarEvent) -> bool:
     return _scalar_tag(node) == _MERGE_TAG
 
 
-def _scalar(event: ScalarEvent, tag: str, path: Path, out: Located) -> Any:
+def _scalar(event: ScalarEvent, tag: str, path: Path, out: Located) -> YamlValue:
     if event.style or tag == _STR_TAG:  # quoted or block (plain is style '' or None), or text
         return event.value
-    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    # types-PyYAML types a node's marks as yaml.error.Mark, but libyaml's events carry yaml._yaml.Mark (the same
+    # fields), as do the nodes PyYAML's own C composer makes
+    node = ScalarNode(
+        tag, event.value, event.start_mark, event.end_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
+        event.style,
+    )
     try:
         if tag == "tag:yaml.org,2002:bool":
-            value: Any = _constructor.construct_yaml_bool(node)
+            value: YamlValue = _constructor.construct_yaml_bool(node)
         elif tag == "tag:yaml.org,2002:int":
             value = _constructor.construct_yaml_int(node)
         elif tag == "tag:yaml.org,2002:float":
@@ -341,11 +407,11 @@ def _scalar(event: ScalarEvent, tag: str, path: Path, out: Located) -> Any:
         elif tag == "tag:yaml.org,2002:timestamp":
             value = _constructor.construct_yaml_timestamp(node)
         else:  # pragma: no cover - filtered by _STANDARD_TAGS
-            value = node.value
+            value = event.value
     except (ValueError, OverflowError):
         # e.g. an unquoted 1953-02-30 looks like a timestamp but is no real date
-        out.coerced[path] = node.value
-        return node.value
-    if node.value != "" or value is not None:
-        out.coerced[path] = node.value
+        out.coerced[path] = event.value
+        return event.value
+    if event.value != "" or value is not None:
+        out.coerced[path] = event.value
     return value

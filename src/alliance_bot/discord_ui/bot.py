@@ -12,13 +12,15 @@ import json
 import logging
 import secrets
 import time
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypedDict, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.answers.model import Answer
 from alliance_bot.discord_ui import send
 from alliance_bot.discord_ui.checks import NotModerator
 from alliance_bot.library import ContentStore
@@ -40,15 +42,28 @@ NOTICE_BUDGET = 2.0  # then for telling those cancelled to run the command again
 
 UNKNOWN_INTERACTION = 10062  # Discord's error code for a response after the window (or a second one)
 
+_T = TypeVar("_T")
 
-def flatten_options(data: Any) -> dict[str, Any]:
+
+def _field(data: object, key: str, default: object = None) -> object:
+    """A field of an interaction's data or of one of its options (Discord's JSON), else `default`."""
+    return data.get(key, default) if isinstance(data, Mapping) else default
+
+
+def _options(data: object) -> list[Mapping[str, object]]:
+    """The options of an interaction's data, or of an option (a subcommand's or a group's)."""
+    options = _field(data, "options")
+    return [opt for opt in options if isinstance(opt, Mapping)] if isinstance(options, list) else []
+
+
+def flatten_options(data: object) -> dict[str, object]:
     """The options of an interaction payload as {name: value}, subcommands flattened."""
-    out: dict[str, Any] = {}
-    for opt in (data or {}).get("options", []) or []:
+    out: dict[str, object] = {}
+    for opt in _options(data):
         if "options" in opt:
             out.update(flatten_options(opt))
         elif "value" in opt:
-            out[opt["name"]] = opt["value"]
+            out[str(opt["name"])] = opt["value"]
     return out
 
 
@@ -83,20 +98,20 @@ def without_secrets(interaction: discord.Interaction, options: dict[str, Any] | 
 def command_name(interaction: discord.Interaction) -> str:
     if interaction.command is not None:
         return interaction.command.qualified_name
-    data = interaction.data or {}
-    name = str(data.get("name", "?"))
-    for opt in data.get("options", []) or []:
+    data = interaction.data
+    name = str(_field(data, "name", "?"))
+    for opt in _options(data):
         if opt.get("type") in (1, 2):
             name += f" {opt['name']}"
-            for sub in opt.get("options", []) or []:
+            for sub in _options(opt):
                 if sub.get("type") == 1:
                     name += f" {sub['name']}"
     return name
 
 
-def focused_option(data: Any) -> str | None:
+def focused_option(data: object) -> str | None:
     """The name of the option an autocomplete interaction asks about (subcommands searched), or None."""
-    for opt in (data or {}).get("options", []) or []:
+    for opt in _options(data):
         if opt.get("focused"):
             return str(opt.get("name"))
         if "options" in opt:
@@ -133,6 +148,16 @@ class AllianceTree(app_commands.CommandTree["AllianceBot"]):
         await self.client.handle_error(interaction, error)
 
 
+class _MessageOptions(TypedDict, total=False):
+    """What an answer is sent with, as a response or a follow-up."""
+
+    embeds: list[discord.Embed]
+    ephemeral: bool
+    allowed_mentions: discord.AllowedMentions
+    view: discord.ui.View
+    files: list[discord.File]
+
+
 class AllianceBot(commands.Bot):
     def __init__(self, *, store: ContentStore, db: Database | None, usage: UsageLog | None, hash_key: bytes,
                  moderator_role: int | None = None, extra_cogs: tuple[commands.Cog, ...] = (),
@@ -152,8 +177,8 @@ class AllianceBot(commands.Bot):
         self.default_moderator_role = moderator_role
         self.pages = send.PageStore()
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
-        self._background: set[asyncio.Task[Any]] = set()
-        self._in_flight: dict[asyncio.Task[Any], discord.Interaction] = {}  # the task handling each interaction
+        self._background: set[asyncio.Task[object]] = set()
+        self._in_flight: dict[asyncio.Task[object], discord.Interaction] = {}  # the task handling each interaction
         self.shutdown_budget = SHUTDOWN_BUDGET
         # initial responses in flight at once: discord.py's connection pool has no limit, and a burst of
         # thousands of simultaneous requests makes every one of them slow
@@ -192,7 +217,7 @@ class AllianceBot(commands.Bot):
         log.info("ready as %s (%s) in %d servers; ready #%d", self.user, getattr(self.user, "id", "?"),
                  len(self.guilds), self.ready_count)
 
-    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[object, object, _T], name: str) -> asyncio.Task[_T]:
         task = asyncio.create_task(coro, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -292,7 +317,8 @@ class AllianceBot(commands.Bot):
     # ---------------------------------------------------------------- usage
 
     def record(self, interaction: discord.Interaction, outcome: str, *, kind: str | None = None,
-               command: str | None = None, options: dict[str, Any] | None = None, error_id: str | None = None) -> None:
+               command: str | None = None, options: dict[str, object] | None = None,
+               error_id: str | None = None) -> None:
         if interaction.extras.get("recorded"):
             return
         interaction.extras["recorded"] = True
@@ -319,15 +345,14 @@ class AllianceBot(commands.Bot):
             locale=str(interaction.locale) if interaction.locale else None, error_id=error_id,
         ))
 
-    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: object) -> None:
         self.record(interaction, interaction.extras.get("outcome", "answered"))
 
     # ---------------------------------------------------------------- sending
 
-    async def answer(self, interaction: discord.Interaction, answer: object, *, ephemeral: bool = False) -> None:
+    async def answer(self, interaction: discord.Interaction, answer: Answer, *, ephemeral: bool = False) -> None:
         """Render a domain answer and send it as the interaction's one response."""
-        found = getattr(answer, "found", True)
-        interaction.extras["outcome"] = "answered" if found else "nothing_found"
+        interaction.extras["outcome"] = "answered" if answer.found else "nothing_found"
         await self.send_rendered(interaction, render(answer), ephemeral=ephemeral)
 
     async def send_rendered(self, interaction: discord.Interaction, rendered: Rendered, *, ephemeral: bool = False,
@@ -337,8 +362,8 @@ class AllianceBot(commands.Bot):
         if send.needs_components(rendered):
             token = self.pages.add(send.PageEntry(interaction.user.id, rendered, command_name(interaction)))
         view = send.components_for(rendered, token, 0)
-        kwargs: dict[str, Any] = {"embeds": send.to_embeds(rendered.pages[0]), "ephemeral": ephemeral,
-                                  "allowed_mentions": discord.AllowedMentions.none()}
+        kwargs: _MessageOptions = {"embeds": send.to_embeds(rendered.pages[0]), "ephemeral": ephemeral,
+                                   "allowed_mentions": discord.AllowedMentions.none()}
         if view is not None:
             kwargs["view"] = view
         if files:
@@ -347,10 +372,15 @@ class AllianceBot(commands.Bot):
         # deferral): retrying past that is useless, so the library's retries get a deadline; a timeout then goes
         # to the error path (logged with an error id) like any other failure.
         try:
+            message_id: int | None
             if interaction.response.is_done():
-                sent = await asyncio.wait_for(interaction.followup.send(wait=token is not None, **kwargs),
-                                              timeout=FOLLOWUP_BUDGET)
-                message_id = sent.id if sent is not None else None
+                if token is not None:  # the message is wanted (see below): waited for
+                    sent = await asyncio.wait_for(interaction.followup.send(wait=True, **kwargs),
+                                                  timeout=FOLLOWUP_BUDGET)
+                    message_id = sent.id
+                else:
+                    await asyncio.wait_for(interaction.followup.send(wait=False, **kwargs), timeout=FOLLOWUP_BUDGET)
+                    message_id = None
             else:
                 async with self._responding:
                     # decided here, with a slot, where the recent response times say what a response costs now
@@ -461,7 +491,7 @@ class AllianceBot(commands.Bot):
         if self.too_late(interaction):
             self.shed(interaction)
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        custom_id = str(_field(interaction.data, "custom_id", ""))
         try:
             await self._on_component(interaction, custom_id)
         except Exception as exc:  # one path for errors, also for components
@@ -494,14 +524,14 @@ class AllianceBot(commands.Bot):
             self.record(interaction, "answered", command=f"{entry.command} page", options={"page": number + 1})
             return
         # a link menu: anyone may open the related entry, shown only to them
-        values = (interaction.data or {}).get("values") or []
-        link = send.link_target(entry, [str(v) for v in values])
+        values = _field(interaction.data, "values") or []
+        link = send.link_target(entry, [str(v) for v in values] if isinstance(values, list) else [])
         if link is None:
             self.record(interaction, "invalid_input", command="link")
             await self.reply_message(interaction, "This menu has expired", "Run the command again.")
             return
         answers = self.store.answers
-        result: object
+        result: Answer
         if link.command == "viewpoints":
             result = answers.viewpoints(link.argument)
         elif link.command == "treaty":
@@ -515,7 +545,7 @@ class AllianceBot(commands.Bot):
             result = answers.timeline(ev.date.iso(), ev.date.iso()) if ev else answers.fact(link.argument)
         else:
             result = answers.fact(link.argument)
-        interaction.extras["outcome"] = "answered" if getattr(result, "found", True) else "nothing_found"
+        interaction.extras["outcome"] = "answered" if result.found else "nothing_found"
         await self.send_rendered(interaction, render(result), ephemeral=True)
         self.record(interaction, interaction.extras["outcome"], command=f"link {link.command}",
                     options={"target": link.argument})

@@ -7,7 +7,8 @@ private refusal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -15,16 +16,18 @@ from discord import app_commands
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
 
+_T = TypeVar("_T")
+
 
 class NotModerator(app_commands.CheckFailure):
     """The member lacks Manage Server and the moderator role."""
 
 
-def moderator_only() -> Any:
+def moderator_only() -> Callable[[_T], _T]:
     """`@moderator_only()` on a command: run it only for the server's moderators."""
 
-    async def predicate(interaction: discord.Interaction) -> bool:
-        bot: AllianceBot = interaction.client  # type: ignore[assignment]
+    async def predicate(interaction: discord.Interaction[AllianceBot]) -> bool:
+        bot = interaction.client  # the cogs with this check are AllianceBot's
         if await bot.is_moderator(interaction):
             return True
         raise NotModerator()

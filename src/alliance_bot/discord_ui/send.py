@@ -15,8 +15,9 @@ import secrets
 import time
 import zlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import discord
 
@@ -62,7 +63,8 @@ class PageEntry:
         return len(self._pages)
 
     def embeds(self, number: int) -> list[dict[str, Any]]:
-        return json.loads(zlib.decompress(self._pages))[number]
+        pages: list[list[dict[str, Any]]] = json.loads(zlib.decompress(self._pages))  # Rendered.pages, as stored
+        return pages[number]
 
 
 class PageStore:

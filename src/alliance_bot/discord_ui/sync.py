@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from alliance_bot.storage.db import Database, DatabaseError
+
+if TYPE_CHECKING:
+    from alliance_bot.discord_ui.bot import AllianceBot
+    from alliance_bot.library import ContentStore
+    from alliance_bot.settings import Settings
 
 # the exit codes of the command line (alliance_bot.cli)
 _EXIT_OK, _EXIT_PROBLEMS, _EXIT_USAGE = 0, 1, 2
@@ -54,7 +59,8 @@ def login_problem(exc: BaseException) -> str | None:
     return None
 
 
-async def sync_commands(settings, token: str, store, guild_id: int | None, *, force: bool = False) -> int:
+async def sync_commands(settings: Settings, token: str, store: ContentStore, guild_id: int | None, *,
+                        force: bool = False) -> int:
     from alliance_bot.discord_ui.bot import command_payload, payload_hash
     from alliance_bot.runner import build_bot
 
@@ -64,7 +70,7 @@ async def sync_commands(settings, token: str, store, guild_id: int | None, *, fo
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return _EXIT_PROBLEMS
     try:
-        bot = build_bot(settings, store, db, None, b"", None, schedule=False)
+        bot: AllianceBot = build_bot(settings, store, db, None, b"", None, schedule=False)  # typed Any there
         async with bot:
             try:
                 await bot.login(token)  # runs setup_hook: the cogs register their commands

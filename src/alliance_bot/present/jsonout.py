@@ -5,7 +5,7 @@ Scripts rely on these field names. Add fields freely; never rename or drop one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from alliance_bot.answers.model import (
     EventView,
@@ -18,13 +18,155 @@ from alliance_bot.answers.model import (
     ViewpointsAnswer,
 )
 
+# The shape of each answer's JSON, field by field (the public interface above).
 
-def source_json(s: SourceRef) -> dict[str, Any]:
+
+class SourceJson(TypedDict):
+    id: str
+    title: str
+    author: str | None
+    outlet: str | None
+    published: str | None
+    quote: str
+
+
+class EventJson(TypedDict):
+    id: str
+    date: str
+    precision: str
+    title: str
+    summary: str
+    years_ago: int | None
+    anniversary: str | None
+    note: str | None
+    tags: list[str]
+    sources: list[SourceJson]
+
+
+class TodayJson(TypedDict):
+    date: str
+    year: int
+    events: list[EventJson]
+    month_events: list[EventJson]
+    nearest: list[EventJson]
+    nearest_before: list[EventJson]
+    nearest_after: list[EventJson]
+
+
+class FactResultJson(TypedDict):
+    id: str
+    kind: str
+    text: str
+    title: str | None
+    group: str | None
+    differs: bool
+    sources: list[SourceJson]
+
+
+class FactJson(TypedDict):
+    query: str
+    results: list[FactResultJson]
+
+
+class RelatedEventJson(TypedDict):
+    id: str
+    date: str
+    title: str
+
+
+class TreatyViewpointJson(TypedDict):
+    id: str
+    topic: str
+
+
+class TreatyResultJson(TypedDict):
+    id: str
+    name: str
+    aliases: list[str]
+    kind: str
+    signed: str | None
+    date_kind: str
+    date_note: str | None
+    parties: list[str]
+    status: str
+    summary: str
+    provisions: list[str]
+    significance: str | None
+    related_events: list[RelatedEventJson]
+    viewpoints: list[TreatyViewpointJson]
+    sources: list[SourceJson]
+
+
+class TreatyJson(TypedDict):
+    query: str
+    ambiguous: bool
+    results: list[TreatyResultJson]
+
+
+class PositionJson(TypedDict):
+    label: str
+    summary: str
+    sources: list[SourceJson]
+
+
+class RefJson(TypedDict):
+    id: str
+    name: str
+    kind: str
+
+
+class ViewpointJson(TypedDict):
+    id: str
+    topic: str
+    question: str
+    positions: list[PositionJson]
+    related: list[RefJson]
+
+
+class ViewpointsJson(TypedDict):
+    query: str
+    listing: bool
+    results: list[ViewpointJson]
+
+
+TimelineJson = TypedDict("TimelineJson", {"from": str | None, "to": str | None, "tag": str | None,
+                                          "events": list[EventJson]})
+
+
+class CitedByJson(TypedDict):
+    kind: str
+    id: str
+    name: str
+    quote: str
+
+
+class SourceResultJson(TypedDict):
+    id: str
+    title: str
+    author: str | None
+    outlet: str | None
+    published: str | None
+    published_note: str | None
+    kind: str
+    perspective: str
+    url: str | None
+    cited_by: list[CitedByJson]
+
+
+class SourceAnswerJson(TypedDict):
+    query: str
+    results: list[SourceResultJson]
+
+
+AnswerJson = TodayJson | FactJson | TreatyJson | ViewpointsJson | TimelineJson | SourceAnswerJson
+
+
+def source_json(s: SourceRef) -> SourceJson:
     return {"id": s.id, "title": s.title, "author": s.author, "outlet": s.outlet, "published": s.published,
             "quote": s.quote}
 
 
-def event_json(e: EventView) -> dict[str, Any]:
+def event_json(e: EventView) -> EventJson:
     return {
         "id": e.id,
         "date": e.date.iso(),
@@ -39,7 +181,7 @@ def event_json(e: EventView) -> dict[str, Any]:
     }
 
 
-def today_json(a: TodayAnswer) -> dict[str, Any]:
+def today_json(a: TodayAnswer) -> TodayJson:
     return {
         "date": f"{a.month:02d}-{a.day:02d}",
         "year": a.reference_year,
@@ -51,7 +193,7 @@ def today_json(a: TodayAnswer) -> dict[str, Any]:
     }
 
 
-def fact_json(a: FactAnswer) -> dict[str, Any]:
+def fact_json(a: FactAnswer) -> FactJson:
     return {
         "query": a.query,
         "results": [
@@ -62,7 +204,7 @@ def fact_json(a: FactAnswer) -> dict[str, Any]:
     }
 
 
-def treaty_json(a: TreatyAnswer) -> dict[str, Any]:
+def treaty_json(a: TreatyAnswer) -> TreatyJson:
     return {
         "query": a.query,
         "ambiguous": a.ambiguous,
@@ -81,7 +223,7 @@ def treaty_json(a: TreatyAnswer) -> dict[str, Any]:
     }
 
 
-def viewpoints_json(a: ViewpointsAnswer) -> dict[str, Any]:
+def viewpoints_json(a: ViewpointsAnswer) -> ViewpointsJson:
     return {
         "query": a.query,
         "listing": a.listing,
@@ -97,11 +239,11 @@ def viewpoints_json(a: ViewpointsAnswer) -> dict[str, Any]:
     }
 
 
-def timeline_json(a: TimelineAnswer) -> dict[str, Any]:
+def timeline_json(a: TimelineAnswer) -> TimelineJson:
     return {"from": a.start, "to": a.end, "tag": a.tag, "events": [event_json(e) for e in a.events]}
 
 
-def source_answer_json(a: SourceAnswer) -> dict[str, Any]:
+def source_answer_json(a: SourceAnswer) -> SourceAnswerJson:
     return {
         "query": a.query,
         "results": [
@@ -115,18 +257,18 @@ def source_answer_json(a: SourceAnswer) -> dict[str, Any]:
     }
 
 
-def to_json(answer: object) -> dict[str, Any]:
-    for typ, fn in _BY_TYPE:
-        if isinstance(answer, typ):
-            return fn(answer)  # type: ignore[operator]
+def to_json(answer: object) -> AnswerJson:
+    match answer:
+        case TodayAnswer():
+            return today_json(answer)
+        case FactAnswer():
+            return fact_json(answer)
+        case TreatyAnswer():
+            return treaty_json(answer)
+        case ViewpointsAnswer():
+            return viewpoints_json(answer)
+        case TimelineAnswer():
+            return timeline_json(answer)
+        case SourceAnswer():
+            return source_answer_json(answer)
     raise TypeError(f"no JSON form for {type(answer).__name__}")
-
-
-_BY_TYPE = (
-    (TodayAnswer, today_json),
-    (FactAnswer, fact_json),
-    (TreatyAnswer, treaty_json),
-    (ViewpointsAnswer, viewpoints_json),
-    (TimelineAnswer, timeline_json),
-    (SourceAnswer, source_answer_json),
-)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Protocol, TypedDict
 
 from alliance_bot.answers.model import (
     EventView,
@@ -116,8 +118,8 @@ def viewpoints_text(a: ViewpointsAnswer) -> str:
     if not a.results:
         return f"No debated topic matches “{a.query[:100]}”. Run viewpoints with no topic to list them.\n"
     if a.listing:
-        lines = ["Debated topics:", ""] + [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
-        return "\n".join(lines) + "\n"
+        listing = ["Debated topics:", ""] + [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
+        return "\n".join(listing) + "\n"
     lines: list[str] = []
     for v in a.results:
         lines += [v.topic, "=" * min(len(v.topic), WIDTH), _wrap(v.question, ""), ""]
@@ -163,12 +165,19 @@ def source_text(a: SourceAnswer) -> str:
 
 
 def to_text(answer: object) -> str:
-    for typ, fn in (
-        (TodayAnswer, today_text), (FactAnswer, fact_text), (TreatyAnswer, treaty_text),
-        (ViewpointsAnswer, viewpoints_text), (TimelineAnswer, timeline_text), (SourceAnswer, source_text),
-    ):
-        if isinstance(answer, typ):
-            return fn(answer)  # type: ignore[operator]
+    match answer:
+        case TodayAnswer():
+            return today_text(answer)
+        case FactAnswer():
+            return fact_text(answer)
+        case TreatyAnswer():
+            return treaty_text(answer)
+        case ViewpointsAnswer():
+            return viewpoints_text(answer)
+        case TimelineAnswer():
+            return timeline_text(answer)
+        case SourceAnswer():
+            return source_text(answer)
     raise TypeError(f"no text form for {type(answer).__name__}")
 
 
@@ -176,32 +185,113 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f} ms"
 
 
-def stats_text(s: object) -> str:
+class CommandUsage(Protocol):
+    """What is shown of one command's usage (a `storage.usage.CommandStats`)."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def nothing_found(self) -> int: ...
+    @property
+    def median_ms(self) -> float | None: ...
+    @property
+    def p95_ms(self) -> float | None: ...
+
+
+class Usage(Protocol):
+    """What is shown of the usage (a `storage.usage.UsageSummary`: this layer does not import storage)."""
+
+    @property
+    def days(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def errors(self) -> int: ...
+    @property
+    def error_rate(self) -> float: ...
+    @property
+    def refused(self) -> int: ...
+    @property
+    def invalid(self) -> int: ...
+    @property
+    def nothing_found(self) -> int: ...
+    @property
+    def median_ms(self) -> float | None: ...
+    @property
+    def p95_ms(self) -> float | None: ...
+    @property
+    def per_command(self) -> Sequence[CommandUsage]: ...
+    @property
+    def per_day(self) -> Sequence[tuple[str, int]]: ...
+    @property
+    def missing(self) -> Sequence[tuple[str, str, int]]: ...  # (command, query, times) that found nothing
+
+
+def stats_text(s: Usage) -> str:
     """A `storage.usage.UsageSummary` for the terminal."""
-    lines = [f"Usage, last {s.days} days: {s.total} interactions, error rate {s.error_rate:.1%}, "  # type: ignore[attr-defined]
-             f"median {_ms(s.median_ms)}, p95 {_ms(s.p95_ms)}", ""]  # type: ignore[attr-defined]
-    if s.per_command:  # type: ignore[attr-defined]
+    lines = [f"Usage, last {s.days} days: {s.total} interactions, error rate {s.error_rate:.1%}, "
+             f"median {_ms(s.median_ms)}, p95 {_ms(s.p95_ms)}", ""]
+    if s.per_command:
         lines.append(f"{'command':<28}{'count':>7}{'errors':>8}{'empty':>7}{'median':>11}{'p95':>11}")
-        for c in s.per_command:  # type: ignore[attr-defined]
+        for c in s.per_command:
             lines.append(f"{c.command:<28}{c.count:>7}{c.errors:>8}{c.nothing_found:>7}{_ms(c.median_ms):>11}"
                          f"{_ms(c.p95_ms):>11}")
         lines.append("")
-    if s.per_day:  # type: ignore[attr-defined]
-        lines.append("Per day: " + ", ".join(f"{d} {n}" for d, n in s.per_day))  # type: ignore[attr-defined]
-    if s.missing:  # type: ignore[attr-defined]
+    if s.per_day:
+        lines.append("Per day: " + ", ".join(f"{d} {n}" for d, n in s.per_day))
+    if s.missing:
         lines += ["", "Asked, but nothing found:"]
-        lines += [f"  {n}x /{c} {q!r}" for c, q, n in s.missing]  # type: ignore[attr-defined]
+        lines += [f"  {n}x /{c} {q!r}" for c, q, n in s.missing]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def stats_json(s: object) -> dict:
+class CommandStatsJson(TypedDict):
+    command: str
+    count: int
+    errors: int
+    nothing_found: int
+    median_ms: float | None
+    p95_ms: float | None
+
+
+class DayCountJson(TypedDict):
+    day: str
+    count: int
+
+
+class MissingJson(TypedDict):
+    command: str
+    query: str
+    count: int
+
+
+class StatsJson(TypedDict):
+    days: int
+    total: int
+    errors: int
+    error_rate: float
+    refused: int
+    invalid_input: int
+    nothing_found: int
+    median_ms: float | None
+    p95_ms: float | None
+    per_command: list[CommandStatsJson]
+    per_day: list[DayCountJson]
+    missing: list[MissingJson]
+
+
+def stats_json(s: Usage) -> StatsJson:
     return {
-        "days": s.days, "total": s.total, "errors": s.errors, "error_rate": s.error_rate,  # type: ignore[attr-defined]
-        "refused": s.refused, "invalid_input": s.invalid, "nothing_found": s.nothing_found,  # type: ignore[attr-defined]
-        "median_ms": s.median_ms, "p95_ms": s.p95_ms,  # type: ignore[attr-defined]
+        "days": s.days, "total": s.total, "errors": s.errors, "error_rate": s.error_rate,
+        "refused": s.refused, "invalid_input": s.invalid, "nothing_found": s.nothing_found,
+        "median_ms": s.median_ms, "p95_ms": s.p95_ms,
         "per_command": [{"command": c.command, "count": c.count, "errors": c.errors,
                          "nothing_found": c.nothing_found, "median_ms": c.median_ms, "p95_ms": c.p95_ms}
-                        for c in s.per_command],  # type: ignore[attr-defined]
-        "per_day": [{"day": d, "count": n} for d, n in s.per_day],  # type: ignore[attr-defined]
-        "missing": [{"command": c, "query": q, "count": n} for c, q, n in s.missing],  # type: ignore[attr-defined]
+                        for c in s.per_command],
+        "per_day": [{"day": d, "count": n} for d, n in s.per_day],
+        "missing": [{"command": c, "query": q, "count": n} for c, q, n in s.missing],
     }
