@@ -339,7 +339,7 @@ def test_a_secret_option_must_name_a_real_option() -> None:
     in clear."""
     from discord import app_commands
 
-    from alliance_bot.discord_ui.bot import secret_options
+    from alliance_bot.discord_ui.recording import secret_options
 
     async def callback(interaction, webhook: str) -> None:  # noqa: ANN001
         pass

@@ -1,4 +1,4 @@
-"""Sending rendered answers: embeds, page buttons, link menus, and the clicks on them.
+"""Sending rendered answers: embeds, page buttons, link menus (the clicks on them: `components`).
 
 Components are stateless on Discord's side: a custom id is `ab1:<action>:<token>[:<n>]`
 and the token refers to an entry in `PageStore` (in memory, expiring). A click on a
@@ -31,6 +31,7 @@ TOKEN_LIFETIME = 15 * 60.0  # an interaction token edits its messages this long;
 MAX_ENTRIES = 2000  # answers with live buttons; past this the oldest are forgotten (their buttons say "expired")
 MAX_BYTES = 16 * 1024 * 1024  # and at most this much of stored (compressed) pages in all
 REMOVE_AT_ONCE = 8  # expired messages edited concurrently
+FOLLOWUP_BUDGET = 30.0  # seconds for a follow-up, or an edit through the interaction's webhook, to go through
 
 
 @dataclass

@@ -7,11 +7,14 @@ the call when the hash matches the last successful sync (kept in the database).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import sys
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from alliance_bot.storage.db import Database, DatabaseError
 
@@ -25,6 +28,16 @@ _EXIT_OK, _EXIT_PROBLEMS, _EXIT_USAGE = 0, 1, 2
 _REFUSED_TOKEN = "Discord refused the token (DISCORD_TOKEN); reset it in the developer portal"
 
 _NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def command_payload(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
+    """What `sync` sends: the commands as Discord's JSON, sorted for a stable hash."""
+    cmds = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
+    return sorted(cmds, key=lambda c: (c.get("type", 1), c["name"]))
+
+
+def payload_hash(payload: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def validate_payload(payload: list[dict[str, Any]], path: str = "") -> list[str]:
@@ -61,7 +74,6 @@ def login_problem(exc: BaseException) -> str | None:
 
 async def sync_commands(settings: Settings, token: str, store: ContentStore, guild_id: int | None, *,
                         force: bool = False) -> int:
-    from alliance_bot.discord_ui.bot import command_payload, payload_hash
     from alliance_bot.runner import build_bot
 
     try:
