@@ -160,3 +160,38 @@ def test_backup_cli(tmp_path: Path) -> None:
     assert done.returncode == 0 and "integrity ok" in done.stdout
     same = run_cli("db", "backup", str(db_path), env=env, cwd=tmp_path)
     assert same.returncode == 1 and "must not overwrite" in same.stderr
+
+
+@pytest.mark.parametrize("name", ["bot#1.db", "bot?mode=rw.db", "we#ird?dir/bot%20db"])
+async def test_a_database_path_with_uri_characters_is_the_file_opened(tmp_path: Path, name: str) -> None:
+    from alliance_bot.ops import _check_database, backup, health
+    from alliance_bot.storage.db import SCHEMA_VERSION, Database
+
+    path = tmp_path / "data" / name
+    db = await Database.open(path)
+    await db.set_meta("heartbeat", json.dumps({"time": time.time(), "ready": True, "latency_ms": 7.0}))
+    await db.close()
+    def files() -> list[str]:  # the -wal and -shm files of WAL mode come and go with connections
+        return sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm")))
+
+    before = files()
+    ok, message = health(path)
+    assert ok and "7.0 ms" in message, message
+    assert _check_database(path)[-1].detail.endswith(f"schema version {SCHEMA_VERSION}, integrity ok")
+    version, _ = backup(path, tmp_path / "copy.sqlite3")
+    assert version == SCHEMA_VERSION
+    con = sqlite3.connect(tmp_path / "copy.sqlite3")
+    assert con.execute("SELECT count(*) FROM meta WHERE key = 'heartbeat'").fetchone()[0] == 1
+    con.close()
+    # nothing else was opened, so nothing else was created (the old URIs created `data/bot` and the like)
+    assert files() == before
+    top = name.split("/")[0]
+    assert all(p.name.startswith(top) for p in (tmp_path / "data").iterdir())
+
+
+def test_a_read_only_open_never_creates_the_file(tmp_path: Path) -> None:
+    from alliance_bot.storage.db import connect_readonly
+
+    with pytest.raises(sqlite3.OperationalError):
+        connect_readonly(tmp_path / "missing#.db")
+    assert list(tmp_path.iterdir()) == []

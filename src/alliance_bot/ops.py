@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from alliance_bot.storage.db import connect_readonly
+
 HEARTBEAT_META = "heartbeat"
 HEARTBEAT_INTERVAL = 30.0
 HEARTBEAT_MAX_AGE = 120.0
@@ -100,7 +102,7 @@ def _check_database(path: Path) -> list[Check]:
         checks.append(Check("database", True, f"{path} does not exist yet; it is created on first start"))
         return checks
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        con = connect_readonly(path)
         try:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             quick = con.execute("PRAGMA quick_check").fetchone()[0]
@@ -146,7 +148,7 @@ def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str
     if not db_path.exists():
         return False, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
     try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        con = connect_readonly(db_path)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_META,)).fetchone()
         finally:
@@ -177,7 +179,7 @@ def backup(db_path: Path, dest: Path) -> tuple[int, str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    src = connect_readonly(db_path, timeout=30)
     try:
         out = sqlite3.connect(tmp)
         try:

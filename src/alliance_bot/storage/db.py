@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -91,6 +92,18 @@ class DatabaseError(Exception):
     """The database cannot be used; the message says why and what to do."""
 
 
+def sqlite_uri(path: Path | str, **params: str) -> str:
+    """The `file:` URI of `path`, percent-encoded (a `#`, `?` or `%` in a name stays part of the name), with
+    `params` (mode=ro …) as its query. Every connection is opened through this, never by pasting strings."""
+    uri = Path(path).absolute().as_uri()
+    return f"{uri}?{urllib.parse.urlencode(params)}" if params else uri
+
+
+def connect_readonly(path: Path | str, timeout: float = 5.0) -> sqlite3.Connection:
+    """A read-only connection (sqlite3, for the tools: doctor, health, backup); never creates a file."""
+    return sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, timeout=timeout)
+
+
 class Database:
     def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None) -> None:
         self.path = path
@@ -110,7 +123,8 @@ class Database:
                 raise DatabaseError(f"cannot create the folder of {path}: {exc.strerror}") from None
         lock_fd = _acquire_lock(path) if lock and str(path) != ":memory:" else None
         try:
-            conn = await aiosqlite.connect(str(path), isolation_level=None)
+            target = str(path) if str(path) == ":memory:" else sqlite_uri(path)
+            conn = await aiosqlite.connect(target, isolation_level=None, uri=True)
         except sqlite3.Error as exc:
             _release_lock(lock_fd)
             raise DatabaseError(f"cannot open the database {path}: {exc}") from None
