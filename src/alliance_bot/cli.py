@@ -191,13 +191,13 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 async def _stats(settings, args: argparse.Namespace) -> int:
     from alliance_bot.present.text import stats_json, stats_text
     from alliance_bot.storage.db import Database, DatabaseError
-    from alliance_bot.storage.usage import export_csv, summarise
+    from alliance_bot.storage.usage import StatsTooSlow, export_csv, summarise
 
     if not Path(settings.db).exists():
         print(f"alliance-bot: no database at {settings.db} yet (set ALLIANCE_BOT_DB)", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        db = await Database.open(settings.db, lock=False, migrate=False)
+        db = await Database.open_readonly(settings.db)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -205,7 +205,11 @@ async def _stats(settings, args: argparse.Namespace) -> int:
         if args.stats_action == "export":
             sys.stdout.write(await export_csv(db, args.days))
             return EXIT_OK
-        summary = await summarise(db, args.days)
+        try:
+            summary = await summarise(db, args.days)
+        except StatsTooSlow as exc:
+            print(f"alliance-bot: {exc} (--days)", file=sys.stderr)
+            return EXIT_PROBLEMS
         if args.json:
             json.dump(stats_json(summary), sys.stdout, indent=2, ensure_ascii=False)
             sys.stdout.write("\n")

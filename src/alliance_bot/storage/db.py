@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any, Iterable
@@ -83,6 +84,11 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX anniversary_posts_guild ON anniversary_posts (guild_id, claimed_at)",
         "CREATE INDEX anniversary_posts_status ON anniversary_posts (status)",
     ],
+    [  # 3: the usage summary (/stats, alliance-bot stats) reads only indexes: one for a server, one for all
+        "CREATE INDEX usage_guild_stats ON usage (guild_id, ts, kind, command, outcome, latency_ms)",
+        "CREATE INDEX usage_stats ON usage (ts, kind, command, outcome, latency_ms)",
+        "DROP INDEX usage_ts",  # usage_stats starts with ts: the retention prune and the export use it
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -105,9 +111,11 @@ def connect_readonly(path: Path | str, timeout: float = 5.0) -> sqlite3.Connecti
 
 
 class Database:
-    def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None) -> None:
+    def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None, *,
+                 readonly: bool = False) -> None:
         self.path = path
         self.conn = conn
+        self.readonly = readonly
         self._lock_fd = lock_fd
         # One connection is shared by every task: writes take turns, so that a statement of one task never
         # lands inside another task's open transaction.
@@ -149,6 +157,24 @@ class Database:
             raise
         return db
 
+    @classmethod
+    async def open_readonly(cls, path: Path | str) -> Database:
+        """For the tools that only read (`alliance-bot stats`): no lock, no migration, no write of any kind
+        (not even the switch to WAL), and no file created."""
+        path = Path(path)
+        try:
+            conn = await aiosqlite.connect(sqlite_uri(path, mode="ro"), uri=True, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open the database {path}: {exc}") from None
+        db = cls(path, conn, None, readonly=True)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.check_version()
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
     async def check_version(self) -> int:
         try:
             version = int(await self.scalar("PRAGMA user_version"))
@@ -178,6 +204,37 @@ class Database:
                     except sqlite3.Error:
                         log.warning("rollback failed", exc_info=True)
                 raise
+
+    @asynccontextmanager
+    async def reader(self, time_limit: float | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """A read-only connection of its own for a long read (the usage summary), one snapshot throughout.
+
+        It has its own thread, so a long query holds up neither the event loop nor the statements queued on the
+        shared connection (every write of the bot); in WAL mode it does not block them in SQLite either. Past
+        `time_limit` seconds its statement is interrupted (sqlite3.OperationalError, SQLITE_INTERRUPT)."""
+        if str(self.path) == ":memory:" or self.readonly:  # no second connection can see it / is needed
+            conn, own = self.conn, False
+        else:
+            conn = await aiosqlite.connect(sqlite_uri(self.path, mode="ro"), uri=True, isolation_level=None)
+            own = True
+        snapshot = own or self.readonly  # a connection nothing else uses
+        try:
+            if own:
+                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if snapshot:
+                await conn.execute("BEGIN")  # one snapshot for every query of the read
+            if time_limit is not None:
+                deadline = time.monotonic() + time_limit
+                await conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+            yield conn
+        finally:
+            if own:
+                await conn.close()
+            else:
+                if time_limit is not None:
+                    await conn.set_progress_handler(None, 0)
+                if snapshot and conn.in_transaction:
+                    await conn.execute("ROLLBACK")
 
     async def migrate(self) -> None:
         version = await self.check_version()
