@@ -195,3 +195,82 @@ def test_a_read_only_open_never_creates_the_file(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         connect_readonly(tmp_path / "missing#.db")
     assert list(tmp_path.iterdir()) == []
+
+
+def _without_write_access(args: list[str]) -> list[str]:
+    """Run a command the way the bot's user would meet a read-only folder: as root, without the capability to
+    override file permissions (root would write anyway); otherwise as is."""
+    if os.geteuid() == 0:
+        return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *args]
+    return args
+
+
+async def _healthy_db(path: Path) -> None:
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog, UsageRecord
+
+    db = await Database.open(path)
+    usage = UsageLog(db)
+    for i in range(300):
+        usage.record(UsageRecord(time.time(), "command", "fact", json.dumps({"query": f"q{i}"}), "answered", 1.0,
+                                 1, 2, "h", "en-US"))
+    await usage.close()
+    await db.set_meta("heartbeat", json.dumps({"time": time.time(), "ready": True, "latency_ms": 5.0}))
+    await db.close()
+
+
+@pytest.mark.parametrize("command", [["stats"], ["health"], ["db", "backup", "BACKUP"]])
+async def test_a_healthy_database_in_a_read_only_folder_is_not_called_damaged(tmp_path: Path,
+                                                                             command: list[str]) -> None:
+    folder = tmp_path / "data"
+    path = folder / "bot.db"
+    await _healthy_db(path)
+    (folder / "bot.db.lock").unlink()
+    assert not list(folder.glob("*-shm"))  # closed cleanly: WAL must create it again to read
+    os.chmod(folder, 0o555)
+    os.chmod(tmp_path, 0o777)  # the backup goes beside the folder
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_")}
+        env.update(healthy_env(tmp_path), ALLIANCE_BOT_DB=str(path))
+        args = [a if a != "BACKUP" else str(tmp_path / "copy.sqlite3") for a in command]
+        done = subprocess.run(_without_write_access([sys.executable, "-m", "alliance_bot", *args]),
+                              capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    finally:
+        os.chmod(folder, 0o755)
+    assert done.returncode == 1, done.stdout + done.stderr
+    err = done.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"the folder {folder} is not writable; SQLite in WAL mode needs to create {path}-shm" in err, err
+    assert "damaged" not in err and "restore a backup" not in err and "not a usable" not in err
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def _damage_an_index(path: Path) -> None:
+    """Garbage over the first page of an index: the header (user_version) and the tables stay as they were."""
+    con = sqlite3.connect(path)
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'usage_outcome'").fetchone()[0]
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    with open(path, "r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\xde\xad\xbe\xef" * (page_size // 4))
+
+
+async def test_a_damaged_page_at_start_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "bot.db"
+    await _healthy_db(path)
+    _damage_an_index(path)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] > 0  # what the start used to look at: fine
+    con.close()
+    env = healthy_env(tmp_path)
+    env["ALLIANCE_BOT_DB"] = str(path)
+    done = await asyncio.to_thread(run_cli, "run", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    err = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr
+    assert err[-1].startswith(f"alliance-bot: the database {path} is damaged (") and "restore a backup" in err[-1] \
+        and "move it aside" in err[-1], err
+    doctor = await asyncio.to_thread(run_cli, "doctor", env=env, cwd=tmp_path)
+    assert any(line.startswith("FAIL  database:") and "damaged" in line for line in doctor.stdout.splitlines())

@@ -85,8 +85,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from alliance_bot.logsetup import setup_logging
     from alliance_bot.runner import offline_demo, run_bot
+    import sqlite3
+
     from alliance_bot.settings import SettingsError
-    from alliance_bot.storage.db import DatabaseError
+    from alliance_bot.storage.db import DatabaseError, describe_error
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_format)
@@ -103,6 +105,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return asyncio.run(run_bot(settings, token, store=store))
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except sqlite3.Error as exc:  # a damaged page the start-up check did not reach, read later
+        print(f"alliance-bot: {describe_error(settings.db, exc)}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:
         import discord

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from alliance_bot.storage.db import connect_readonly
+from alliance_bot.storage.db import connect_readonly, damaged_message, describe_error
 
 HEARTBEAT_META = "heartbeat"
 HEARTBEAT_INTERVAL = 30.0
@@ -109,11 +109,12 @@ def _check_database(path: Path) -> list[Check]:
         finally:
             con.close()
     except sqlite3.Error as exc:
-        checks.append(Check("database", False, f"{path} cannot be read: {exc}",
-                            "restore a backup (alliance-bot db backup) or move the file away to start afresh"))
+        detail, _, fix = describe_error(path, exc).partition(": ")
+        checks.append(Check("database", False, detail, fix))
         return checks
     if quick != "ok":
-        checks.append(Check("database", False, f"{path} is damaged: {quick}", "restore a backup"))
+        detail, _, fix = damaged_message(path, quick).partition(": ")
+        checks.append(Check("database", False, detail, fix))
     elif version > SCHEMA_VERSION:
         checks.append(Check("database", False, f"schema version {version} is newer than this code ({SCHEMA_VERSION})",
                             "upgrade alliance-bot, or restore a backup made by this version"))
@@ -154,7 +155,7 @@ def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str
         finally:
             con.close()
     except sqlite3.Error as exc:
-        return False, f"cannot read {db_path}: {exc}"
+        return False, describe_error(db_path, exc)
     if row is None:
         return False, "no heartbeat yet: the bot has not started (or is starting)"
     data = json.loads(row[0])
@@ -181,6 +182,10 @@ def backup(db_path: Path, dest: Path) -> tuple[int, str]:
     tmp.unlink(missing_ok=True)
     src = connect_readonly(db_path, timeout=30)
     try:
+        try:
+            src.execute("PRAGMA user_version").fetchone()  # the source's own problems, told apart from the copy's
+        except sqlite3.Error as exc:
+            raise RuntimeError(describe_error(db_path, exc)) from None
         out = sqlite3.connect(tmp)
         try:
             src.backup(out)  # one step: a snapshot under a read transaction, consistent while the bot writes

@@ -25,6 +25,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+QUICK_CHECK_LIMIT = 10.0  # seconds: the integrity check at start stops there (a very large database)
 
 # Each step: a list of statements, applied in one transaction, then user_version = its number.
 MIGRATIONS: list[list[str]] = [
@@ -98,6 +99,46 @@ class DatabaseError(Exception):
     """The database cannot be used; the message says why and what to do."""
 
 
+def damaged_message(path: Path | str, detail: str) -> str:
+    # quick_check's report, on one line: "*** in database main ***\nPage 6: …" -> "Page 6: …"
+    detail = "; ".join(line.strip() for line in detail.splitlines() if line.strip() and not line.startswith("***"))
+    return (f"the database {path} is damaged ({detail}): restore a backup (stop the bot, copy one made by "
+            f"`alliance-bot db backup` over it) or move it aside to start a new one")
+
+
+def describe_error(path: Path | str, exc: BaseException) -> str:
+    """What is really wrong with the database at `path`, from an sqlite3 error: one line saying what to do.
+
+    Damage is told from permissions: a healthy database in a folder the user may not write is not "damaged"
+    (WAL needs its -shm file beside the database, even to read)."""
+    path = Path(path)
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    folder = path.parent
+    if name.startswith("SQLITE_CORRUPT"):
+        return damaged_message(path, str(exc))
+    if name.startswith("SQLITE_NOTADB"):
+        return (f"{path} is not a usable SQLite database ({exc}): restore a backup or move it away to start "
+                f"a new one")
+    if name in ("SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_CANTLOCK") or (
+            name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+            and path.exists() and not os.access(folder, os.W_OK)):
+        return (f"the folder {folder} is not writable; SQLite in WAL mode needs to create {path}-shm there (even "
+                f"to read): give the bot's user write access to {folder}")
+    if name.startswith("SQLITE_READONLY"):
+        return f"{path} is read-only ({exc}): give the bot's user write access to it"
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        if path.exists() and not os.access(path, os.R_OK):
+            return f"cannot read {path}: permission denied; give the bot's user read access to it"
+        return f"cannot open the database {path} ({exc})"
+    if name.startswith("SQLITE_FULL"):
+        return f"the disk holding {path} is full ({exc}): free some space"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"{path} is locked by another program ({exc}); try again when it is done"
+    if name.startswith("SQLITE_IOERR"):
+        return f"cannot read or write {path} (an I/O error: {exc}); check the disk"
+    return f"{path} cannot be used ({type(exc).__name__}: {exc})"
+
+
 def sqlite_uri(path: Path | str, **params: str) -> str:
     """The `file:` URI of `path`, percent-encoded (a `#`, `?` or `%` in a name stays part of the name), with
     `params` (mode=ro …) as its query. Every connection is opened through this, never by pasting strings."""
@@ -135,7 +176,7 @@ class Database:
             conn = await aiosqlite.connect(target, isolation_level=None, uri=True)
         except sqlite3.Error as exc:
             _release_lock(lock_fd)
-            raise DatabaseError(f"cannot open the database {path}: {exc}") from None
+            raise DatabaseError(describe_error(path, exc)) from None
         db = cls(path, conn, lock_fd)
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -145,13 +186,13 @@ class Database:
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             if migrate:
+                await db.quick_check()
                 await db.migrate()
             else:
                 await db.check_version()
         except sqlite3.DatabaseError as exc:
             await db.close()
-            raise DatabaseError(f"{path} is not a usable SQLite database ({exc}): restore a backup or move it "
-                                f"away to start a new one") from None
+            raise DatabaseError(describe_error(path, exc)) from None
         except BaseException:
             await db.close()
             raise
@@ -165,11 +206,14 @@ class Database:
         try:
             conn = await aiosqlite.connect(sqlite_uri(path, mode="ro"), uri=True, isolation_level=None)
         except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot open the database {path}: {exc}") from None
+            raise DatabaseError(describe_error(path, exc)) from None
         db = cls(path, conn, None, readonly=True)
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await db.check_version()
+        except sqlite3.Error as exc:
+            await db.close()
+            raise DatabaseError(describe_error(path, exc)) from None
         except BaseException:
             await db.close()
             raise
@@ -179,13 +223,33 @@ class Database:
         try:
             version = int(await self.scalar("PRAGMA user_version"))
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{self.path} is not a usable SQLite database: {exc}") from None
+            raise DatabaseError(describe_error(self.path, exc)) from None
         if version > SCHEMA_VERSION:
             raise DatabaseError(
                 f"{self.path} has schema version {version}, newer than this alliance-bot understands "
                 f"({SCHEMA_VERSION}): upgrade alliance-bot, or restore a backup made by this version"
             )
         return version
+
+    async def quick_check(self, time_limit: float = QUICK_CHECK_LIMIT) -> None:
+        """`PRAGMA quick_check(1)` at start, stopped after `time_limit` seconds: a damaged page is one clear
+        DatabaseError now, not a traceback from some later statement that happens to read it."""
+        if str(self.path) == ":memory:":
+            return
+        deadline = time.monotonic() + time_limit
+        await self.conn.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+        try:
+            result = str(await self.scalar("PRAGMA quick_check(1)"))
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_INTERRUPT":
+                raise
+            log.warning("database %s: the integrity check at start took over %.0f s and was stopped; run "
+                        "`alliance-bot doctor` for a full one", self.path, time_limit)
+            return
+        finally:
+            await self.conn.set_progress_handler(None, 0)
+        if result != "ok":
+            raise DatabaseError(damaged_message(self.path, result))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
