@@ -94,9 +94,52 @@ async def test_heartbeat_and_health(tmp_path: Path) -> None:
     ok, message = health(path)
     assert ok and "42.0 ms" in message
     task.cancel()
-    await db.set_meta("heartbeat", json.dumps({"time": time.time() - 1000, "ready": True}))
+    await asyncio.sleep(0)
+    from alliance_bot.ops import HeartbeatFile, heartbeat_path
+
+    old = HeartbeatFile(heartbeat_path(path))
+    old.write({"time": time.time() - 1000, "ready": True})
+    old.close()
     ok, message = health(path)
     assert not ok and "stuck or stopped" in message
+    await db.close()
+
+
+async def test_health_on_a_full_disk_names_the_usage_log_not_discord(tmp_path: Path) -> None:
+    """The heartbeat before ready said "not connected"; then the disk filled and nothing could be written to the
+    database any more: health must say what is really wrong, while the bot is answering."""
+    from alliance_bot.ops import health, heartbeat_loop
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog, UsageRecord
+
+    path = tmp_path / "bot.db"
+    db = await Database.open(path)
+    usage = UsageLog(db, interval=3600)
+    ready = {"v": False}
+    task = asyncio.create_task(heartbeat_loop(db, lambda: ready["v"], lambda: 0.04, interval=0.02, usage=usage))
+    await asyncio.sleep(0.1)
+    assert "not connected" in health(path)[1]
+    pages = await db.scalar("PRAGMA page_count")
+    await db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        for _ in range(100_000):
+            await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'filler', 'f', ?, "
+                             "'answered')", ("x" * 2000,))
+    ready["v"] = True
+    for _ in range(8):
+        usage.record(UsageRecord(time.time(), "command", "fact", None, "answered", 1.0, 1, 2, "h", "en-US"))
+    assert await usage.flush() == 0
+    await asyncio.sleep(0.1)
+    ok, message = health(path)
+    assert not ok and message.startswith("usage log cannot be written: 8 rows waiting in memory (") and \
+        "full" in message and "do not restart" in message and "Discord" not in message, message
+    await db.execute("PRAGMA max_page_count = 1073741823")
+    await db.execute("DELETE FROM usage WHERE kind = 'filler'")
+    assert await usage.flush() == 8
+    await asyncio.sleep(0.1)
+    assert health(path)[0]
+    task.cancel()
+    await usage.close()
     await db.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from alliance_bot.storage.db import SCHEMA_VERSION, Database, DatabaseError
+
+from conftest import eventually
 from alliance_bot.storage.usage import UsageLog, UsageRecord, export_csv, hash_user, summarise
 
 
@@ -295,3 +298,88 @@ async def test_the_statistics_indexes_exist(tmp_path: Path) -> None:
         "WHERE ts >= 0 AND kind != 'autocomplete' AND guild_id = 1 GROUP BY command"))
     assert "COVERING INDEX" in plan, plan
     await db.close()
+
+
+# ---------------------------------------------------------------- shutdown and the database file (#13.11, #13.13)
+
+
+async def _fill_the_disk(db: Database) -> None:
+    pages = await db.scalar("PRAGMA page_count")
+    await db.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: "database or disk is full"
+    for size in (2000, 200, 20, 0):
+        with pytest.raises(sqlite3.OperationalError, match="full"):
+            for _ in range(100_000):
+                await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES "
+                                 "(0, 'filler', 'filler', ?, 'answered')", ("x" * size,))
+
+
+async def test_rows_not_written_at_shutdown_are_counted_and_reported(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    db = await Database.open(tmp_path / "bot.db")
+    usage = UsageLog(db, interval=3600)
+    await _fill_the_disk(db)
+    for i in range(40):
+        usage.record(rec(options={"n": i}))
+    await usage.close(budget=0.3)
+    assert usage.written == 0 and usage.unwritten == 40 and usage.pending == 0
+    lost = [r for r in caplog.records if "could not be written and are lost" in r.getMessage()]
+    assert len(lost) == 1 and lost[0].levelname == "ERROR" and "40 rows" in lost[0].getMessage()
+    assert "full" in lost[0].getMessage()
+    await db.close()
+
+
+async def test_shutdown_keeps_trying_within_its_budget(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db = await Database.open(tmp_path / "bot.db")
+    usage = UsageLog(db, interval=3600)
+    await _fill_the_disk(db)
+    for i in range(40):
+        usage.record(rec(options={"n": i}))
+    closing = asyncio.create_task(usage.close(budget=30))
+    await eventually(lambda: any("not written yet at shutdown" in r.getMessage() for r in caplog.records), 10,
+                     "the first failed attempt")
+    await db.execute("PRAGMA max_page_count = 1073741823")  # space comes back while the bot is stopping
+    await db.execute("DELETE FROM usage WHERE kind = 'filler'")
+    await asyncio.wait_for(closing, 30)
+    assert usage.written == 40 and usage.unwritten == 0
+    assert await db.scalar("SELECT count(*) FROM usage") == 40
+    await db.close()
+
+
+async def test_a_deleted_database_file_is_noticed_and_nothing_is_written_into_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "bot.db"
+    db = await Database.open(path)
+    usage = UsageLog(db, interval=3600)
+    usage.record(rec())
+    assert await usage.flush() == 1
+    path.rename(tmp_path / "aside.db")  # deleted, or moved away, under the running bot
+    for i in range(5):
+        usage.record(rec(options={"n": i}))
+        assert await usage.flush() == 0
+    assert usage.pending == 5 and usage.written == 1
+    problem = usage.failing
+    assert problem and f"the database file {path} was deleted (or moved away) while the bot runs" in problem
+    assert f"copy /proc/{os.getpid()}/fd/" in problem and "none is written into the old file" in problem
+    paused = [r for r in caplog.records if "usage logging paused" in r.getMessage()]
+    assert len(paused) == 1 and paused[0].levelname == "ERROR"
+    from alliance_bot.ops import health, heartbeat_loop
+
+    beat = asyncio.create_task(heartbeat_loop(db, lambda: True, lambda: 0.01, interval=0.02, usage=usage))
+    await eventually(lambda: health(path)[1].startswith("usage log"), 5, "health to name the usage log")
+    message = health(path)[1]
+    beat.cancel()
+    assert message.startswith("usage log cannot be written: 5 rows waiting") and "was deleted" in message, message
+    # another file put in its place is not the one opened either
+    other = await Database.open(tmp_path / "other.db", lock=False)
+    await other.close()
+    (tmp_path / "other.db").rename(path)
+    assert await usage.flush() == 0 and "replaced by another file" in (usage.failing or "")
+    # the original file back: the rows kept are written into it
+    path.rename(tmp_path / "other.db")
+    (tmp_path / "aside.db").rename(path)
+    assert await usage.flush() == 5 and usage.failing is None
+    await usage.close()
+    await db.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM usage").fetchone()[0] == 6
+    con.close()

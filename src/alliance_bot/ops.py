@@ -128,26 +128,83 @@ def _check_database(path: Path) -> list[Check]:
 # ---------------------------------------------------------------- heartbeat and health
 
 
+HEARTBEAT_SIZE = 4096
+
+
+def heartbeat_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".heartbeat")
+
+
+class HeartbeatFile:
+    """The heartbeat beside the database, as JSON padded to a fixed size and rewritten in place: once the first
+    write has its blocks, later ones need no new space, so it still tells the truth when the disk is full (when
+    the database, and the heartbeat once kept in it, can no longer be written)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def write(self, data: dict[str, Any]) -> None:
+        text = json.dumps(data, ensure_ascii=False).encode()
+        if len(text) > HEARTBEAT_SIZE:
+            raise ValueError(f"a heartbeat of {len(text)} bytes does not fit in {HEARTBEAT_SIZE}")
+        if self._fd is None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                if os.fstat(fd).st_size < HEARTBEAT_SIZE:
+                    os.pwrite(fd, b" " * HEARTBEAT_SIZE, 0)
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+        os.pwrite(self._fd, text.ljust(HEARTBEAT_SIZE), 0)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 async def heartbeat_loop(db: Any, is_ready: Callable[[], bool], latency: Callable[[], float],
-                         interval: float = HEARTBEAT_INTERVAL) -> None:
-    """Written by the running bot; read by `alliance-bot health` (container health checks)."""
+                         interval: float = HEARTBEAT_INTERVAL, usage: Any = None) -> None:
+    """Written by the running bot; read by `alliance-bot health` (container health checks): alive, connected,
+    and whether the usage log and the database file are sound."""
     import logging
 
     log = logging.getLogger(__name__)
-    while True:
+    beat = HeartbeatFile(heartbeat_path(Path(db.path)))
+    failed: str | None = None
+    try:
+        while True:
+            try:
+                lat = latency()
+                beat.write({
+                    "time": time.time(), "pid": os.getpid(), "ready": bool(is_ready()),
+                    "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1),
+                    "usage": usage.status() if usage is not None else None,
+                    "database": (db.file_problem() or "")[:1500] or None})
+                if failed is not None:
+                    log.warning("heartbeat written again")
+                    failed = None
+            except Exception as exc:  # health will say so by the heartbeat's age; logged once, not every beat
+                if failed is None:
+                    log.warning("could not write the heartbeat %s: %s", beat.path, exc)
+                failed = str(exc)
+            await asyncio.sleep(interval)
+    finally:
+        beat.close()
+
+
+def _read_heartbeat(db_path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the last heartbeat, or None; a problem reading it, or None): the file, else the meta row of before."""
+    path = heartbeat_path(db_path)
+    if path.exists():
         try:
-            lat = latency()
-            await db.set_meta(HEARTBEAT_META, json.dumps({
-                "time": time.time(), "pid": os.getpid(), "ready": bool(is_ready()),
-                "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1)}))
-        except Exception:  # a locked or full disk: the health check will say so by the heartbeat's age
-            log.warning("could not write the heartbeat", exc_info=True)
-        await asyncio.sleep(interval)
-
-
-def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str]:
+            return json.loads(path.read_bytes().decode("utf-8", "replace") or "null"), None
+        except (OSError, ValueError) as exc:
+            return None, f"cannot read the heartbeat {path}: {exc}"
     if not db_path.exists():
-        return False, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
+        return None, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
     try:
         con = connect_readonly(db_path)
         try:
@@ -155,13 +212,27 @@ def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str
         finally:
             con.close()
     except sqlite3.Error as exc:
-        return False, describe_error(db_path, exc)
-    if row is None:
+        return None, describe_error(db_path, exc)
+    return (json.loads(row[0]) if row else None), None
+
+
+def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str]:
+    data, problem = _read_heartbeat(db_path)
+    if problem is not None:
+        return False, problem
+    if data is None:
         return False, "no heartbeat yet: the bot has not started (or is starting)"
-    data = json.loads(row[0])
     age = time.time() - float(data.get("time", 0))
+    usage = data.get("usage") or {}
     if age > max_age:
-        return False, f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s): the bot is stuck or stopped"
+        last = f" (its last heartbeat said: {usage['failing']})" if usage.get("failing") else ""
+        return False, f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s): the bot is stuck or stopped{last}"
+    if usage.get("failing"):
+        return False, (f"usage log cannot be written: {usage.get('pending', 0)} rows waiting in memory "
+                       f"({usage['failing']}); the bot is alive (heartbeat {age:.0f} s ago) and answering: fix "
+                       f"that, and do not restart it meanwhile (a restart loses the rows waiting)")
+    if data.get("database"):
+        return False, f"alive (heartbeat {age:.0f} s ago), but {data['database']}"
     if not data.get("ready"):
         return False, f"alive (heartbeat {age:.0f} s ago) but not connected to Discord"
     return True, f"healthy: heartbeat {age:.0f} s ago, gateway latency {data.get('latency_ms')} ms"

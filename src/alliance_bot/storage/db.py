@@ -158,6 +158,7 @@ class Database:
         self.conn = conn
         self.readonly = readonly
         self._lock_fd = lock_fd
+        self.identity = _identity(path)  # the file opened: a file at the path that is not this one is a ghost
         # One connection is shared by every task: writes take turns, so that a statement of one task never
         # lands inside another task's open transaction.
         self.write_lock = asyncio.Lock()
@@ -218,6 +219,26 @@ class Database:
             await db.close()
             raise
         return db
+
+    def file_problem(self) -> str | None:
+        """None while the file at `path` is the one opened; otherwise what happened to it, and how to keep what
+        the open (deleted) file still holds.
+
+        SQLite keeps writing into a file deleted or replaced under it, and those writes vanish with the process.
+        The usage log refuses to write then (its rows stay in memory, and are written if the file comes back)
+        rather than reopening the path on its own: a new, empty file has no anniversary ledger (posts would go
+        out twice), no server settings and no user-hash key, and a file put in place may be a restore not yet
+        finished. The operator decides, with this message in the log and in `alliance-bot health`."""
+        if self.identity is None:
+            return None
+        now = _identity(self.path)
+        if now == self.identity:
+            return None
+        what = "deleted (or moved away)" if now is None else "replaced by another file"
+        keep = _open_copy(self.identity)
+        return (f"the database file {self.path} was {what} while the bot runs"
+                + (f"; to keep its data, copy {keep} before stopping the bot" if keep else "")
+                + "; restart the bot to use the file now at that path")
 
     async def check_version(self) -> int:
         try:
@@ -337,6 +358,31 @@ class Database:
         finally:
             _release_lock(self._lock_fd)
             self._lock_fd = None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    if str(path) == ":memory:":
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _open_copy(identity: tuple[int, int]) -> str | None:
+    """The /proc path of this process's open descriptor of the file `identity`, readable while the bot runs."""
+    try:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                st = os.stat(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == identity:
+                return f"/proc/{os.getpid()}/fd/{fd}"
+    except OSError:
+        pass
+    return None
 
 
 def _acquire_lock(path: Path) -> int:

@@ -62,6 +62,9 @@ def options_json(options: dict[str, Any] | None, limit: int = 500) -> str | None
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+SHUTDOWN_BUDGET = 4.0  # seconds of retrying at shutdown; with the 10 s for Discord, within compose's 15 s grace
+
+
 class UsageLog:
     def __init__(self, db: Database, *, max_queue: int = 50_000, interval: float = 1.0,
                  clock: Callable[[], float] = time.time) -> None:
@@ -74,8 +77,9 @@ class UsageLog:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failing: str | None = None
-        self.dropped = 0
+        self.dropped = 0  # rows refused because the queue was full
         self.written = 0
+        self.unwritten = 0  # rows still not written when close() gave up: lost, and reported
 
     # -- the interaction path: no I/O
     def record(self, rec: UsageRecord) -> None:
@@ -119,6 +123,10 @@ class UsageLog:
         async with self._lock:
             if not self._buffer:
                 return 0
+            problem = self.db.file_problem()
+            if problem is not None:  # never into a deleted or replaced file: the rows would vanish with it
+                self._pause(f"{problem}; the rows are kept in memory, none is written into the old file")
+                return 0
             batch = list(self._buffer)
             self._buffer.clear()
             try:
@@ -130,10 +138,7 @@ class UsageLog:
                 keep = batch[-room:] if room < len(batch) else batch
                 self.dropped += len(batch) - len(keep)
                 self._buffer.extendleft(reversed(keep))
-                reason = f"{type(exc).__name__}: {exc}"
-                if self._failing is None:
-                    log.error("usage logging paused, rows kept in memory (%d pending): %s", len(self._buffer), reason)
-                self._failing = reason
+                self._pause(f"{type(exc).__name__}: {exc}")
                 return 0
             if self._failing is not None:
                 log.warning("usage logging resumed; %d rows written", len(batch))
@@ -141,7 +146,19 @@ class UsageLog:
             self.written += len(batch)
             return len(batch)
 
-    async def close(self) -> None:
+    def _pause(self, reason: str) -> None:
+        if self._failing is None:
+            log.error("usage logging paused, rows kept in memory (%d pending): %s", len(self._buffer), reason)
+        self._failing = reason
+
+    def status(self) -> dict[str, Any]:
+        """For the heartbeat (`alliance-bot health`)."""
+        return {"pending": len(self._buffer), "failing": self._failing and self._failing[:1500], "written": self.written,
+                "dropped": self.dropped, "unwritten": self.unwritten}
+
+    async def close(self, budget: float = SHUTDOWN_BUDGET) -> None:
+        """Stop the writer and write what is buffered, trying again for up to `budget` seconds; what is still
+        not written then is counted in `unwritten` and logged, never reported as flushed."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -149,7 +166,18 @@ class UsageLog:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        deadline = time.monotonic() + budget
         await self.flush()
+        if self._buffer:
+            log.warning("usage log: %d rows not written yet at shutdown (%s); trying again for up to %.0f s",
+                        len(self._buffer), self._failing, budget)
+        while self._buffer and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+            await self.flush()
+        if self._buffer:
+            self.unwritten += len(self._buffer)
+            log.error("usage log: %d rows could not be written and are lost (%s)", len(self._buffer), self._failing)
+            self._buffer.clear()
 
     async def prune(self, retention_days: int) -> int:
         cutoff = self.clock() - retention_days * 86400
