@@ -2,7 +2,9 @@
 
 The schema version lives in `PRAGMA user_version`; each migration step runs in
 its own transaction. A database newer than this code is refused. A lock file
-beside the database keeps a second bot process off it.
+beside the database keeps a second bot process off it. The start checks the
+pages (`PRAGMA quick_check`, time-bounded); every sqlite3 error met on opening
+is told as what it is (`describe_error`: damaged, read-only folder, full disk …).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ RoboDanny's pattern with its gaps closed: `record()` only appends to a bounded
 buffer (no I/O on the interaction path); a background task swaps the buffer
 out and writes it in one transaction every second; rows go back to the buffer
 when the write fails (disk full, database locked or read-only) and the problem
-is logged once, not per row, until writing works again. `close()` flushes.
+is logged once, not per row, until writing works again; nothing is written
+into a database file deleted or replaced under the bot. `close()` flushes,
+trying again within a budget, and counts (and logs) what it could not write.
 """
 
 from __future__ import annotations
