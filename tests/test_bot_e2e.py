@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 
@@ -308,3 +309,35 @@ async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv,
     assert fake.sync_count == before + 1, "an unchanged command set is not sent again"
     assert await sync_commands(settings, "MTA.fake.token", bot_env.store, fake.guild_id) == 0
     assert fake.sync_count == before + 2 and fake.commands(fake.guild_id)
+
+
+async def test_stats_give_the_numbers_of_the_row_by_row_computation(bot_env: BotEnv,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from stats_reference import summarise_reference
+    from test_storage import _varied_rows
+
+    from alliance_bot.present.embeds import render_stats
+    from alliance_bot.storage import usage as usage_module
+
+    fake = bot_env.fake
+    for r in _varied_rows(1500, time.time() - 3600):
+        bot_env.usage.record(dataclasses.replace(r, guild_id=fake.guild_id if r.guild_id == 1 else r.guild_id))
+    await bot_env.usage.flush()
+    expected = await summarise_reference(bot_env.db, 30, guild_id=fake.guild_id)
+    payload = await fake.send_interaction(fake.command("stats", {"days": 30}, member_permissions=MANAGE_GUILD))
+    await fake.wait_for_callback(payload)
+    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
+                               .get("embeds") else None, what="the stats")
+    want = render_stats(expected).pages[0][0]
+    assert all_text(message["embeds"][0]) == all_text(want)
+    # past the time limit: a clear reply, not an error
+    monkeypatch.setattr(usage_module.summarise, "__kwdefaults__", {"now": None, "guild_id": None, "time_limit": 0.0})
+    payload = await fake.send_interaction(fake.command("stats", {"days": 30}, member_permissions=MANAGE_GUILD))
+    await fake.wait_for_callback(payload)
+    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
+                               .get("embeds") else None, what="the reply")
+    text = all_text(message["embeds"][0])
+    assert "Statistics stopped" in text and "took longer than 0 s" in text and "fewer days" in text
+    assert "error id" not in text.lower()

@@ -103,9 +103,52 @@ async def test_heartbeat_and_health(tmp_path: Path) -> None:
     ok, message = health(path)
     assert ok and "42.0 ms" in message
     task.cancel()
-    await db.set_meta("heartbeat", json.dumps({"time": time.time() - 1000, "ready": True}))
+    await asyncio.sleep(0)
+    from alliance_bot.ops import HeartbeatFile, heartbeat_path
+
+    old = HeartbeatFile(heartbeat_path(path))
+    old.write({"time": time.time() - 1000, "ready": True})
+    old.close()
     ok, message = health(path)
     assert not ok and "stuck or stopped" in message
+    await db.close()
+
+
+async def test_health_on_a_full_disk_names_the_usage_log_not_discord(tmp_path: Path) -> None:
+    """The heartbeat before ready said "not connected"; then the disk filled and nothing could be written to the
+    database any more: health must say what is really wrong, while the bot is answering."""
+    from alliance_bot.ops import health, heartbeat_loop
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog, UsageRecord
+
+    path = tmp_path / "bot.db"
+    db = await Database.open(path)
+    usage = UsageLog(db, interval=3600)
+    ready = {"v": False}
+    task = asyncio.create_task(heartbeat_loop(db, lambda: ready["v"], lambda: 0.04, interval=0.02, usage=usage))
+    await asyncio.sleep(0.1)
+    assert "not connected" in health(path)[1]
+    pages = await db.scalar("PRAGMA page_count")
+    await db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        for _ in range(100_000):
+            await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'filler', 'f', ?, "
+                             "'answered')", ("x" * 2000,))
+    ready["v"] = True
+    for _ in range(8):
+        usage.record(UsageRecord(time.time(), "command", "fact", None, "answered", 1.0, 1, 2, "h", "en-US"))
+    assert await usage.flush() == 0
+    await asyncio.sleep(0.1)
+    ok, message = health(path)
+    assert not ok and message.startswith("usage log cannot be written: 8 rows waiting in memory (") and \
+        "full" in message and "do not restart" in message and "Discord" not in message, message
+    await db.execute("PRAGMA max_page_count = 1073741823")
+    await db.execute("DELETE FROM usage WHERE kind = 'filler'")
+    assert await usage.flush() == 8
+    await asyncio.sleep(0.1)
+    assert health(path)[0]
+    task.cancel()
+    await usage.close()
     await db.close()
 
 
@@ -169,3 +212,117 @@ def test_backup_cli(tmp_path: Path) -> None:
     assert done.returncode == 0 and "integrity ok" in done.stdout
     same = run_cli("db", "backup", str(db_path), env=env, cwd=tmp_path)
     assert same.returncode == 1 and "must not overwrite" in same.stderr
+
+
+@pytest.mark.parametrize("name", ["bot#1.db", "bot?mode=rw.db", "we#ird?dir/bot%20db"])
+async def test_a_database_path_with_uri_characters_is_the_file_opened(tmp_path: Path, name: str) -> None:
+    from alliance_bot.ops import _check_database, backup, health
+    from alliance_bot.storage.db import SCHEMA_VERSION, Database
+
+    path = tmp_path / "data" / name
+    db = await Database.open(path)
+    await db.set_meta("heartbeat", json.dumps({"time": time.time(), "ready": True, "latency_ms": 7.0}))
+    await db.close()
+    def files() -> list[str]:  # the -wal and -shm files of WAL mode come and go with connections
+        return sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm")))
+
+    before = files()
+    ok, message = health(path)
+    assert ok and "7.0 ms" in message, message
+    assert _check_database(path)[-1].detail.endswith(f"schema version {SCHEMA_VERSION}, integrity ok")
+    version, _ = backup(path, tmp_path / "copy.sqlite3")
+    assert version == SCHEMA_VERSION
+    con = sqlite3.connect(tmp_path / "copy.sqlite3")
+    assert con.execute("SELECT count(*) FROM meta WHERE key = 'heartbeat'").fetchone()[0] == 1
+    con.close()
+    # nothing else was opened, so nothing else was created (the old URIs created `data/bot` and the like)
+    assert files() == before
+    top = name.split("/")[0]
+    assert all(p.name.startswith(top) for p in (tmp_path / "data").iterdir())
+
+
+def test_a_read_only_open_never_creates_the_file(tmp_path: Path) -> None:
+    from alliance_bot.storage.db import connect_readonly
+
+    with pytest.raises(sqlite3.OperationalError):
+        connect_readonly(tmp_path / "missing#.db")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _without_write_access(args: list[str]) -> list[str]:
+    """Run a command the way the bot's user would meet a read-only folder: as root, without the capability to
+    override file permissions (root would write anyway); otherwise as is."""
+    if os.geteuid() == 0:
+        return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *args]
+    return args
+
+
+async def _healthy_db(path: Path) -> None:
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog, UsageRecord
+
+    db = await Database.open(path)
+    usage = UsageLog(db)
+    for i in range(300):
+        usage.record(UsageRecord(time.time(), "command", "fact", json.dumps({"query": f"q{i}"}), "answered", 1.0,
+                                 1, 2, "h", "en-US"))
+    await usage.close()
+    await db.set_meta("heartbeat", json.dumps({"time": time.time(), "ready": True, "latency_ms": 5.0}))
+    await db.close()
+
+
+@pytest.mark.parametrize("command", [["stats"], ["health"], ["db", "backup", "BACKUP"]])
+async def test_a_healthy_database_in_a_read_only_folder_is_not_called_damaged(tmp_path: Path,
+                                                                             command: list[str]) -> None:
+    folder = tmp_path / "data"
+    path = folder / "bot.db"
+    await _healthy_db(path)
+    (folder / "bot.db.lock").unlink()
+    assert not list(folder.glob("*-shm"))  # closed cleanly: WAL must create it again to read
+    os.chmod(folder, 0o555)
+    os.chmod(tmp_path, 0o777)  # the backup goes beside the folder
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_")}
+        env.update(healthy_env(tmp_path), ALLIANCE_BOT_DB=str(path))
+        args = [a if a != "BACKUP" else str(tmp_path / "copy.sqlite3") for a in command]
+        done = subprocess.run(_without_write_access([sys.executable, "-m", "alliance_bot", *args]),
+                              capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    finally:
+        os.chmod(folder, 0o755)
+    assert done.returncode == 1, done.stdout + done.stderr
+    err = done.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"the folder {folder} is not writable; SQLite in WAL mode needs to create {path}-shm" in err, err
+    assert "damaged" not in err and "restore a backup" not in err and "not a usable" not in err
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def _damage_an_index(path: Path) -> None:
+    """Garbage over the first page of an index: the header (user_version) and the tables stay as they were."""
+    con = sqlite3.connect(path)
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'usage_outcome'").fetchone()[0]
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    with open(path, "r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\xde\xad\xbe\xef" * (page_size // 4))
+
+
+async def test_a_damaged_page_at_start_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "bot.db"
+    await _healthy_db(path)
+    _damage_an_index(path)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] > 0  # what the start used to look at: fine
+    con.close()
+    env = healthy_env(tmp_path)
+    env["ALLIANCE_BOT_DB"] = str(path)
+    done = await asyncio.to_thread(run_cli, "run", env=env, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    err = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr
+    assert err[-1].startswith(f"alliance-bot: the database {path} is damaged (") and "restore a backup" in err[-1] \
+        and "move it aside" in err[-1], err
+    doctor = await asyncio.to_thread(run_cli, "doctor", env=env, cwd=tmp_path)
+    assert any(line.startswith("FAIL  database:") and "damaged" in line for line in doctor.stdout.splitlines())

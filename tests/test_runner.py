@@ -117,3 +117,75 @@ async def test_stats_cli_reads_the_same_data(tmp_path: Path, capsys: pytest.Capt
     assert len(capsys.readouterr().out.strip().splitlines()) == 5
     monkeypatch.setenv("ALLIANCE_BOT_DB", str(tmp_path / "missing.db"))
     assert await asyncio.to_thread(main, ["stats"]) == 1
+
+
+async def test_stats_cli_gives_the_numbers_of_the_row_by_row_computation(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from stats_reference import summarise_reference
+    from test_storage import _varied_rows
+
+    from alliance_bot.present.text import stats_json, stats_text
+    from alliance_bot.storage import usage as usage_module
+    from alliance_bot.storage.db import Database
+    from alliance_bot.storage.usage import UsageLog
+
+    db_path = tmp_path / "bot.db"
+    db = await Database.open(db_path)
+    usage = UsageLog(db)
+    now = time.time()
+    for r in _varied_rows(2000, now - 3600):  # an hour back: the window of the CLI's own clock holds the same rows
+        usage.record(r)
+    await usage.close()
+    expected = await summarise_reference(db, 30, now=now)
+    await db.close()
+    monkeypatch.setenv("ALLIANCE_BOT_DB", str(db_path))
+    assert await asyncio.to_thread(main, ["stats", "--days", "30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(stats_json(expected)))
+    assert await asyncio.to_thread(main, ["stats", "--days", "30"]) == 0
+    assert capsys.readouterr().out == stats_text(expected)
+    # past the time limit: one line, exit 1, no traceback
+    monkeypatch.setattr(usage_module, "STATS_TIME_LIMIT", 0.0)
+    monkeypatch.setattr(usage_module.summarise, "__kwdefaults__", {"now": None, "guild_id": None, "time_limit": 0.0})
+    assert await asyncio.to_thread(main, ["stats", "--days", "30"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("alliance-bot: the statistics of the last 30 days took longer than 0 s") and \
+        len(err.strip().splitlines()) == 1, err
+
+
+async def test_sigterm_with_rows_that_cannot_be_written_reports_them_lost(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """A full disk at shutdown: the last line says how many rows were not written, never "0 dropped"."""
+    from alliance_bot.storage import usage as usage_module
+    from alliance_bot.storage.db import Database
+
+    async def full(self: Database):  # noqa: ANN202 - every write transaction: SQLITE_FULL
+        raise sqlite3.OperationalError("database or disk is full")
+        yield
+
+    store = ContentStore(CONTENT)
+    assert store.load().ok
+    settings = Settings(db=tmp_path / "bot.db", content_dir=CONTENT)
+    monkeypatch.setattr(usage_module, "SHUTDOWN_BUDGET", 0.3)
+    monkeypatch.setattr(usage_module.UsageLog.close, "__defaults__", (0.3,))
+    async with FakeDiscord() as fake:
+        with fake.patch_discord():
+            task = asyncio.create_task(run_bot(settings, TOKEN, store=store, guild_ready_timeout=0.05))
+            await fake.wait_for_ready(1)
+            await asyncio.sleep(0.2)
+            from contextlib import asynccontextmanager
+
+            monkeypatch.setattr(Database, "transaction", asynccontextmanager(full))
+            for i in range(12):
+                await fake.send_interaction(fake.command("fact", {"query": f"troops {i}"}))
+            await eventually(lambda: len([r for r in fake.requests if r.path.endswith("/callback")]) >= 12, 10,
+                             "12 answers")
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert await asyncio.wait_for(task, 15) == 0
+    last = [r for r in caplog.records if r.getMessage().startswith("stopped; usage log")][-1]
+    assert last.levelname == "ERROR", last.getMessage()
+    assert "NOT flushed" in last.getMessage() and "12 could not be written" in last.getMessage() \
+        and "full" in last.getMessage()

@@ -75,8 +75,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from alliance_bot.logsetup import setup_logging
     from alliance_bot.runner import offline_demo, run_bot
+    import sqlite3
+
     from alliance_bot.settings import SettingsError
-    from alliance_bot.storage.db import DatabaseError
+    from alliance_bot.storage.db import DatabaseError, describe_error
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_format)
@@ -93,6 +95,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return asyncio.run(run_bot(settings, token, store=store))
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except sqlite3.Error as exc:  # a damaged page the start-up check did not reach, read later
+        print(f"alliance-bot: {describe_error(settings.db, exc)}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:
         from alliance_bot.discord_ui.sync import login_problem
@@ -134,13 +139,13 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 async def _stats(settings, args: argparse.Namespace) -> int:
     from alliance_bot.present.text import stats_json, stats_text
     from alliance_bot.storage.db import Database, DatabaseError
-    from alliance_bot.storage.usage import export_csv, summarise
+    from alliance_bot.storage.usage import StatsTooSlow, export_csv, summarise
 
     if not Path(settings.db).exists():
         print(f"alliance-bot: no database at {settings.db} yet (set ALLIANCE_BOT_DB)", file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        db = await Database.open(settings.db, lock=False, migrate=False)
+        db = await Database.open_readonly(settings.db)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -148,7 +153,11 @@ async def _stats(settings, args: argparse.Namespace) -> int:
         if args.stats_action == "export":
             sys.stdout.write(await export_csv(db, args.days))
             return EXIT_OK
-        summary = await summarise(db, args.days)
+        try:
+            summary = await summarise(db, args.days)
+        except StatsTooSlow as exc:
+            print(f"alliance-bot: {exc} (--days)", file=sys.stderr)
+            return EXIT_PROBLEMS
         if args.json:
             from alliance_bot.termio import write_json
 

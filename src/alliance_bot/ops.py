@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from alliance_bot.storage.db import connect_readonly, damaged_message, describe_error
+
 HEARTBEAT_META = "heartbeat"
 HEARTBEAT_INTERVAL = 30.0
 HEARTBEAT_MAX_AGE = 120.0
@@ -100,18 +102,19 @@ def _check_database(path: Path) -> list[Check]:
         checks.append(Check("database", True, f"{path} does not exist yet; it is created on first start"))
         return checks
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        con = connect_readonly(path)
         try:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             quick = con.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             con.close()
     except sqlite3.Error as exc:
-        checks.append(Check("database", False, f"{path} cannot be read: {exc}",
-                            "restore a backup (alliance-bot db backup) or move the file away to start afresh"))
+        detail, _, fix = describe_error(path, exc).partition(": ")
+        checks.append(Check("database", False, detail, fix))
         return checks
     if quick != "ok":
-        checks.append(Check("database", False, f"{path} is damaged: {quick}", "restore a backup"))
+        detail, _, fix = damaged_message(path, quick).partition(": ")
+        checks.append(Check("database", False, detail, fix))
     elif version > SCHEMA_VERSION:
         checks.append(Check("database", False, f"schema version {version} is newer than this code ({SCHEMA_VERSION})",
                             "upgrade alliance-bot, or restore a backup made by this version"))
@@ -125,40 +128,111 @@ def _check_database(path: Path) -> list[Check]:
 # ---------------------------------------------------------------- heartbeat and health
 
 
+HEARTBEAT_SIZE = 4096
+
+
+def heartbeat_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".heartbeat")
+
+
+class HeartbeatFile:
+    """The heartbeat beside the database, as JSON padded to a fixed size and rewritten in place: once the first
+    write has its blocks, later ones need no new space, so it still tells the truth when the disk is full (when
+    the database, and the heartbeat once kept in it, can no longer be written)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def write(self, data: dict[str, Any]) -> None:
+        text = json.dumps(data, ensure_ascii=False).encode()
+        if len(text) > HEARTBEAT_SIZE:
+            raise ValueError(f"a heartbeat of {len(text)} bytes does not fit in {HEARTBEAT_SIZE}")
+        if self._fd is None:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                if os.fstat(fd).st_size < HEARTBEAT_SIZE:
+                    os.pwrite(fd, b" " * HEARTBEAT_SIZE, 0)
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+        os.pwrite(self._fd, text.ljust(HEARTBEAT_SIZE), 0)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 async def heartbeat_loop(db: Any, is_ready: Callable[[], bool], latency: Callable[[], float],
-                         interval: float = HEARTBEAT_INTERVAL) -> None:
-    """Written by the running bot; read by `alliance-bot health` (container health checks)."""
+                         interval: float = HEARTBEAT_INTERVAL, usage: Any = None) -> None:
+    """Written by the running bot; read by `alliance-bot health` (container health checks): alive, connected,
+    and whether the usage log and the database file are sound."""
     import logging
 
     log = logging.getLogger(__name__)
-    while True:
-        try:
-            lat = latency()
-            await db.set_meta(HEARTBEAT_META, json.dumps({
-                "time": time.time(), "pid": os.getpid(), "ready": bool(is_ready()),
-                "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1)}))
-        except Exception:  # a locked or full disk: the health check will say so by the heartbeat's age
-            log.warning("could not write the heartbeat", exc_info=True)
-        await asyncio.sleep(interval)
-
-
-def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str]:
-    if not db_path.exists():
-        return False, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
+    beat = HeartbeatFile(heartbeat_path(Path(db.path)))
+    failed: str | None = None
     try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        while True:
+            try:
+                lat = latency()
+                beat.write({
+                    "time": time.time(), "pid": os.getpid(), "ready": bool(is_ready()),
+                    "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1),
+                    "usage": usage.status() if usage is not None else None,
+                    "database": (db.file_problem() or "")[:1500] or None})
+                if failed is not None:
+                    log.warning("heartbeat written again")
+                    failed = None
+            except Exception as exc:  # health will say so by the heartbeat's age; logged once, not every beat
+                if failed is None:
+                    log.warning("could not write the heartbeat %s: %s", beat.path, exc)
+                failed = str(exc)
+            await asyncio.sleep(interval)
+    finally:
+        beat.close()
+
+
+def _read_heartbeat(db_path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the last heartbeat, or None; a problem reading it, or None): the file, else the meta row of before."""
+    path = heartbeat_path(db_path)
+    if path.exists():
+        try:
+            return json.loads(path.read_bytes().decode("utf-8", "replace") or "null"), None
+        except (OSError, ValueError) as exc:
+            return None, f"cannot read the heartbeat {path}: {exc}"
+    if not db_path.exists():
+        return None, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
+    try:
+        con = connect_readonly(db_path)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (HEARTBEAT_META,)).fetchone()
         finally:
             con.close()
     except sqlite3.Error as exc:
-        return False, f"cannot read {db_path}: {exc}"
-    if row is None:
+        return None, describe_error(db_path, exc)
+    return (json.loads(row[0]) if row else None), None
+
+
+def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str]:
+    data, problem = _read_heartbeat(db_path)
+    if problem is not None:
+        return False, problem
+    if data is None:
         return False, "no heartbeat yet: the bot has not started (or is starting)"
-    data = json.loads(row[0])
     age = time.time() - float(data.get("time", 0))
+    usage = data.get("usage") or {}
     if age > max_age:
-        return False, f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s): the bot is stuck or stopped"
+        last = f" (its last heartbeat said: {usage['failing']})" if usage.get("failing") else ""
+        return False, f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s): the bot is stuck or stopped{last}"
+    if usage.get("failing"):
+        return False, (f"usage log cannot be written: {usage.get('pending', 0)} rows waiting in memory "
+                       f"({usage['failing']}); the bot is alive (heartbeat {age:.0f} s ago) and answering: fix "
+                       f"that, and do not restart it meanwhile (a restart loses the rows waiting)")
+    if data.get("database"):
+        return False, f"alive (heartbeat {age:.0f} s ago), but {data['database']}"
     if not data.get("ready"):
         return False, f"alive (heartbeat {age:.0f} s ago) but not connected to Discord"
     return True, f"healthy: heartbeat {age:.0f} s ago, gateway latency {data.get('latency_ms')} ms"
@@ -177,8 +251,12 @@ def backup(db_path: Path, dest: Path) -> tuple[int, str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    src = connect_readonly(db_path, timeout=30)
     try:
+        try:
+            src.execute("PRAGMA user_version").fetchone()  # the source's own problems, told apart from the copy's
+        except sqlite3.Error as exc:
+            raise RuntimeError(describe_error(db_path, exc)) from None
         out = sqlite3.connect(tmp)
         try:
             src.backup(out)  # one step: a snapshot under a read transaction, consistent while the bot writes

@@ -84,7 +84,7 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         from alliance_bot.ops import heartbeat_loop
 
         tasks.append(asyncio.create_task(heartbeat_loop(db, lambda: bot.is_ready() and bot.gateway_connected,
-                                                          lambda: bot.latency), name="heartbeat"))
+                                                          lambda: bot.latency, usage=usage), name="heartbeat"))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -126,7 +126,12 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         await http.aclose()
         await usage.close()
         await db.close()
-        log.info("stopped; usage log flushed (%d rows written, %d dropped)", usage.written, usage.dropped)
+        if usage.unwritten or usage.dropped:
+            log.error("stopped; usage log NOT flushed: %d rows written, %d could not be written (%s), %d dropped "
+                      "(queue full): those rows are lost", usage.written, usage.unwritten, usage.failing,
+                      usage.dropped)
+        else:
+            log.info("stopped; usage log flushed (%d rows written, %d dropped)", usage.written, usage.dropped)
 
 
 def offline_demo(store: ContentStore, out: Any = sys.stdout) -> None:

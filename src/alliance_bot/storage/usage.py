@@ -4,7 +4,9 @@ RoboDanny's pattern with its gaps closed: `record()` only appends to a bounded
 buffer (no I/O on the interaction path); a background task swaps the buffer
 out and writes it in one transaction every second; rows go back to the buffer
 when the write fails (disk full, database locked or read-only) and the problem
-is logged once, not per row, until writing works again. `close()` flushes.
+is logged once, not per row, until writing works again; nothing is written
+into a database file deleted or replaced under the bot. `close()` flushes,
+trying again within a budget, and counts (and logs) what it could not write.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import io
 import json
 import logging
 import sqlite3
-import statistics
 import time
 from collections import deque
 from dataclasses import astuple, dataclass, fields
@@ -89,6 +90,9 @@ async def scrub_stored_options(conn: Any) -> None:
             await conn.execute("UPDATE usage SET options = ? WHERE id = ?", (text, row_id))
 
 
+SHUTDOWN_BUDGET = 4.0  # seconds of retrying at shutdown; with the 10 s for Discord, within compose's 15 s grace
+
+
 class UsageLog:
     def __init__(self, db: Database, *, max_queue: int = 50_000, interval: float = 1.0,
                  clock: Callable[[], float] = time.time) -> None:
@@ -101,8 +105,9 @@ class UsageLog:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failing: str | None = None
-        self.dropped = 0
+        self.dropped = 0  # rows refused because the queue was full
         self.written = 0
+        self.unwritten = 0  # rows still not written when close() gave up: lost, and reported
 
     # -- the interaction path: no I/O
     def record(self, rec: UsageRecord) -> None:
@@ -146,6 +151,10 @@ class UsageLog:
         async with self._lock:
             if not self._buffer:
                 return 0
+            problem = self.db.file_problem()
+            if problem is not None:  # never into a deleted or replaced file: the rows would vanish with it
+                self._pause(f"{problem}; the rows are kept in memory, none is written into the old file")
+                return 0
             batch = list(self._buffer)
             self._buffer.clear()
             try:
@@ -157,10 +166,7 @@ class UsageLog:
                 keep = batch[-room:] if room < len(batch) else batch
                 self.dropped += len(batch) - len(keep)
                 self._buffer.extendleft(reversed(keep))
-                reason = f"{type(exc).__name__}: {exc}"
-                if self._failing is None:
-                    log.error("usage logging paused, rows kept in memory (%d pending): %s", len(self._buffer), reason)
-                self._failing = reason
+                self._pause(f"{type(exc).__name__}: {exc}")
                 return 0
             if self._failing is not None:
                 log.warning("usage logging resumed; %d rows written", len(batch))
@@ -168,7 +174,19 @@ class UsageLog:
             self.written += len(batch)
             return len(batch)
 
-    async def close(self) -> None:
+    def _pause(self, reason: str) -> None:
+        if self._failing is None:
+            log.error("usage logging paused, rows kept in memory (%d pending): %s", len(self._buffer), reason)
+        self._failing = reason
+
+    def status(self) -> dict[str, Any]:
+        """For the heartbeat (`alliance-bot health`)."""
+        return {"pending": len(self._buffer), "failing": self._failing and self._failing[:1500], "written": self.written,
+                "dropped": self.dropped, "unwritten": self.unwritten}
+
+    async def close(self, budget: float = SHUTDOWN_BUDGET) -> None:
+        """Stop the writer and write what is buffered, trying again for up to `budget` seconds; what is still
+        not written then is counted in `unwritten` and logged, never reported as flushed."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -176,7 +194,18 @@ class UsageLog:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        deadline = time.monotonic() + budget
         await self.flush()
+        if self._buffer:
+            log.warning("usage log: %d rows not written yet at shutdown (%s); trying again for up to %.0f s",
+                        len(self._buffer), self._failing, budget)
+        while self._buffer and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+            await self.flush()
+        if self._buffer:
+            self.unwritten += len(self._buffer)
+            log.error("usage log: %d rows could not be written and are lost (%s)", len(self._buffer), self._failing)
+            self._buffer.clear()
 
     async def prune(self, retention_days: int) -> int:
         cutoff = self.clock() - retention_days * 86400
@@ -216,51 +245,100 @@ class UsageSummary:
         return self.errors / self.total if self.total else 0.0
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
+STATS_TIME_LIMIT = 60.0  # seconds: past this a summary is stopped (a deferred reply may take 15 minutes)
+_EPOCH = dt.date(1970, 1, 1)
+
+
+class StatsTooSlow(Exception):
+    """A summary was stopped at its time limit; the message says what to do."""
+
+    def __init__(self, days: int, limit: float) -> None:
+        super().__init__(f"the statistics of the last {days} days took longer than {limit:.0f} s and were stopped; "
+                         f"ask for fewer days")
+
+
+def _median(n: int, at: dict[int, float]) -> float | None:
+    """`statistics.median` of n sorted values, of which `at` holds those at the indices that matter."""
+    if not n:
         return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+    return at[n // 2] if n % 2 else (at[n // 2 - 1] + at[n // 2]) / 2
 
 
-async def summarise(db: Database, days: int, *, now: float | None = None, guild_id: int | None = None) -> UsageSummary:
+def _p95(n: int, at: dict[int, float]) -> float | None:
+    """`statistics.quantiles(values, n=100, method="inclusive")[94]` (the value itself when there is one)."""
+    if not n:
+        return None
+    if n == 1:
+        return at[0]
+    j, delta = divmod(95 * (n - 1), 100)
+    return (at[j] * (100 - delta) + at[j + 1] * delta) / 100
+
+
+# The indices (0-based, in latency order, within a group of n latencies) that the median and p95 read.
+_RANKS = "(i IN ((n - 1) / 2, n / 2, 95 * (n - 1) / 100, 95 * (n - 1) / 100 + 1))"
+
+
+async def summarise(db: Database, days: int, *, now: float | None = None, guild_id: int | None = None,
+                    time_limit: float = STATS_TIME_LIMIT) -> UsageSummary:
+    """Counts, latency percentiles, days and what was not found, aggregated by SQLite, never row by row.
+
+    Runs on a read-only connection of its own (`Database.reader`): one snapshot, off the event loop, never in
+    front of the bot's writes, stopped past `time_limit`. Memory does not grow with the rows: groups are a few
+    (commands, days, the 25 most asked queries), and the percentiles are read off SQLite's sort (which spills
+    to a temporary file) at the few ranks they need. The same numbers as the row-by-row computation of before
+    (tests/stats_reference.py).
+    """
     now = time.time() if now is None else now
-    since = now - days * 86400
     where = "ts >= ? AND kind != 'autocomplete'"
-    params: list[Any] = [since]
+    params: list[Any] = [now - days * 86400]
     if guild_id is not None:
         where += " AND guild_id = ?"
         params.append(guild_id)
-    rows = await db.fetchall(f"SELECT command, outcome, latency_ms, ts, options FROM usage WHERE {where}", params)
-    total = len(rows)
-    by_command: dict[str, list[tuple[str, float | None]]] = {}
-    per_day: dict[str, int] = {}
-    missing: dict[tuple[str, str], int] = {}
-    latencies: list[float] = []
-    for command, outcome, latency, ts, options in rows:
-        by_command.setdefault(command, []).append((outcome, latency))
-        day = dt.datetime.fromtimestamp(ts, dt.timezone.utc).date().isoformat()
-        per_day[day] = per_day.get(day, 0) + 1
-        if latency is not None:
-            latencies.append(latency)
-        if outcome == "nothing_found":
-            query = _main_option(options)
-            missing[(command, query)] = missing.get((command, query), 0) + 1
-    per_command = []
-    for command, items in sorted(by_command.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        lat = sorted(x for _, x in items if x is not None)
-        per_command.append(CommandStats(
-            command, len(items), sum(1 for o, _ in items if o == "error"),
-            sum(1 for o, _ in items if o == "nothing_found"),
-            statistics.median(lat) if lat else None, _percentile(lat, 95)))
-    outcomes = [o for items in by_command.values() for o, _ in items]
+    try:
+        async with db.reader(time_limit) as conn:
+            await conn.create_function("main_option", 1, lambda options: _main_option(options), deterministic=True)
+
+            async def rows(sql: str, extra: tuple[Any, ...] = ()) -> list[Any]:
+                async with conn.execute(sql, (*params, *extra)) as cur:
+                    return list(await cur.fetchall())
+
+            counts = await rows(
+                "SELECT command, count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'),"
+                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} GROUP BY command")
+            # the day in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond
+            per_day = await rows(f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, count(*) "
+                                 f"FROM usage WHERE {where} GROUP BY d ORDER BY d")
+            ranked = await rows(
+                f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
+                f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
+                f"FROM usage WHERE {where} AND latency_ms IS NOT NULL) "
+                f"JOIN (SELECT key AS command, value AS n FROM json_each(?)) USING (command) WHERE {_RANKS}",
+                (json.dumps({c[0]: c[2] for c in counts}),))
+            n_all = sum(c[2] for c in counts)
+            overall = await rows(
+                f"SELECT i, v FROM (SELECT latency_ms AS v, row_number() OVER (ORDER BY latency_ms) - 1 AS i "
+                f"FROM usage WHERE {where} AND latency_ms IS NOT NULL), (SELECT ? AS n) WHERE {_RANKS}", (n_all,))
+            missing = await rows(
+                f"SELECT command, main_option(options) AS q, count(*) AS times FROM usage "
+                f"WHERE {where} AND outcome = 'nothing_found' GROUP BY command, q "
+                f"ORDER BY times DESC, command, q LIMIT 25")
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_INTERRUPT":
+            raise StatsTooSlow(days, time_limit) from None
+        raise
+    at: dict[str, dict[int, float]] = {}
+    for command, _n, i, v in ranked:
+        at.setdefault(command, {})[i] = v
+    at_all = {i: v for i, v in overall}
+    per_command = [CommandStats(command, count, errors, nothing, _median(n_lat, at.get(command, {})),
+                                _p95(n_lat, at.get(command, {})))
+                   for command, count, n_lat, errors, nothing, _r, _i in sorted(counts, key=lambda c: (-c[1], c[0]))]
     return UsageSummary(
-        days=days, total=total, errors=outcomes.count("error"), refused=outcomes.count("refused"),
-        invalid=outcomes.count("invalid_input"), nothing_found=outcomes.count("nothing_found"),
-        median_ms=statistics.median(latencies) if latencies else None, p95_ms=_percentile(sorted(latencies), 95),
-        per_command=per_command, per_day=sorted(per_day.items()),
-        missing=sorted(((c, q, n) for (c, q), n in missing.items()), key=lambda x: (-x[2], x[0], x[1]))[:25],
+        days=days, total=sum(c[1] for c in counts), errors=sum(c[3] for c in counts),
+        refused=sum(c[5] for c in counts), invalid=sum(c[6] for c in counts), nothing_found=sum(c[4] for c in counts),
+        median_ms=_median(n_all, at_all), p95_ms=_p95(n_all, at_all), per_command=per_command,
+        per_day=[((_EPOCH + dt.timedelta(days=d)).isoformat(), n) for d, n in per_day],
+        missing=[(c, q, n) for c, q, n in missing],
     )
 
 

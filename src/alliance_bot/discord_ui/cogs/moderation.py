@@ -18,7 +18,7 @@ from discord.ext import commands
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui.checks import NotModerator, moderator_only
 from alliance_bot.present.embeds import escape_md, render_reload, render_stats, render_status
-from alliance_bot.storage.usage import summarise
+from alliance_bot.storage.usage import StatsTooSlow, summarise
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
@@ -112,5 +112,10 @@ class StatsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         if self.bot.usage is not None:
             await self.bot.usage.flush()
-        summary = await summarise(self.bot.db, days, guild_id=interaction.guild_id)
+        try:
+            summary = await summarise(self.bot.db, days, guild_id=interaction.guild_id)
+        except StatsTooSlow as exc:
+            interaction.extras["outcome"] = "invalid_input"
+            await self.bot.reply_message(interaction, "Statistics stopped", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            return
         await self.bot.send_rendered(interaction, render_stats(summary), ephemeral=True)
