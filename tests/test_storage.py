@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -383,3 +384,31 @@ async def test_a_deleted_database_file_is_noticed_and_nothing_is_written_into_it
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM usage").fetchone()[0] == 6
     con.close()
+
+
+async def test_closing_while_the_writer_is_in_the_middle_of_a_write_loses_nothing(tmp_path: Path) -> None:
+    """close() must not cancel the background writer while it holds a batch it took out of the buffer."""
+    db = await Database.open(tmp_path / "bot.db")
+    usage = UsageLog(db, interval=0.01)
+    writing = asyncio.Event()
+    real_transaction = db.transaction
+
+    @contextlib.asynccontextmanager
+    async def slow_transaction():  # noqa: ANN202
+        async with real_transaction() as conn:
+            writing.set()
+            await asyncio.sleep(0.2)  # the commit of a busy database
+            yield conn
+
+    db.transaction = slow_transaction  # type: ignore[method-assign]
+    usage.start()
+    for _ in range(100):
+        usage.record(rec())
+    await asyncio.wait_for(writing.wait(), 5)  # the writer has taken the batch and is writing it
+    await usage.close()
+    db.transaction = real_transaction  # type: ignore[method-assign]
+    try:
+        assert await db.scalar("SELECT count(*) FROM usage") == 100
+        assert usage.written == 100 and usage.unwritten == 0
+    finally:
+        await db.close()

@@ -188,7 +188,10 @@ class UsageLog:
         """Stop the writer and write what is buffered, trying again for up to `budget` seconds; what is still
         not written then is counted in `unwritten` and logged, never reported as flushed."""
         if self._task is not None:
-            self._task.cancel()
+            # never cancel the writer in the middle of a write: flush() holds the lock while the rows it took out
+            # of the buffer are on their way to the database, and a cancelled write would lose them uncounted
+            async with self._lock:
+                self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
