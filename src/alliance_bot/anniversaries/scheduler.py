@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from alliance_bot.anniversaries.rules import Due, anniversary_days, due_between, items_on, next_due
 from alliance_bot.anniversaries.webhook import DeliveryError, mask
 from alliance_bot.library import ContentStore
-from alliance_bot.present.embeds import render_anniversary_post
+from alliance_bot.present.embed_anniversaries import render_anniversary_post
 from alliance_bot.anniversaries.ledger import AnniversaryStore, Recovered, ServerSchedule, make_nonce
 from alliance_bot.answers.zones import ZoneError, load_zone
 

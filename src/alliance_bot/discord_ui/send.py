@@ -21,7 +21,7 @@ from typing import Any
 
 import discord
 
-from alliance_bot.present.embeds import Link, Rendered
+from alliance_bot.present.limits import Link, Rendered
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from alliance_bot.answers.userdates import parse_day
 from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
 from alliance_bot.discord_ui.bot import secret_options
 from alliance_bot.discord_ui.checks import moderator_only
-from alliance_bot.present.embeds import render_anniversary_post, render_anniversary_settings
+from alliance_bot.present.embed_anniversaries import render_anniversary_post, render_anniversary_settings
 from alliance_bot.anniversaries.scheduler import Scheduler
 from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule
 from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
