@@ -5,14 +5,97 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Sequence
+from typing import NotRequired, Protocol, TypedDict
 
 from alliance_bot.digest.dates import MONTH_NAMES
-from alliance_bot.present.limits import COLOUR_ANSWER, EMBEDS_PER_MESSAGE, FOOTER, Rendered, _Builder, escape_md
+from alliance_bot.digest.model import Event
+from alliance_bot.present.limits import (
+    COLOUR_ANSWER,
+    EMBEDS_PER_MESSAGE,
+    FOOTER,
+    EmbedJson,
+    Rendered,
+    _Builder,
+    escape_md,
+)
+
+# What is shown of the anniversaries' own types (this layer does not import the anniversaries package, which
+# imports it): the items of `rules`, the settings and ledger rows of `ledger`.
 
 
-def render_anniversary_post(items: list[Any], day: Any, role_id: int | None = None, *,
-                            preview: bool = False) -> dict[str, Any]:
+class PostItem(Protocol):
+    """One anniversary of a post (an `anniversaries.rules.AnniversaryItem`)."""
+
+    @property
+    def event(self) -> Event: ...
+    @property
+    def ordinal(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def source_label(self) -> str: ...
+
+
+class Schedule(Protocol):
+    """A server's settings (an `anniversaries.ledger.ServerSchedule`)."""
+
+    @property
+    def post_time(self) -> dt.time: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def channel_id(self) -> int | None: ...
+    @property
+    def webhook_url(self) -> str | None: ...
+    @property
+    def role_id(self) -> int | None: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def disabled_reason(self) -> str | None: ...
+
+
+class DueAt(Protocol):
+    """When a post is due (an `anniversaries.rules.Due`)."""
+
+    @property
+    def day(self) -> dt.date: ...
+    @property
+    def at(self) -> dt.datetime: ...
+
+
+class PostRecord(Protocol):
+    """A post in the ledger (an `anniversaries.ledger.LedgerRow`)."""
+
+    @property
+    def day(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+class AllowedMentionsJson(TypedDict):
+    parse: list[str]
+    roles: NotRequired[list[str]]
+
+
+class AnniversaryPost(TypedDict):
+    """A whole message as Discord's JSON: a webhook gets it as it is, the bot sends it field by field."""
+
+    content: str | None
+    embeds: list[EmbedJson]
+    allowed_mentions: AllowedMentionsJson
+
+
+def render_anniversary_post(items: Sequence[PostItem], day: dt.date, role_id: int | None = None, *,
+                            preview: bool = False) -> AnniversaryPost:
     """The message for a day's anniversaries (`anniversaries.AnniversaryItem`s), as Discord's JSON.
 
     The role mention is the only mention the bot ever makes, and only here."""
@@ -34,14 +117,14 @@ def render_anniversary_post(items: list[Any], day: Any, role_id: int | None = No
         content = f"<@&{int(role_id)}> Anniversaries today"
     if preview:
         content = (content or "") + ("\n" if content else "") + "*(preview: only you can see this)*"
-    mentions: dict[str, Any] = {"parse": []}
+    mentions: AllowedMentionsJson = {"parse": []}
     if role_id is not None and not preview:
         mentions["roles"] = [str(int(role_id))]
     return {"content": content, "embeds": embeds, "allowed_mentions": mentions}
 
 
-def render_anniversary_settings(title: str, schedule: Any, webhook_masked: str | None,
-                                upcoming: list[tuple[Any, list[str]]], recent: list[Any], *,
+def render_anniversary_settings(title: str, schedule: Schedule | None, webhook_masked: str | None,
+                                upcoming: Sequence[tuple[DueAt, Sequence[str]]], recent: Sequence[PostRecord], *,
                                 paused: str | None = None) -> Rendered:
     """`/anniversaries show`: settings, the next posts with their local times, the last posts and failures.
 

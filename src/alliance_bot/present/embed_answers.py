@@ -5,8 +5,6 @@ asked, made inert. `embeds.render` picks the renderer for an answer.
 
 from __future__ import annotations
 
-from typing import Any
-
 from alliance_bot.answers.model import (
     EventView,
     FactAnswer,
@@ -23,6 +21,7 @@ from alliance_bot.present.limits import (
     COLOUR_EMPTY,
     COLOUR_VIEWPOINTS,
     FOOTER,
+    EmbedJson,
     Link,
     Rendered,
     _Builder,
@@ -145,7 +144,7 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
         for v in a.results:
             b.add(v.topic, escape_md(v.question))
         return Rendered(b.build(), links=[Link(_one_line(v.topic, 100), "viewpoints", v.id) for v in a.results[:25]])
-    pages: list[list[dict[str, Any]]] = []
+    pages: list[list[EmbedJson]] = []
     for v in a.results:
         b = _Builder(v.topic, COLOUR_VIEWPOINTS, "Positions are shown side by side in an order that rotates; "
                                                  "none is the default · " + FOOTER)
@@ -189,7 +188,7 @@ def render_source(a: SourceAnswer) -> Rendered:
             b.add(s.title, escape_md(f"{s.author or 'No author named'} · {s.outlet or 'outlet not named'} · "
                                      f"{s.published or 'undated'} · {s.kind} · id `{s.id}`").replace("\\`", "`"))
         return Rendered(b.build(), links=[Link(_one_line(s.title, 100), "source", s.id) for s in a.results])
-    pages: list[list[dict[str, Any]]] = []
+    pages: list[list[EmbedJson]] = []
     for s in a.results:
         b = _Builder(s.title, COLOUR_ANSWER, FOOTER)
         b.describe(escape_md(s.perspective))

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol
 
+from alliance_bot.digest.result import Diff, Digest, Problem
 from alliance_bot.present.limits import COLOUR_ANSWER, COLOUR_ERROR, FOOTER, Rendered, _Builder, escape_md
+from alliance_bot.present.text import Usage
 
 
-def render_reload(result: Any, *, attached: bool = False) -> Rendered:
+class Reload(Protocol):
+    """What is shown of a content reload (a `library.ReloadResult`: this layer does not import the library)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def problems(self) -> Sequence[Problem]: ...
+    @property
+    def diff(self) -> Diff | None: ...
+    @property
+    def seconds(self) -> float: ...
+
+
+def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
     """A `library.ReloadResult` for the moderator who asked."""
     if result.ok:
         d = result.diff
@@ -32,7 +48,7 @@ def render_reload(result: Any, *, attached: bool = False) -> Rendered:
     return Rendered(b.build(), ephemeral=True)
 
 
-def render_status(digest: Any, loaded_at: float, last_failure: tuple[float, list[Any]] | None) -> Rendered:
+def render_status(digest: Digest, loaded_at: float, last_failure: tuple[float, Sequence[Problem]] | None) -> Rendered:
     b = _Builder("Content status", COLOUR_ANSWER, FOOTER)
     b.describe(f"Serving content version `{digest.version}` from `{escape_md(str(digest.root))}`, "
                f"loaded <t:{int(loaded_at)}:R>.")
@@ -44,7 +60,7 @@ def render_status(digest: Any, loaded_at: float, last_failure: tuple[float, list
     return Rendered(b.build(), ephemeral=True)
 
 
-def render_stats(s: Any) -> Rendered:
+def render_stats(s: Usage) -> Rendered:
     """A `storage.usage.UsageSummary`."""
     def ms(v: float | None) -> str:
         return "–" if v is None else f"{v:.1f} ms"

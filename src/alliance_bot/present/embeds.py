@@ -38,10 +38,17 @@ def render_message(title: str, text: str, *, error: bool = False, ephemeral: boo
 
 
 def render(answer: object) -> Rendered:
-    for typ, fn in (
-        (TodayAnswer, render_today), (FactAnswer, render_fact), (TreatyAnswer, render_treaty),
-        (ViewpointsAnswer, render_viewpoints), (TimelineAnswer, render_timeline), (SourceAnswer, render_source),
-    ):
-        if isinstance(answer, typ):
-            return fn(answer)  # type: ignore[operator]
+    match answer:
+        case TodayAnswer():
+            return render_today(answer)
+        case FactAnswer():
+            return render_fact(answer)
+        case TreatyAnswer():
+            return render_treaty(answer)
+        case ViewpointsAnswer():
+            return render_viewpoints(answer)
+        case TimelineAnswer():
+            return render_timeline(answer)
+        case SourceAnswer():
+            return render_source(answer)
     raise TypeError(f"no embed form for {type(answer).__name__}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -34,6 +34,35 @@ COLOUR_ANSWER = 0x2B6CB0
 COLOUR_EMPTY = 0x718096
 COLOUR_ERROR = 0xC53030
 COLOUR_VIEWPOINTS = 0x6B46C1
+
+
+class EmbedFieldJson(TypedDict):
+    name: str
+    value: str
+    inline: bool
+
+
+class EmbedFooterJson(TypedDict):
+    text: str
+
+
+class EmbedAuthorJson(TypedDict):
+    name: str
+
+
+class EmbedJson(TypedDict, total=False):
+    """An embed in Discord's JSON, as far as the bot writes it (`author` it never sets, but Discord counts it).
+
+    The Discord layer hands it to `discord.Embed.from_dict`, which takes any mapping: this layer does not import
+    discord, so this is ours, not discord.py's `types.embed.Embed`."""
+
+    title: str
+    description: str
+    fields: list[EmbedFieldJson]
+    footer: EmbedFooterJson
+    author: EmbedAuthorJson
+    color: int
+
 
 _MD_SPECIAL = re.compile(r"([\\*_~`|\[\]])")
 _MD_LINE_START = re.compile(r"^(\s*)([>#-])", re.MULTILINE)
@@ -99,7 +128,7 @@ class Link:
 class Rendered:
     """What the bot sends: one or more pages, each a list of embed dicts (usually one)."""
 
-    pages: list[list[dict[str, Any]]]
+    pages: list[list[EmbedJson]]
     links: list[Link] = field(default_factory=list)
     ephemeral: bool = False
 
@@ -127,13 +156,13 @@ class _Builder:
         for i, part in enumerate(parts):
             self.fields.append(Field(name if i == 0 else f"{name} (cont.)"[:FIELD_NAME_MAX], part, inline))
 
-    def build(self) -> list[list[dict[str, Any]]]:
+    def build(self) -> list[list[EmbedJson]]:
         description = "\n\n".join(self.description_parts)
         desc_chunks = split_text(description, min(DESCRIPTION_MAX, _PAGE_BUDGET - len(self.title))) or [""]
-        pages: list[dict[str, Any]] = []
+        pages: list[EmbedJson] = []
         for chunk in desc_chunks[:-1]:
             pages.append({"title": self.title, "description": chunk, "fields": []})
-        current: dict[str, Any] = {"title": self.title, "description": desc_chunks[-1], "fields": []}
+        current: EmbedJson = {"title": self.title, "description": desc_chunks[-1], "fields": []}
         used = len(self.title) + len(current["description"])
         for f in self.fields:
             if len(current["fields"]) >= FIELDS_MAX or used + f.size() > _PAGE_BUDGET:
@@ -161,7 +190,7 @@ class _Builder:
 FOOTER = "alliance_bot · every answer cites its sources"
 
 
-def embed_size(embed: dict[str, Any]) -> int:
+def embed_size(embed: EmbedJson) -> int:
     """Characters Discord counts toward the 6,000 total."""
     n = len(embed.get("title", "")) + len(embed.get("description", ""))
     n += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
