@@ -11,7 +11,8 @@ from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.service import Answers
 from alliance_bot.answers.userdates import parse_day
 from alliance_bot.digest.loader import load_digest
-from alliance_bot.present.embeds import limit_violations, render
+from alliance_bot.present.embeds import render
+from alliance_bot.present.limits import limit_violations
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 

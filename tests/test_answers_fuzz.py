@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.loader import load_digest
-from alliance_bot.present.embeds import limit_violations, render
+from alliance_bot.present.embeds import render
+from alliance_bot.present.limits import limit_violations
 from alliance_bot.present.jsonout import to_json
 from alliance_bot.present.text import to_text
 

@@ -11,7 +11,7 @@ import discord
 from conftest import BotEnv, eventually
 
 from alliance_bot.discord_ui import send
-from alliance_bot.present.embeds import Rendered
+from alliance_bot.present.limits import Rendered
 
 EPHEMERAL = 1 << 6
 

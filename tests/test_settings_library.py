@@ -10,7 +10,7 @@ import pytest
 
 from alliance_bot.library import ContentStore
 from alliance_bot.logsetup import ScrubFilter, scrub
-from alliance_bot.present.embeds import (
+from alliance_bot.present.limits import (
     FIELD_VALUE_MAX,
     _Builder,
     escape_md,

@@ -130,19 +130,19 @@ class Settings(BaseSettings):
 
     @field_validator("token", mode="before")
     @classmethod
-    def _token(cls, value: Any) -> Any:
+    def _token(cls, value: object) -> object:
         if isinstance(value, str):
             return clean_token(value) or None  # only quotes or spaces: not set
         return value
 
     @field_validator("cache_dir", mode="before")
     @classmethod
-    def _cache(cls, value: Any) -> Any:
+    def _cache(cls, value: Any) -> Path | None:  # Any: the setting as given, before pydantic checks it
         return parse_cache_setting(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
-    def _upper(cls, value: Any) -> Any:
+    def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
     @classmethod

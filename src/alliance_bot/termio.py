@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -30,7 +30,7 @@ def user_text(value: str) -> str:
         return _SURROGATE.sub("\ufffd", value)
 
 
-def encodes_everything(stream: Any) -> bool:
+def encodes_everything(stream: object) -> bool:
     """Whether `stream` can write any character (UTF-8 and the like), not only some (ASCII, Latin-1)."""
     try:
         "\u2013\U0001f600".encode(getattr(stream, "encoding", None) or "utf-8")
@@ -49,12 +49,12 @@ def safe_output() -> None:
         errors = getattr(stream, "errors", None)
         if errors == "strict" or (errors == "surrogateescape" and not encodes_everything(stream)):
             try:
-                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]  # not on TextIO: caught below
             except (AttributeError, ValueError, OSError):  # not a text stream we can change
                 pass
 
 
-def write_json(data: Any, out: TextIO | None = None) -> None:
+def write_json(data: object, out: TextIO | None = None) -> None:
     """`data` as indented JSON and a newline: Unicode as is where the output can write it, else \\u escapes."""
     out = out if out is not None else sys.stdout
     json.dump(data, out, ensure_ascii=not encodes_everything(out), indent=2)

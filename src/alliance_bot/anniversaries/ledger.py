@@ -22,9 +22,13 @@ import datetime as dt
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the stores are handed an open Database; db.py runs their data migrations
+    import sqlite3
+
+    import aiosqlite
+
     from alliance_bot.storage.db import Database
 
 NONCE_WINDOW = 120.0  # seconds; Discord checks nonces for "the past few minutes"
@@ -56,7 +60,7 @@ def target_for(guild_id: int | None, webhook_url: str | None) -> str:
     return f"guild:{guild_id}"
 
 
-async def rekey_webhook_posts(conn: Any) -> None:
+async def rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
     """Migration 3: rows of the earlier key `webhook:<id>` (no token, so any server could claim them) move to the
     key of the server that made them, when it still has a webhook with that id; rows no server can be matched to
     (cron's, or a webhook since replaced) keep the old key, which nothing claims again: history only. Errors that
@@ -160,7 +164,8 @@ class AnniversaryStore:
                     won.append(event_id)
         return won
 
-    async def _update(self, target: str, day: dt.date, event_ids: list[str], sql: str, params: tuple) -> None:
+    async def _update(self, target: str, day: dt.date, event_ids: list[str], sql: str,
+                      params: tuple[object, ...]) -> None:
         marks = ", ".join("?" for _ in event_ids)
         await self.db.execute(f"UPDATE anniversary_posts SET {sql} WHERE target = ? AND day = ? "
                               f"AND event_id IN ({marks})", (*params, target, day.isoformat(), *event_ids))
@@ -194,7 +199,7 @@ class AnniversaryStore:
         rows = await self.db.fetchall(
             "SELECT target, guild_id, day, event_id, nonce, claimed_at FROM anniversary_posts "
             "WHERE status = 'claimed' ORDER BY target, day, event_id")
-        groups: dict[tuple[str, str], list] = {}
+        groups: dict[tuple[str, str], list[sqlite3.Row]] = {}
         for r in rows:
             groups.setdefault((r[0], r[2]), []).append(r)
         resend: list[Recovered] = []
@@ -225,7 +230,7 @@ class AnniversaryStore:
         return {r[0]: r[1] for r in rows}
 
 
-def _schedule(r: tuple) -> ServerSchedule:
+def _schedule(r: sqlite3.Row) -> ServerSchedule:
     hh, mm = str(r[1]).split(":")
     return ServerSchedule(guild_id=r[0], post_time=dt.time(int(hh), int(mm)), timezone=r[2], channel_id=r[3],
                           webhook_url=r[4], role_id=r[5], enabled=bool(r[6]), disabled_reason=r[7])

@@ -76,8 +76,13 @@ def _format(ann: Anniversary, ev: Event, years: int) -> str:
 
 def anniversary_days(digest: Digest) -> list[tuple[int, int]]:
     """Sorted (month, day) pairs that have at least one anniversary (next_due maps February 29 in common years)."""
-    return sorted({(digest.events[a.event].date.month, digest.events[a.event].date.day)
-                   for a in digest.anniversaries.values()})
+    return sorted({_month_day(digest.events[a.event]) for a in digest.anniversaries.values()})
+
+
+def _month_day(ev: Event) -> tuple[int, int]:
+    month, day = ev.date.month, ev.date.day
+    assert month is not None and day is not None, ev.id  # an anniversary's event has a day (the content check)
+    return month, day
 
 
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
@@ -136,7 +141,7 @@ def next_due(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, after: dt.d
 def due_between(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, start: dt.datetime,
                 end: dt.datetime) -> list[Due]:
     """Every post instant in (start, end]."""
-    out = []
+    out: list[Due] = []
     cursor = start
     while True:
         due = next_due(days, at, tz, cursor)

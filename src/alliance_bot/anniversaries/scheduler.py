@@ -26,14 +26,15 @@ import datetime as dt
 import heapq
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from alliance_bot.anniversaries.rules import Due, anniversary_days, due_between, items_on, next_due
 from alliance_bot.anniversaries.webhook import DeliveryError, mask
 from alliance_bot.library import ContentStore
-from alliance_bot.present.embeds import render_anniversary_post
+from alliance_bot.present.embed_anniversaries import AnniversaryPost, render_anniversary_post
 from alliance_bot.anniversaries.ledger import AnniversaryStore, Recovered, ServerSchedule, make_nonce
 from alliance_bot.answers.zones import ZoneError, load_zone
 
@@ -46,7 +47,7 @@ RETRY_DELAYS = (30.0, 120.0, 300.0, 900.0)  # then every 15 minutes while the gr
 
 
 class Deliverer(Protocol):
-    async def __call__(self, schedule: ServerSchedule, payload: dict[str, Any], nonce: str | None) -> str | None: ...
+    async def __call__(self, schedule: ServerSchedule, payload: AnniversaryPost, nonce: str | None) -> str | None: ...
 
 
 Clock = Callable[[], dt.datetime]
@@ -67,7 +68,7 @@ class _Entry:
 class Scheduler:
     def __init__(self, store: AnniversaryStore, library: ContentStore, deliver: Deliverer, *,
                  grace: dt.timedelta = dt.timedelta(hours=3), clock: Clock = utc_now,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, concurrency: int = 8) -> None:
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, concurrency: int = 8) -> None:
         self.store = store
         self.library = library
         self.deliver = deliver
@@ -79,7 +80,7 @@ class Scheduler:
         self._generation: dict[int, int] = {}
         self._paused: dict[int, str] = {}  # guild -> why its posts are paused (a time zone that does not load)
         self._wake = asyncio.Event()
-        self._inflight: set[asyncio.Task[Any]] = set()
+        self._inflight: set[asyncio.Task[None]] = set()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._started = False
         self.ticks = 0
@@ -207,7 +208,7 @@ class Scheduler:
         hours = self.grace.total_seconds() / 3600
         return f"{hours:g}-hour"
 
-    async def run_forever(self, before_first_tick: Callable[[], Awaitable[Any]] | None = None) -> None:
+    async def run_forever(self, before_first_tick: Callable[[], Awaitable[object]] | None = None) -> None:
         if self._started:
             raise RuntimeError("the scheduler is already running")
         self._started = True
@@ -248,7 +249,7 @@ class Scheduler:
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         task.set_name(name)
         self._inflight.add(task)
@@ -313,7 +314,7 @@ class Scheduler:
         await self._deliver(schedule, target, day, won, payload, nonce, due_at)
 
     async def _deliver(self, schedule: ServerSchedule, target: str, day: dt.date, ids: list[str],
-                       payload: dict[str, Any], nonce: str | None, due_at: dt.datetime) -> None:
+                       payload: AnniversaryPost, nonce: str | None, due_at: dt.datetime) -> None:
         attempt = 0
         while True:
             try:

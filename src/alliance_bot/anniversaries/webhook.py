@@ -18,8 +18,8 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
@@ -150,12 +150,13 @@ class WebhookResult:
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient, *, sleep: Any = asyncio.sleep, base_backoff: float = 1.0) -> None:
+    def __init__(self, client: httpx.AsyncClient, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                 base_backoff: float = 1.0) -> None:
         self.client = client
         self.sleep = sleep
         self.base_backoff = base_backoff
 
-    async def send(self, url: str, payload: dict[str, Any]) -> WebhookResult:
+    async def send(self, url: str, payload: Mapping[str, object]) -> WebhookResult:
         """POST the message (`?wait=true` to get its id back); raise DeliveryError when it cannot be delivered.
 
         Every failure is a DeliveryError, whatever raised it: the caller holds a ledger claim to settle."""

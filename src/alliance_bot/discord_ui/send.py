@@ -17,11 +17,10 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass, field
-from typing import Any
 
 import discord
 
-from alliance_bot.present.embeds import Link, Rendered
+from alliance_bot.present.limits import EmbedJson, Link, Rendered
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +62,8 @@ class PageEntry:
     def size(self) -> int:
         return len(self._pages)
 
-    def embeds(self, number: int) -> list[dict[str, Any]]:
-        pages: list[list[dict[str, Any]]] = json.loads(zlib.decompress(self._pages))  # Rendered.pages, as stored
+    def embeds(self, number: int) -> list[EmbedJson]:
+        pages: list[list[EmbedJson]] = json.loads(zlib.decompress(self._pages))  # Rendered.pages, as stored
         return pages[number]
 
 
@@ -158,7 +157,7 @@ async def sweep(store: PageStore, remove_buttons: Callable[[PageEntry], Awaitabl
             await asyncio.gather(*(remove_buttons(e) for e in expired[i:i + REMOVE_AT_ONCE]))
 
 
-def to_embeds(page: list[dict[str, Any]]) -> list[discord.Embed]:
+def to_embeds(page: list[EmbedJson]) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in page]
 
 

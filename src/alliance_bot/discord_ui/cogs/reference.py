@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from alliance_bot import __version__
-from alliance_bot.present.embeds import render_about, render_help
+from alliance_bot.present.embed_help import render_about, render_help
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
