@@ -318,7 +318,7 @@ async def test_stats_give_the_numbers_of_the_row_by_row_computation(bot_env: Bot
     from stats_reference import summarise_reference
     from test_storage import _varied_rows
 
-    from alliance_bot.present.embeds import render_stats
+    from alliance_bot.present.embed_moderation import render_stats
     from alliance_bot.storage import usage as usage_module
 
     fake = bot_env.fake

@@ -7,7 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    import httpx
+
+    from alliance_bot.library import ContentStore
+    from alliance_bot.settings import Settings
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -46,7 +52,8 @@ def _cmd_content_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings():  # -> Settings, or exits with one line naming the setting
+def _settings() -> Settings:
+    """The settings, or exit with one line naming the setting."""
     from alliance_bot.settings import SettingsError, load_settings
 
     try:
@@ -56,7 +63,8 @@ def _settings():  # -> Settings, or exits with one line naming the setting
         raise SystemExit(EXIT_USAGE) from None
 
 
-def _load_store(settings, *, serving: bool = False):  # -> ContentStore, or exits listing the problems
+def _load_store(settings: Settings, *, serving: bool = False) -> ContentStore:
+    """The content, loaded and checked, or exit listing the problems."""
     from alliance_bot.library import ContentStore
 
     store = ContentStore(settings.content_dir, timezone=settings.timezone, cache=settings.content_cache())
@@ -136,7 +144,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return asyncio.run(_stats(settings, args))
 
 
-async def _stats(settings, args: argparse.Namespace) -> int:
+async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     from alliance_bot.present.text import stats_json, stats_text
     from alliance_bot.storage.db import Database, DatabaseError
     from alliance_bot.storage.usage import StatsTooSlow, export_csv, summarise
@@ -177,8 +185,8 @@ def _cmd_anniversaries_post(args: argparse.Namespace) -> int:
     return asyncio.run(post_anniversaries(settings, store, args.webhook, args.date, dry_run=args.dry_run))
 
 
-async def post_anniversaries(settings, store, webhook: str, date: str | None, *, dry_run: bool = False,
-                             transport=None) -> int:
+async def post_anniversaries(settings: Settings, store: ContentStore, webhook: str, date: str | None, *,
+                             dry_run: bool = False, transport: httpx.AsyncBaseTransport | None = None) -> int:
     """The day's anniversary post through a webhook, for cron: the same ledger as the bot, so never twice.
 
     `transport` (an httpx transport) is for tests only: a function argument, never a setting or an option."""
@@ -191,7 +199,7 @@ async def post_anniversaries(settings, store, webhook: str, date: str | None, *,
     from alliance_bot.answers.errors import InvalidInput
     from alliance_bot.answers.userdates import parse_day
     from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
-    from alliance_bot.present.embeds import render_anniversary_post
+    from alliance_bot.present.embed_anniversaries import render_anniversary_post
     from alliance_bot.anniversaries.ledger import AnniversaryStore, target_for
     from alliance_bot.storage.db import Database, DatabaseError
     from alliance_bot.answers.zones import load_zone

@@ -14,12 +14,17 @@ import logging
 import secrets
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alliance_bot.library import ContentStore
 from alliance_bot.settings import Settings
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
+
+if TYPE_CHECKING:
+    import httpx
+
+    from alliance_bot.discord_ui.bot import AllianceBot
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,7 @@ async def retention_loop(usage: UsageLog, days: int, interval: float = 86400.0) 
 
 
 def build_bot(settings: Settings, store: ContentStore, db: Database, usage: UsageLog | None, hash_key: bytes,
-              http: Any, *, schedule: bool = True, **client_options: Any) -> Any:
+              http: httpx.AsyncClient | None, *, schedule: bool = True, **client_options: Any) -> AllianceBot:
     """The bot with all its cogs; `schedule=False` registers the commands without starting the scheduler (sync)."""
     import datetime as dt
 
@@ -91,8 +96,8 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         def reload_from_signal() -> None:
             async def go() -> None:
                 result = await store.reload()
-                if result.ok:
-                    d = result.diff
+                d = result.diff
+                if result.ok and d is not None:
                     log.info("content reloaded (SIGHUP): %d added, %d changed, %d removed",
                              len(d.added), len(d.changed), len(d.removed))
                 else:

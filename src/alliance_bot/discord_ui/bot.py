@@ -29,7 +29,8 @@ from alliance_bot.discord_ui.payload import command_name
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
 from alliance_bot.discord_ui.tree import AllianceTree
 from alliance_bot.library import ContentStore
-from alliance_bot.present.embeds import Rendered, render, render_message
+from alliance_bot.present.embeds import render, render_message
+from alliance_bot.present.limits import Rendered
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
 

@@ -17,7 +17,7 @@ from discord import app_commands
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui.checks import NotModerator
 from alliance_bot.discord_ui.payload import command_name
-from alliance_bot.present.embeds import escape_md
+from alliance_bot.present.limits import escape_md
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -21,10 +22,13 @@ log = logging.getLogger("alliance_bot.discord_ui.bot")  # the Discord layer's lo
 SECRET = "[secret]"  # what the usage log keeps of a secret option's value
 
 
-def secret_options(*names: str) -> Any:
+CommandT = TypeVar("CommandT", bound="app_commands.Command[Any, ..., Any]")
+
+
+def secret_options(*names: str) -> Callable[[CommandT], CommandT]:
     """Mark options whose values never reach the usage log (a webhook URL carries its token); above
     `@app_commands.command`. The names are checked against the command's parameters here, at definition."""
-    def decorator(command: app_commands.Command[Any, ..., Any]) -> app_commands.Command[Any, ..., Any]:
+    def decorator(command: CommandT) -> CommandT:
         unknown = sorted(set(names) - {p.name for p in command.parameters})
         if unknown:
             raise TypeError(f"/{command.qualified_name} has no option {', '.join(unknown)} to mark secret")

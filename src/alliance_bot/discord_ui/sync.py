@@ -82,7 +82,7 @@ async def sync_commands(settings: Settings, token: str, store: ContentStore, gui
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return _EXIT_PROBLEMS
     try:
-        bot: AllianceBot = build_bot(settings, store, db, None, b"", None, schedule=False)  # typed Any there
+        bot = build_bot(settings, store, db, None, b"", None, schedule=False)
         async with bot:
             try:
                 await bot.login(token)  # runs setup_hook: the cogs register their commands

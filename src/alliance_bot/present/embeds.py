@@ -13,7 +13,6 @@ from alliance_bot.answers.model import (
     TreatyAnswer,
     ViewpointsAnswer,
 )
-from alliance_bot.present.embed_anniversaries import render_anniversary_post
 from alliance_bot.present.embed_answers import (
     render_fact,
     render_source,
@@ -22,13 +21,9 @@ from alliance_bot.present.embed_answers import (
     render_treaty,
     render_viewpoints,
 )
-from alliance_bot.present.embed_moderation import render_reload, render_stats, render_status
-from alliance_bot.present.limits import COLOUR_EMPTY, COLOUR_ERROR, FOOTER, Rendered, _Builder, escape_md
+from alliance_bot.present.limits import COLOUR_EMPTY, COLOUR_ERROR, FOOTER, Rendered, _Builder
 
 __all__ = ["render", "render_message"]
-# Until cli.py, discord_ui/bot.py and discord_ui/cogs/moderation.py (which another change is editing) import these
-# from their modules, they can be imported from here too; nothing else may: delete this line with that change.
-__all__ += ["Rendered", "escape_md", "render_anniversary_post", "render_reload", "render_stats", "render_status"]
 
 
 def render_message(title: str, text: str, *, error: bool = False, ephemeral: bool = True) -> Rendered:

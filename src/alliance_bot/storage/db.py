@@ -118,6 +118,11 @@ MIGRATIONS: list[list[Any]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+async def _clear_progress_handler(conn: aiosqlite.Connection) -> None:
+    # sqlite3 takes None to remove the handler; aiosqlite's annotation leaves None out
+    await conn.set_progress_handler(None, 0)  # type: ignore[arg-type]
+
+
 class DatabaseError(Exception):
     """The database cannot be used; the message says why and what to do."""
 
@@ -291,7 +296,7 @@ class Database:
                         "`alliance-bot doctor` for a full one", self.path, time_limit)
             return
         finally:
-            await self.conn.set_progress_handler(None, 0)
+            await _clear_progress_handler(self.conn)
         if result != "ok":
             raise DatabaseError(damaged_message(self.path, result))
 
@@ -340,7 +345,7 @@ class Database:
                 await conn.close()
             else:
                 if time_limit is not None:
-                    await conn.set_progress_handler(None, 0)
+                    await _clear_progress_handler(conn)
                 if snapshot and conn.in_transaction:
                     await conn.execute("ROLLBACK")
 
@@ -372,7 +377,8 @@ class Database:
             return cur.rowcount
 
     async def get_meta(self, key: str) -> str | None:
-        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        value = await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
 
     async def set_meta(self, key: str, value: str) -> None:
         await self.execute("INSERT INTO meta (key, value) VALUES (?, ?) "

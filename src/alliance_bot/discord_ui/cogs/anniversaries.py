@@ -68,13 +68,6 @@ def make_deliverer(bot: AllianceBot, webhooks: WebhookSender | None) -> Delivere
     return deliver
 
 
-# `secret_options()` is annotated `-> Any` in discord_ui/bot.py, which would leave /anniversaries set (and its
-# autocomplete) untyped; what it returns takes the command and gives it back. (With bot.py's annotation fixed,
-# `@secret_options("webhook")` can stand on the command again.)
-_WEBHOOK_SECRET: Callable[[app_commands.Command[Any, ..., None]], app_commands.Command[Any, ..., None]] = (
-    secret_options("webhook"))
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
@@ -102,7 +95,7 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
             self._task.cancel()
         await self.scheduler.close()
 
-    @_WEBHOOK_SECRET  # its token: never in the usage log
+    @secret_options("webhook")  # its token: never in the usage log
     @app_commands.command(name="set", description="Post anniversaries to a channel at a local time")
     @app_commands.describe(channel="Where to post", time="Local time of day, HH:MM (24-hour), e.g. 09:00",
                            timezone="IANA time zone, e.g. Asia/Seoul or America/New_York",

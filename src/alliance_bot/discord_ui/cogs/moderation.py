@@ -17,7 +17,8 @@ from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui.checks import NotModerator, moderator_only
-from alliance_bot.present.embeds import escape_md, render_reload, render_stats, render_status
+from alliance_bot.present.embed_moderation import render_reload, render_stats, render_status
+from alliance_bot.present.limits import escape_md
 from alliance_bot.storage.usage import StatsTooSlow, summarise
 
 if TYPE_CHECKING:
