@@ -23,8 +23,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -74,12 +75,11 @@ def live(kind: type) -> int:
 
 @contextlib.asynccontextmanager
 async def running_bot() -> AsyncIterator[tuple[Any, Any, Any, Any]]:
-    from fakediscord import FakeDiscord, disable_identify_delay
-
     from alliance_bot.discord_ui.bot import AllianceBot
     from alliance_bot.library import ContentStore
     from alliance_bot.storage.db import Database
     from alliance_bot.storage.usage import UsageLog
+    from fakediscord import FakeDiscord, disable_identify_delay
 
     with tempfile.TemporaryDirectory() as tmp:
         content = Path(tmp) / "content"
@@ -109,8 +109,11 @@ async def running_bot() -> AsyncIterator[tuple[Any, Any, Any, Any]]:
                     await db.close()
 
 
-COMMANDS = [("source", {"source": "detrani-2025"}), ("treaty", {"name": "mdt"}),
-            ("fact", {"query": "how many us troops are in korea"})]
+COMMANDS = [
+    ("source", {"source": "detrani-2025"}),
+    ("treaty", {"name": "mdt"}),
+    ("fact", {"query": "how many us troops are in korea"}),
+]
 
 
 async def memory(n: int) -> None:
@@ -152,8 +155,10 @@ async def expiry() -> None:
         await asyncio.sleep(3.0)
         with_buttons = sum(1 for p in payloads if (fake.original_message(p) or {}).get("components"))
         edits = sum(1 for r in fake.requests if r.method == "PATCH" and "/webhooks/" in r.path and r.ok)
-        print(f"expiry: 200 answers with buttons, timeout 1 s; 2 s after expiry {with_buttons} still have buttons, "
-              f"{edits} edits removed them")
+        print(
+            f"expiry: 200 answers with buttons, timeout 1 s; 2 s after expiry {with_buttons} still have buttons, "
+            f"{edits} edits removed them"
+        )
 
 
 async def burst(k: int) -> None:
@@ -186,10 +191,12 @@ async def burst(k: int) -> None:
             outcomes = dict(await db.fetchall("SELECT outcome, count(*) FROM usage GROUP BY outcome"))
             p50 = statistics.median(latency) if latency else float("nan")
             p99 = latency[min(len(latency) - 1, int(0.99 * (len(latency) - 1)))] if latency else float("nan")
-            print(f"burst of {k} (sent in {sent_ms:.0f} ms): answered {len(answered)}, callback attempts "
-                  f"{len(callbacks)}, 404s {not_found}, double acks {double}, usage rows {rows} {outcomes}, "
-                  f"latency median {p50:.0f} ms p99 {p99:.0f} ms; log: {counter.tracebacks} tracebacks, "
-                  f"{counter.warnings} warnings, {counter.errors} errors {counter.kinds or ''}")
+            print(
+                f"burst of {k} (sent in {sent_ms:.0f} ms): answered {len(answered)}, callback attempts "
+                f"{len(callbacks)}, 404s {not_found}, double acks {double}, usage rows {rows} {outcomes}, "
+                f"latency median {p50:.0f} ms p99 {p99:.0f} ms; log: {counter.tracebacks} tracebacks, "
+                f"{counter.warnings} warnings, {counter.errors} errors {counter.kinds or ''}"
+            )
             for m in counter.messages[:3]:
                 print(f"    e.g. {m}")
         finally:

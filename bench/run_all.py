@@ -24,18 +24,36 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-FACT_QUERIES = ["how many us troops are in korea", "armistise date", "cheonan", "korean war american deaths",
-                "KORUS trade 2024", "operational control peacetime", "thaad location", "five billion dollar demand",
-                "who wrote the essay", "mutual defense treaty signing date"]
-TREATY_QUERIES = ["mdt", "mutual defence treaty", "korus", "1953 treaty", "armistace", "sma", "taft katsura",
-                  "thearmistice", "burden charing"]
+FACT_QUERIES = [
+    "how many us troops are in korea",
+    "armistise date",
+    "cheonan",
+    "korean war american deaths",
+    "KORUS trade 2024",
+    "operational control peacetime",
+    "thaad location",
+    "five billion dollar demand",
+    "who wrote the essay",
+    "mutual defense treaty signing date",
+]
+TREATY_QUERIES = [
+    "mdt",
+    "mutual defence treaty",
+    "korus",
+    "1953 treaty",
+    "armistace",
+    "sma",
+    "taft katsura",
+    "thearmistice",
+    "burden charing",
+]
 TOPIC_QUERIES = ["cost sharing", "peace agreement", "opcon", "japan", "troops"]
 DAYS = ["07-27", "06-25", "10-01", "01-02", "March 1", "27 July"]
 PREFIXES = ["", "m", "mut", "kor", "armi", "19", "zz", "cost", "jul"]
@@ -78,18 +96,21 @@ def startup_and_memory(content: Path, cache_dir: Path | None) -> tuple[float, fl
     """Wall time of a fresh process that starts as `alliance-bot run` does (import, load, validate, index,
     content cache `cache_dir`, none if None) and answers once; and its peak RSS in MB."""
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec
-    probe = ("import sys, json\n"
-             "from pathlib import Path\n"
-             "from alliance_bot.digest.cache import ContentCache\n"
-             "from alliance_bot.library import ContentStore\n"
-             "cache = ContentCache(Path(sys.argv[2])) if sys.argv[2] else None\n"
-             "s = ContentStore(sys.argv[1], cache=cache); r = s.load(freeze=True); assert r.ok, r.problems[:3]\n"
-             "s.answers.fact('troops')\n"
-             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
-             "print(json.dumps({'rss_mb': int(hwm) / 1024}))\n")
+    probe = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from alliance_bot.digest.cache import ContentCache\n"
+        "from alliance_bot.library import ContentStore\n"
+        "cache = ContentCache(Path(sys.argv[2])) if sys.argv[2] else None\n"
+        "s = ContentStore(sys.argv[1], cache=cache); r = s.load(freeze=True); assert r.ok, r.problems[:3]\n"
+        "s.answers.fact('troops')\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print(json.dumps({'rss_mb': int(hwm) / 1024}))\n"
+    )
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", probe, str(content), str(cache_dir or "")],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(content), str(cache_dir or "")], capture_output=True, text=True, check=True
+    )
     elapsed = time.perf_counter() - t
     return elapsed, json.loads(done.stdout.strip().splitlines()[-1])["rss_mb"]
 
@@ -107,8 +128,12 @@ def startup_cases(content: Path, runs: int, scratch: Path) -> dict[str, tuple[fl
     cache = scratch / f"cache-{content.name}"
     largest = max(copy.rglob("*.yaml"), key=lambda p: p.stat().st_size)
     original = largest.read_bytes()
-    samples: dict[str, list[tuple[float, float]]] = {"first start": [], "restart": [], "one file edited": [],
-                                                     "no cache": []}
+    samples: dict[str, list[tuple[float, float]]] = {
+        "first start": [],
+        "restart": [],
+        "one file edited": [],
+        "no cache": [],
+    }
     for i in range(runs):
         shutil.rmtree(cache, ignore_errors=True)
         samples["first start"].append(startup_and_memory(copy, cache))
@@ -117,19 +142,20 @@ def startup_cases(content: Path, runs: int, scratch: Path) -> dict[str, tuple[fl
         samples["one file edited"].append(startup_and_memory(copy, cache))
         largest.write_bytes(original)
         samples["no cache"].append(startup_and_memory(copy, None))
-    return {case: (statistics.median(t for t, _ in pairs), max(t for t, _ in pairs), max(m for _, m in pairs))
-            for case, pairs in samples.items()}
+    return {
+        case: (statistics.median(t for t, _ in pairs), max(t for t, _ in pairs), max(m for _, m in pairs))
+        for case, pairs in samples.items()
+    }
 
 
 async def round_trip(n: int) -> tuple[float, float]:
     import shutil
 
-    from fakediscord import FakeDiscord, disable_identify_delay
-
     from alliance_bot.discord_ui.bot import AllianceBot
     from alliance_bot.library import ContentStore
     from alliance_bot.storage.db import Database
     from alliance_bot.storage.usage import UsageLog
+    from fakediscord import FakeDiscord, disable_identify_delay
 
     with tempfile.TemporaryDirectory() as tmp:
         content = Path(tmp) / "content"
@@ -178,8 +204,20 @@ async def usage_throughput(total: int) -> tuple[float, int, float]:
         max_pending = 0
         t = time.perf_counter()
         for i in range(total):
-            usage.record(UsageRecord(time.time(), "command", "fact", '{"query": "troops"}', "answered", 1.5, 1, 2,
-                                     "0123456789abcdef0123", "en-US"))
+            usage.record(
+                UsageRecord(
+                    time.time(),
+                    "command",
+                    "fact",
+                    '{"query": "troops"}',
+                    "answered",
+                    1.5,
+                    1,
+                    2,
+                    "0123456789abcdef0123",
+                    "en-US",
+                )
+            )
             if i % 2000 == 0:
                 max_pending = max(max_pending, usage.pending)
                 await asyncio.sleep(0)
@@ -226,8 +264,10 @@ def main() -> int:
             print(f"{name:<22}{s[0]:>16.3f}{s[1]:>9.3f}{b[0]:>14.3f}{b[1]:>9.3f}")
         print("\n== start-up (process start to ready to answer) and peak memory ==")
         print(f"{'digest':<9}{'case':<17}{'median s':>9}{'worst s':>9}{'peak RSS MB':>13}")
-        for label, content, runs in (("shipped", ROOT / "content", 2 if args.quick else 5),
-                                     ("100x", big, 1 if args.quick else 3)):
+        for label, content, runs in (
+            ("shipped", ROOT / "content", 2 if args.quick else 5),
+            ("100x", big, 1 if args.quick else 3),
+        ):
             for case, (med, worst, rss) in startup_cases(content, runs, Path(tmp)).items():
                 print(f"{label:<9}{case:<17}{med:>9.2f}{worst:>9.2f}{rss:>13.0f}")
     print("\n== interaction round trip (fake Discord on loopback, usage logging on) ==")
@@ -235,8 +275,10 @@ def main() -> int:
     print(f"median {med:.2f} ms, p99 {p99:.2f} ms")
     print("\n== usage logging (SQLite, WAL, batched) ==")
     rate, pending, interval = asyncio.run(usage_throughput(50_000 if args.quick else 200_000))
-    print(f"{rate:,.0f} rows/s sustained; at most {pending:,} rows buffered at once; "
-          f"a kill loses at most the rows of the last {interval:.0f} s (one flush interval)")
+    print(
+        f"{rate:,.0f} rows/s sustained; at most {pending:,} rows buffered at once; "
+        f"a kill loses at most the rows of the last {interval:.0f} s (one flush interval)"
+    )
     print("\n== search quality ==")
     import search_quality
 

@@ -31,7 +31,7 @@ def passes(texts: list[str], expected: list[str], k: int) -> bool:
     return any(w in _squash(t) for t in texts[:k] for w in wanted)
 
 
-def sentence_baseline(digest) -> SearchIndex:  # noqa: ANN001
+def sentence_baseline(digest) -> SearchIndex:
     docs = []
     for sid, text in digest.source_texts.items():
         for i, sentence in enumerate(re.split(r"(?<=[.!?])\s+|\n+", text)):
@@ -47,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args(argv)
     if not args.questions.is_file():
-        print(f"search_quality: no question file at {args.questions} (the shared dev questions sit beside the "
-              "checkout in ../shared/eval/); pass --questions, e.g. bench/holdout_questions.yaml", file=sys.stderr)
+        print(
+            f"search_quality: no question file at {args.questions} (the shared dev questions sit beside the "
+            "checkout in ../shared/eval/); pass --questions, e.g. bench/holdout_questions.yaml",
+            file=sys.stderr,
+        )
         return 2
     result = load_digest(args.content)
     if not result.ok:

@@ -24,8 +24,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["fact", "today", "treaty", "viewpoints", "timeline", "source", "help", "about", "stats",
-            "anniversaries set", "anniversaries show", "content reload", "content status"]
+COMMANDS = [
+    "fact",
+    "today",
+    "treaty",
+    "viewpoints",
+    "timeline",
+    "source",
+    "help",
+    "about",
+    "stats",
+    "anniversaries set",
+    "anniversaries show",
+    "content reload",
+    "content status",
+]
 KINDS = ["command"] * 16 + ["autocomplete"] * 3 + ["component"]
 OUTCOMES = ["answered"] * 80 + ["nothing_found"] * 10 + ["invalid_input"] * 5 + ["refused"] * 3 + ["error"] * 2
 
@@ -46,15 +59,33 @@ def fill(path: Path, rows: int, guilds: int, now: float) -> None:
     for i in range(rows):
         outcome = rng.choice(OUTCOMES)
         options = json.dumps({"query": f"question {rng.randrange(20_000)}"}) if rng.random() < 0.7 else None
-        batch.append((now - rng.random() * 90 * 86400, rng.choice(KINDS), rng.choice(COMMANDS), options, outcome,
-                      rng.lognormvariate(3, 1), 1 + rng.randrange(guilds), 2, "0123456789abcdef0123", "en-US"))
+        batch.append(
+            (
+                now - rng.random() * 90 * 86400,
+                rng.choice(KINDS),
+                rng.choice(COMMANDS),
+                options,
+                outcome,
+                rng.lognormvariate(3, 1),
+                1 + rng.randrange(guilds),
+                2,
+                "0123456789abcdef0123",
+                "en-US",
+            )
+        )
         if len(batch) == 50_000:
-            con.executemany("INSERT INTO usage (ts, kind, command, options, outcome, latency_ms, guild_id, "
-                            "channel_id, user_hash, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+            con.executemany(
+                "INSERT INTO usage (ts, kind, command, options, outcome, latency_ms, guild_id, "
+                "channel_id, user_hash, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                batch,
+            )
             batch.clear()
     if batch:
-        con.executemany("INSERT INTO usage (ts, kind, command, options, outcome, latency_ms, guild_id, "
-                        "channel_id, user_hash, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+        con.executemany(
+            "INSERT INTO usage (ts, kind, command, options, outcome, latency_ms, guild_id, "
+            "channel_id, user_hash, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            batch,
+        )
     con.execute("COMMIT")
     con.close()
 
@@ -112,15 +143,18 @@ asyncio.run(main())
 
 
 def measure(path: Path, variant: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(path), variant, str(ROOT)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path), variant, str(ROOT)], capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def report(rows: int, variant: str, m: dict) -> str:
-    return (f"/stats days:90 at {rows:,} rows ({variant}): {m['seconds']:.2f} s, peak memory +{m['peak_mb']:.0f} MB "
-            f"(+{m['kept_mb']:.0f} MB kept after), event loop blocked at most {m['loop_blocked_s'] * 1000:.0f} ms, "
-            f"a usage write waited at most {m['longest_write_s'] * 1000:.0f} ms; {m['total']:,} interactions counted")
+    return (
+        f"/stats days:90 at {rows:,} rows ({variant}): {m['seconds']:.2f} s, peak memory +{m['peak_mb']:.0f} MB "
+        f"(+{m['kept_mb']:.0f} MB kept after), event loop blocked at most {m['loop_blocked_s'] * 1000:.0f} ms, "
+        f"a usage write waited at most {m['longest_write_s'] * 1000:.0f} ms; {m['total']:,} interactions counted"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,9 +75,10 @@ def make(out: Path, times: int = 100, content: Path = ROOT / "content", seed: in
         folder = out / kind
         folder.mkdir()
         for start in range(0, len(result), part_size):
-            chunk = copy.deepcopy(result[start:start + part_size])
+            chunk = copy.deepcopy(result[start : start + part_size])
             (folder / f"part-{start // part_size:03d}.yaml").write_text(
-                yaml.safe_dump({kind: chunk}, allow_unicode=True, sort_keys=False, width=200), encoding="utf-8")
+                yaml.safe_dump({kind: chunk}, allow_unicode=True, sort_keys=False, width=200), encoding="utf-8"
+            )
     return out
 
 

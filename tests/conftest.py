@@ -9,16 +9,17 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
+from alliance_bot.anniversaries.ledger import AnniversaryStore
+from alliance_bot.anniversaries.scheduler import Scheduler
 from alliance_bot.discord_ui.bot import AllianceBot
 from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
-from alliance_bot.anniversaries.scheduler import Scheduler
-from alliance_bot.anniversaries.ledger import AnniversaryStore
 from alliance_bot.library import ContentStore
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
@@ -43,7 +44,10 @@ _HOME_VARS = {
     "XDG_STATE_HOME": _SANDBOX / "home" / ".local" / "state",
 }
 REAL_HOME = Path(os.path.expanduser("~"))
-_WATCHED = [REAL_HOME / ".cache" / "alliance-bot", Path(os.environ.get("XDG_CACHE_HOME", REAL_HOME / ".cache")) / "alliance-bot"]
+_WATCHED = [
+    REAL_HOME / ".cache" / "alliance-bot",
+    Path(os.environ.get("XDG_CACHE_HOME", REAL_HOME / ".cache")) / "alliance-bot",
+]
 
 
 def _snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
@@ -77,6 +81,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_SANDBOX, ignore_errors=True)
+
+
 BOT_TOKEN = "MTA.fake.token"
 MEMBER_PERMISSIONS = "3072"  # view channels + send messages: an ordinary member
 MANAGE_GUILD = str(1 << 5)
@@ -116,8 +122,10 @@ class BotEnv:
         deadline = time.monotonic() + timeout
         while True:
             await self.usage.flush()
-            rows = await self.db.fetchall("SELECT kind, command, options, outcome, latency_ms, guild_id, channel_id, "
-                                          "user_hash, locale, error_id FROM usage ORDER BY id")
+            rows = await self.db.fetchall(
+                "SELECT kind, command, options, outcome, latency_ms, guild_id, channel_id, "
+                "user_hash, locale, error_id FROM usage ORDER BY id"
+            )
             if len(rows) >= n or time.monotonic() > deadline:
                 return [tuple(r) for r in rows]
             await asyncio.sleep(0.02)
@@ -146,7 +154,7 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
             usage = UsageLog(db, interval=0.05)
             usage.start()
             bot = AllianceBot(store=store, db=db, usage=usage, hash_key=b"test-key", guild_ready_timeout=0.05)
-            clock = Clock(dt.datetime(2026, 7, 26, 12, 0, tzinfo=dt.timezone.utc))
+            clock = Clock(dt.datetime(2026, 7, 26, 12, 0, tzinfo=dt.UTC))
             ann_store = AnniversaryStore(db)
 
             async def no_wait(seconds: float) -> None:

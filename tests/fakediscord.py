@@ -61,13 +61,15 @@ import re
 import secrets
 import time
 import zlib
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Pattern, Sequence, Tuple, Union
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from re import Pattern
+from typing import Any
 
 from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
-__all__ = ["FakeDiscord", "RecordedRequest", "FakeInteraction", "Fault", "CommandSync", "disable_identify_delay"]
+__all__ = ["CommandSync", "FakeDiscord", "FakeInteraction", "Fault", "RecordedRequest", "disable_identify_delay"]
 
 DISCORD_EPOCH_MS = 1420070400000
 API_PREFIX = re.compile(r"^/api(?:/v\d+)?(?=/|$)")
@@ -109,11 +111,11 @@ _OPTION_TYPES_BY_NAME = {
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
-def _error(message: str, code: int, errors: Optional[dict] = None) -> dict:
-    body: Dict[str, Any] = {"message": message, "code": code}
+def _error(message: str, code: int, errors: dict | None = None) -> dict:
+    body: dict[str, Any] = {"message": message, "code": code}
     if errors is not None:
         body["errors"] = errors
     return body
@@ -131,7 +133,7 @@ def _max_len_error(limit: int) -> dict:
     return _field_error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
 
 
-def _set_path(errors: dict, path: Sequence[Union[str, int]], leaf: dict) -> None:
+def _set_path(errors: dict, path: Sequence[str | int], leaf: dict) -> None:
     node = errors
     for key in path[:-1]:
         node = node.setdefault(str(key), {})
@@ -147,20 +149,20 @@ class RecordedRequest:
 
     method: str
     path: str  # below the API prefix, e.g. "/interactions/123/tok/callback"
-    query: Dict[str, str]
+    query: dict[str, str]
     json: Any  # parsed JSON body, or the parsed ``payload_json`` of a multipart body
-    form_files: Dict[str, bytes]  # multipart attachments: filename -> content
-    headers: "CIMultiDict[str]"  # case-insensitive
+    form_files: dict[str, bytes]  # multipart attachments: filename -> content
+    headers: CIMultiDict[str]  # case-insensitive
     time: float  # time.monotonic() when the request arrived
     status: int = 0  # status the fake answered with
     response: Any = None  # JSON body the fake answered with (None for 204)
     fault: bool = False  # True if the answer came from fail_next()/rate_limit_next()
     raw_path: str = ""  # full URL path including /api/v10
-    form: Dict[str, str] = dataclasses.field(default_factory=dict)  # other multipart text fields
+    form: dict[str, str] = dataclasses.field(default_factory=dict)  # other multipart text fields
     body: bytes = b""
 
     @property
-    def files(self) -> Dict[str, bytes]:
+    def files(self) -> dict[str, bytes]:
         return self.form_files
 
     @property
@@ -175,12 +177,12 @@ RESET = -1  # Fault.status for a dropped connection
 class Fault:
     """A pending fault (see ``FakeDiscord.fail_next`` / ``delay_next``)."""
 
-    method: Optional[str]
+    method: str | None
     pattern: Pattern[str]
     times: int
-    status: Optional[int] = None
+    status: int | None = None
     json: Any = None
-    headers: Dict[str, Optional[str]] = dataclasses.field(default_factory=dict)
+    headers: dict[str, str | None] = dataclasses.field(default_factory=dict)
     delay: float = 0.0
     hits: int = 0
 
@@ -198,7 +200,7 @@ class Fault:
 
 @dataclasses.dataclass
 class CommandSync:
-    guild_id: Optional[int]
+    guild_id: int | None
     payload: Any
     time: float
 
@@ -210,12 +212,12 @@ class FakeInteraction:
     type: int
     payload: dict
     created: float
-    channel_id: Optional[int]
+    channel_id: int | None
     responded: bool = False
-    callback_type: Optional[int] = None
+    callback_type: int | None = None
     callback: Any = None
-    original_message_id: Optional[int] = None
-    followup_ids: List[int] = dataclasses.field(default_factory=list)
+    original_message_id: int | None = None
+    followup_ids: list[int] = dataclasses.field(default_factory=list)
 
 
 class _Snowflakes:
@@ -241,11 +243,11 @@ class _GatewayConn:
         self.path = path
         self.query = dict(query)
         self._zlib = zlib.compressobj() if compress else None
-        self.session: Optional[_Session] = None
+        self.session: _Session | None = None
         self.lock = asyncio.Lock()
         self.closed = False
-        self.close_code: Optional[int] = None
-        self.received: List[dict] = []
+        self.close_code: int | None = None
+        self.received: list[dict] = []
 
     @property
     def compressed(self) -> bool:
@@ -276,8 +278,8 @@ class _Session:
         self.identify = identify
         self.intents: int = int(identify.get("intents") or 0)
         self.seq = 0
-        self.events: List[dict] = []
-        self.conn: Optional[_GatewayConn] = None
+        self.events: list[dict] = []
+        self.conn: _GatewayConn | None = None
         self.invalid = False
         self.lock = asyncio.Lock()
 
@@ -285,14 +287,22 @@ class _Session:
 # --------------------------------------------------------------------------- the fake
 
 
-Handler = Callable[..., Awaitable[Tuple[int, Any]]]
+Handler = Callable[..., Awaitable[tuple[int, Any]]]
 
 
 class _Request:
     """What handlers see: the parsed request."""
 
-    def __init__(self, method: str, path: str, query: Dict[str, str], json_body: Any, files: Dict[str, bytes],
-                 file_fields: Dict[str, str], headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        json_body: Any,
+        files: dict[str, bytes],
+        file_fields: dict[str, str],
+        headers: Mapping[str, str],
+    ) -> None:
         self.method = method
         self.path = path
         self.query = query
@@ -309,10 +319,10 @@ class FakeDiscord:
         self,
         *,
         heartbeat_interval_ms: int = 1000,
-        token: Optional[str] = None,
+        token: str | None = None,
         gateway_compression: bool = False,
         strict: bool = True,
-        callback_deadline: Optional[float] = 3.0,
+        callback_deadline: float | None = 3.0,
         guild_name: str = "Fake Guild",
         channel_name: str = "general",
         bot_name: str = "FakeBot",
@@ -324,7 +334,7 @@ class FakeDiscord:
         self.strict = strict  # validate message/command payloads like Discord does
         self.callback_deadline = callback_deadline  # seconds to answer an interaction (Discord: 3)
         self.nonce_window = 300.0  # seconds during which enforce_nonce returns the first message
-        self._nonces: Dict[Tuple[str, str], Tuple[float, int]] = {}
+        self._nonces: dict[tuple[str, str], tuple[float, int]] = {}
         self._auto_patch = patch
 
         self._ids = _Snowflakes()
@@ -337,34 +347,52 @@ class FakeDiscord:
         self.bot_name = bot_name
         self.guild_name = guild_name
 
-        self.users: Dict[int, dict] = {}
+        self.users: dict[int, dict] = {}
         self.bot_user: dict = self._user_obj(self.bot_user_id, bot_name, bot=True)
         self.users[self.bot_user_id] = self.bot_user
         self._user_obj(self.owner_id, "owner")
-        self.roles: Dict[int, dict] = {
+        self.roles: dict[int, dict] = {
             self.guild_id: {
-                "id": str(self.guild_id), "name": "@everyone", "permissions": "1071698660929",
-                "position": 0, "color": 0, "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
-                "hoist": False, "managed": False, "mentionable": False, "icon": None, "unicode_emoji": None, "flags": 0,
+                "id": str(self.guild_id),
+                "name": "@everyone",
+                "permissions": "1071698660929",
+                "position": 0,
+                "color": 0,
+                "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "icon": None,
+                "unicode_emoji": None,
+                "flags": 0,
             }
         }
-        self.channels: Dict[int, dict] = {
+        self.channels: dict[int, dict] = {
             self.channel_id: {
-                "id": str(self.channel_id), "type": 0, "guild_id": str(self.guild_id), "name": channel_name,
-                "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-                "last_message_id": None, "rate_limit_per_user": 0, "flags": 0,
+                "id": str(self.channel_id),
+                "type": 0,
+                "guild_id": str(self.guild_id),
+                "name": channel_name,
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "topic": None,
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "flags": 0,
             }
         }
-        self.messages: Dict[int, dict] = {}
-        self.interactions: Dict[int, FakeInteraction] = {}
-        self.global_commands: List[dict] = []
-        self.guild_commands: Dict[int, List[dict]] = {}
-        self._command_ids: Dict[Tuple[Optional[int], str, int], int] = {}
+        self.messages: dict[int, dict] = {}
+        self.interactions: dict[int, FakeInteraction] = {}
+        self.global_commands: list[dict] = []
+        self.guild_commands: dict[int, list[dict]] = {}
+        self._command_ids: dict[tuple[int | None, str, int], int] = {}
 
         # recording
-        self.requests: List[RecordedRequest] = []
-        self.unknown_requests: List[RecordedRequest] = []
-        self.command_syncs: List[CommandSync] = []
+        self.requests: list[RecordedRequest] = []
+        self.unknown_requests: list[RecordedRequest] = []
+        self.command_syncs: list[CommandSync] = []
         self.sync_count = 0
 
         # gateway state / counters
@@ -373,24 +401,24 @@ class FakeDiscord:
         self.ready_count = 0  # READY dispatches sent
         self.resumed_count = 0  # RESUMED dispatches sent
         self.heartbeat_count = 0
-        self.identify_payloads: List[dict] = []
-        self.gateway_connections: List[dict] = []  # {"path", "query", "close_code"}
-        self.gateway_received: List[dict] = []  # every payload the client sent
+        self.identify_payloads: list[dict] = []
+        self.gateway_connections: list[dict] = []  # {"path", "query", "close_code"}
+        self.gateway_received: list[dict] = []  # every payload the client sent
         self._heartbeat_acks = True
-        self._conns: List[_GatewayConn] = []
-        self._sessions: Dict[str, _Session] = {}
-        self._session: Optional[_Session] = None
+        self._conns: list[_GatewayConn] = []
+        self._sessions: dict[str, _Session] = {}
+        self._session: _Session | None = None
 
-        self._faults: List[Fault] = []
+        self._faults: list[Fault] = []
         self._cond = asyncio.Condition()
-        self._runner: Optional[web.AppRunner] = None
-        self._port: Optional[int] = None
-        self._patch: Optional[_DiscordPatch] = None
-        self._routes: List[Tuple[str, Pattern[str], Handler]] = self._build_routes()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._patch: _DiscordPatch | None = None
+        self._routes: list[tuple[str, Pattern[str], Handler]] = self._build_routes()
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> "FakeDiscord":
+    async def start(self) -> FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get(GATEWAY_PATH, self._ws_handler)
         app.router.add_get(RESUME_GATEWAY_PATH, self._ws_handler)
@@ -415,7 +443,7 @@ class FakeDiscord:
             self._patch.restore()
             self._patch = None
 
-    async def __aenter__(self) -> "FakeDiscord":
+    async def __aenter__(self) -> FakeDiscord:
         return await self.start()
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -443,7 +471,7 @@ class FakeDiscord:
     def resume_gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}{RESUME_GATEWAY_PATH}"
 
-    def patch_discord(self) -> "_DiscordPatch":
+    def patch_discord(self) -> _DiscordPatch:
         """Point discord.py at the fake (Route.BASE and DiscordWebSocket.DEFAULT_GATEWAY).
 
         Applied immediately; undone by ``stop()`` or when used as a (sync) context manager.
@@ -472,7 +500,7 @@ class FakeDiscord:
 
         try:
             return await asyncio.wait_for(inner(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"FakeDiscord: timed out after {timeout}s waiting for {what}") from None
 
     async def wait_for_request(
@@ -480,7 +508,7 @@ class FakeDiscord:
     ) -> RecordedRequest:
         """First recorded request (already present or arriving later) matching ``predicate``."""
 
-        def find() -> Optional[RecordedRequest]:
+        def find() -> RecordedRequest | None:
             for req in self.requests[since:]:
                 if predicate(req):
                     return req
@@ -488,19 +516,23 @@ class FakeDiscord:
 
         return await self.wait_until(find, timeout, what="a matching request")
 
-    def _interaction_id(self, interaction: Union[int, str, dict, FakeInteraction]) -> int:
+    def _interaction_id(self, interaction: int | str | dict | FakeInteraction) -> int:
         if isinstance(interaction, FakeInteraction):
             return interaction.id
         if isinstance(interaction, dict):
             return int(interaction["id"])
         return int(interaction)
 
-    def callback_requests(self, interaction: Union[int, str, dict]) -> List[RecordedRequest]:
+    def callback_requests(self, interaction: int | str | dict) -> list[RecordedRequest]:
         """All recorded callback requests for an interaction (including faulted/failed ones)."""
         prefix = f"/interactions/{self._interaction_id(interaction)}/"
-        return [r for r in self.requests if r.method == "POST" and r.path.startswith(prefix) and r.path.endswith("/callback")]
+        return [
+            r
+            for r in self.requests
+            if r.method == "POST" and r.path.startswith(prefix) and r.path.endswith("/callback")
+        ]
 
-    async def wait_for_callback(self, interaction: Union[int, str, dict], timeout: float = 5.0) -> Any:
+    async def wait_for_callback(self, interaction: int | str | dict, timeout: float = 5.0) -> Any:
         """JSON body of the first *successful* callback for the interaction."""
         prefix = f"/interactions/{self._interaction_id(interaction)}/"
         req = await self.wait_for_request(
@@ -509,19 +541,19 @@ class FakeDiscord:
         )
         return req.json
 
-    def original_message(self, interaction: Union[int, str, dict]) -> Optional[dict]:
+    def original_message(self, interaction: int | str | dict) -> dict | None:
         inter = self.interactions.get(self._interaction_id(interaction))
         if inter is None or inter.original_message_id is None:
             return None
         return self.messages.get(inter.original_message_id)
 
-    def followups(self, interaction: Union[int, str, dict]) -> List[dict]:
+    def followups(self, interaction: int | str | dict) -> list[dict]:
         inter = self.interactions.get(self._interaction_id(interaction))
         if inter is None:
             return []
         return [self.messages[m] for m in inter.followup_ids if m in self.messages]
 
-    def commands(self, guild_id: Optional[int] = None) -> List[dict]:
+    def commands(self, guild_id: int | None = None) -> list[dict]:
         """Currently registered commands (global if guild_id is None)."""
         if guild_id is None:
             return list(self.global_commands)
@@ -531,11 +563,11 @@ class FakeDiscord:
 
     def fail_next(
         self,
-        method: Optional[str],
+        method: str | None,
         path_regex: str,
         status: int,
         json: Any = None,
-        headers: Optional[Mapping[str, Optional[str]]] = None,
+        headers: Mapping[str, str | None] | None = None,
         times: int = 1,
     ) -> Fault:
         """Answer the next ``times`` matching requests with ``status`` instead of handling them.
@@ -544,9 +576,13 @@ class FakeDiscord:
         For 429 the default body/headers are Discord's (retry_after 0.2, user scope).  A header value of
         None removes that header (e.g. ``{"Via": None}`` for a Cloudflare-style 429).
         """
-        hdrs: Dict[str, Optional[str]] = {}
+        hdrs: dict[str, str | None] = {}
         if status == 429:
-            body = json if json is not None else {"message": "You are being rate limited.", "retry_after": 0.2, "global": False}
+            body = (
+                json
+                if json is not None
+                else {"message": "You are being rate limited.", "retry_after": 0.2, "global": False}
+            )
             retry_after = float(body.get("retry_after", 0.2)) if isinstance(body, dict) else 0.2
             is_global = bool(body.get("global")) if isinstance(body, dict) else False
             hdrs = {
@@ -561,29 +597,44 @@ class FakeDiscord:
             if is_global:
                 hdrs["X-RateLimit-Global"] = "true"
         else:
-            reason = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                      500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-                      504: "Gateway Timeout"}.get(status, "Error")
+            reason = {
+                400: "Bad Request",
+                401: "Unauthorized",
+                403: "Forbidden",
+                404: "Not Found",
+                500: "Internal Server Error",
+                502: "Bad Gateway",
+                503: "Service Unavailable",
+                504: "Gateway Timeout",
+            }.get(status, "Error")
             body = json if json is not None else {"message": f"{status}: {reason}", "code": 0}
         hdrs.update(headers or {})
-        fault = Fault(method=method, pattern=re.compile(path_regex), times=times, status=status, json=body, headers=hdrs)
+        fault = Fault(
+            method=method, pattern=re.compile(path_regex), times=times, status=status, json=body, headers=hdrs
+        )
         self._faults.append(fault)
         return fault
 
     def rate_limit_next(
-        self, method: Optional[str], path_regex: str, retry_after: float = 0.2, *, scope: str = "user",
-        is_global: bool = False, times: int = 1,
+        self,
+        method: str | None,
+        path_regex: str,
+        retry_after: float = 0.2,
+        *,
+        scope: str = "user",
+        is_global: bool = False,
+        times: int = 1,
     ) -> Fault:
         body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         return self.fail_next(method, path_regex, 429, json=body, headers={"X-RateLimit-Scope": scope}, times=times)
 
-    def reset_next(self, method: Optional[str], path_regex: str, times: int = 1) -> Fault:
+    def reset_next(self, method: str | None, path_regex: str, times: int = 1) -> Fault:
         """Drop the connection of the next ``times`` matching requests without answering (a reset)."""
         fault = Fault(method=method, pattern=re.compile(path_regex), times=times, status=RESET)
         self._faults.append(fault)
         return fault
 
-    def delay_next(self, method: Optional[str], path_regex: str, seconds: float, times: int = 1) -> Fault:
+    def delay_next(self, method: str | None, path_regex: str, seconds: float, times: int = 1) -> Fault:
         """Sleep ``seconds`` before handling the next ``times`` matching requests."""
         fault = Fault(method=method, pattern=re.compile(path_regex), times=times, delay=seconds)
         self._faults.append(fault)
@@ -592,7 +643,7 @@ class FakeDiscord:
     def clear_faults(self) -> None:
         self._faults = []
 
-    def _take_fault(self, method: str, path: str, *, delay: bool) -> Optional[Fault]:
+    def _take_fault(self, method: str, path: str, *, delay: bool) -> Fault | None:
         for fault in self._faults:
             if (fault.delay > 0) == delay and fault.matches(method, path):
                 fault.hits += 1
@@ -602,14 +653,14 @@ class FakeDiscord:
     # ------------------------------------------------------------------ gateway control
 
     @property
-    def session_id(self) -> Optional[str]:
+    def session_id(self) -> str | None:
         return self._session.id if self._session else None
 
     @property
     def sequence(self) -> int:
         return self._session.seq if self._session else 0
 
-    def _current_conn(self) -> Optional[_GatewayConn]:
+    def _current_conn(self) -> _GatewayConn | None:
         if self._session is not None and self._session.conn is not None and not self._session.conn.closed:
             return self._session.conn
         for conn in reversed(self._conns):
@@ -707,7 +758,9 @@ class FakeDiscord:
         self._conns.append(conn)
         await self._notify()
         try:
-            await conn.send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["fake-gateway"]}})
+            await conn.send(
+                {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["fake-gateway"]}}
+            )
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     try:
@@ -757,7 +810,7 @@ class FakeDiscord:
         else:
             await conn.close(4001, "Unknown opcode.")
 
-    def _token_ok(self, token: Optional[str]) -> bool:
+    def _token_ok(self, token: str | None) -> bool:
         if not token:
             return False
         if token.startswith("Bot "):
@@ -837,29 +890,43 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ object builders
 
-    def _user_obj(self, user_id: int, username: Optional[str] = None, *, bot: bool = False) -> dict:
+    def _user_obj(self, user_id: int, username: str | None = None, *, bot: bool = False) -> dict:
         user_id = int(user_id)
         existing = self.users.get(user_id)
         if existing is not None and username is None:
             return existing
         user = {
-            "id": str(user_id), "username": username or f"user{user_id % 100000}", "discriminator": "0",
-            "global_name": username, "avatar": None, "public_flags": 0, "bot": bot, "flags": 0,
+            "id": str(user_id),
+            "username": username or f"user{user_id % 100000}",
+            "discriminator": "0",
+            "global_name": username,
+            "avatar": None,
+            "public_flags": 0,
+            "bot": bot,
+            "flags": 0,
         }
         if bot:
             user["discriminator"] = "0001"
         self.users[user_id] = user
         return user
 
-    def add_user(self, user_id: Optional[int] = None, username: Optional[str] = None) -> int:
+    def add_user(self, user_id: int | None = None, username: str | None = None) -> int:
         uid = int(user_id) if user_id is not None else self._ids()
         self._user_obj(uid, username)
         return uid
 
-    def _member_obj(self, user: dict, *, roles: Iterable[Any] = (), permissions: Optional[str] = None) -> dict:
-        member: Dict[str, Any] = {
-            "user": user, "roles": [str(r) for r in roles], "joined_at": _now_iso(), "premium_since": None,
-            "deaf": False, "mute": False, "flags": 0, "pending": False, "nick": None, "avatar": None,
+    def _member_obj(self, user: dict, *, roles: Iterable[Any] = (), permissions: str | None = None) -> dict:
+        member: dict[str, Any] = {
+            "user": user,
+            "roles": [str(r) for r in roles],
+            "joined_at": _now_iso(),
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
             "communication_disabled_until": None,
         }
         if permissions is not None:
@@ -869,24 +936,59 @@ class FakeDiscord:
     def guild_payload(self) -> dict:
         """GUILD_CREATE payload of the default guild (one text channel, the bot member)."""
         return {
-            "id": str(self.guild_id), "name": self.guild_name, "icon": None, "splash": None, "discovery_splash": None,
-            "owner_id": str(self.owner_id), "afk_channel_id": None, "afk_timeout": 300, "verification_level": 0,
-            "default_message_notifications": 0, "explicit_content_filter": 0, "features": [], "mfa_level": 0,
-            "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None, "vanity_url_code": None,
-            "description": None, "banner": None, "premium_tier": 0, "premium_subscription_count": 0,
-            "preferred_locale": "en-US", "public_updates_channel_id": None, "nsfw_level": 0,
-            "premium_progress_bar_enabled": False, "safety_alerts_channel_id": None,
-            "unavailable": False, "large": False, "member_count": 2, "joined_at": _now_iso(), "lazy": True,
+            "id": str(self.guild_id),
+            "name": self.guild_name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "features": [],
+            "mfa_level": 0,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "preferred_locale": "en-US",
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "safety_alerts_channel_id": None,
+            "unavailable": False,
+            "large": False,
+            "member_count": 2,
+            "joined_at": _now_iso(),
+            "lazy": True,
             "roles": list(self.roles.values()),
-            "emojis": [], "stickers": [],
+            "emojis": [],
+            "stickers": [],
             "channels": [c for c in self.channels.values() if c.get("guild_id") == str(self.guild_id)],
-            "threads": [], "presences": [], "voice_states": [], "stage_instances": [],
-            "guild_scheduled_events": [], "soundboard_sounds": [],
+            "threads": [],
+            "presences": [],
+            "voice_states": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
             "members": [self._member_obj(self.bot_user)],
         }
 
-    async def add_role(self, name: str, permissions: str = "0", *, role_id: Optional[int] = None,
-                       managed: bool = False, tags: Optional[dict] = None) -> int:
+    async def add_role(
+        self,
+        name: str,
+        permissions: str = "0",
+        *,
+        role_id: int | None = None,
+        managed: bool = False,
+        tags: dict | None = None,
+    ) -> int:
         """Create a guild role (included in later GUILD_CREATEs; dispatched live if connected).
 
         ``managed``/``tags`` make an integration's role as Discord sends it: a bot's role has
@@ -895,9 +997,18 @@ class FakeDiscord:
         """
         rid = int(role_id) if role_id is not None else self._ids()
         role = {
-            "id": str(rid), "name": name, "permissions": str(permissions), "position": len(self.roles),
-            "color": 0, "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
-            "hoist": False, "managed": managed, "mentionable": False, "icon": None, "unicode_emoji": None, "flags": 0,
+            "id": str(rid),
+            "name": name,
+            "permissions": str(permissions),
+            "position": len(self.roles),
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "managed": managed,
+            "mentionable": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "flags": 0,
         }
         if tags is not None:
             role["tags"] = dict(tags)
@@ -922,12 +1033,12 @@ class FakeDiscord:
         itype: int,
         data: dict,
         *,
-        user_id: Optional[int],
-        username: Optional[str],
+        user_id: int | None,
+        username: str | None,
         member_permissions: str,
         roles: Iterable[Any],
-        guild_id: Optional[int],
-        channel_id: Optional[int],
+        guild_id: int | None,
+        channel_id: int | None,
         locale: str,
         dm: bool,
         app_permissions: str,
@@ -935,30 +1046,57 @@ class FakeDiscord:
         iid = self._ids()
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
         user = self._user_obj(user_id if user_id is not None else self.user_id, username)
-        payload: Dict[str, Any] = {
-            "id": str(iid), "application_id": str(self.application_id), "type": itype, "data": data,
-            "token": token, "version": 1, "locale": locale, "entitlements": [], "entitlement_sku_ids": [],
-            "attachment_size_limit": 10 * 1024 * 1024, "app_permissions": str(app_permissions),
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(self.application_id),
+            "type": itype,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "locale": locale,
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "app_permissions": str(app_permissions),
         }
         if dm:
             channel = self._dm_channel(user)
-            payload.update(channel_id=channel["id"], channel=dict(channel), user=user, context=1,
-                           authorizing_integration_owners={"0": str(user["id"])})
+            payload.update(
+                channel_id=channel["id"],
+                channel=dict(channel),
+                user=user,
+                context=1,
+                authorizing_integration_owners={"0": str(user["id"])},
+            )
         else:
             gid = int(guild_id) if guild_id is not None else self.guild_id
             cid = int(channel_id) if channel_id is not None else self.channel_id
-            channel = dict(self.channels.get(cid) or {"id": str(cid), "type": 0, "guild_id": str(gid), "name": "unknown",
-                                                       "position": 0, "permission_overwrites": [], "flags": 0})
+            channel = dict(
+                self.channels.get(cid)
+                or {
+                    "id": str(cid),
+                    "type": 0,
+                    "guild_id": str(gid),
+                    "name": "unknown",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "flags": 0,
+                }
+            )
             channel["permissions"] = str(member_permissions)
             payload.update(
-                guild_id=str(gid), guild={"id": str(gid), "locale": "en-US", "features": []}, guild_locale="en-US",
-                channel_id=channel["id"], channel=channel, context=0,
+                guild_id=str(gid),
+                guild={"id": str(gid), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                channel_id=channel["id"],
+                channel=channel,
+                context=0,
                 member=self._member_obj(user, roles=roles, permissions=member_permissions),
                 authorizing_integration_owners={"0": str(gid)},
             )
         return payload
 
-    def _find_command(self, name: str, guild_id: Optional[int], ctype: int = 1) -> Tuple[Optional[dict], Optional[int]]:
+    def _find_command(self, name: str, guild_id: int | None, ctype: int = 1) -> tuple[dict | None, int | None]:
         if guild_id is not None:
             for cmd in self.guild_commands.get(int(guild_id), []):
                 if cmd["name"] == name and cmd.get("type", 1) == ctype:
@@ -969,7 +1107,7 @@ class FakeDiscord:
         return None, None
 
     @staticmethod
-    def _option_defs(cmd: Optional[dict], group: Optional[str], subcommand: Optional[str]) -> Dict[str, dict]:
+    def _option_defs(cmd: dict | None, group: str | None, subcommand: str | None) -> dict[str, dict]:
         if cmd is None:
             return {}
         opts = cmd.get("options") or []
@@ -990,7 +1128,7 @@ class FakeDiscord:
             return 10
         return 3
 
-    def _leaf_options(self, options: Any, defs: Dict[str, dict], resolved: dict, in_guild: bool) -> List[dict]:
+    def _leaf_options(self, options: Any, defs: dict[str, dict], resolved: dict, in_guild: bool) -> list[dict]:
         if not options:
             return []
         if isinstance(options, Mapping):
@@ -1029,31 +1167,37 @@ class FakeDiscord:
                 entry["permissions"] = ALL_PERMISSIONS
                 resolved.setdefault("channels", {}).setdefault(key, entry)
         elif otype == 11:
-            resolved.setdefault("attachments", {}).setdefault(key, {
-                "id": key, "filename": f"attachment{key[-4:]}.bin", "size": 0,
-                "url": f"{self.http_url}/attachments/{key}", "proxy_url": f"{self.http_url}/attachments/{key}",
-            })
+            resolved.setdefault("attachments", {}).setdefault(
+                key,
+                {
+                    "id": key,
+                    "filename": f"attachment{key[-4:]}.bin",
+                    "size": 0,
+                    "url": f"{self.http_url}/attachments/{key}",
+                    "proxy_url": f"{self.http_url}/attachments/{key}",
+                },
+            )
 
-    def _wrap_options(self, leaf: List[dict], subcommand: Optional[str], group: Optional[str]) -> List[dict]:
+    def _wrap_options(self, leaf: list[dict], subcommand: str | None, group: str | None) -> list[dict]:
         if subcommand is None and group is None:
             return leaf
         if subcommand is None:
             raise ValueError("group requires subcommand")
-        sub: Dict[str, Any] = {"type": 1, "name": subcommand, "options": leaf}
+        sub: dict[str, Any] = {"type": 1, "name": subcommand, "options": leaf}
         if group is None:
             return [sub]
         return [{"type": 2, "name": group, "options": [sub]}]
 
     def _command_data(
-        self, name: str, *, ctype: int, guild_id: Optional[int], dm: bool, command_guild_id: Any, command_id: Any
-    ) -> Tuple[dict, Optional[dict]]:
+        self, name: str, *, ctype: int, guild_id: int | None, dm: bool, command_guild_id: Any, command_id: Any
+    ) -> tuple[dict, dict | None]:
         lookup_gid = None if dm else (int(guild_id) if guild_id is not None else self.guild_id)
         cmd, scope = self._find_command(name, lookup_gid, ctype)
         if command_guild_id is not MISSING:
             scope = int(command_guild_id) if command_guild_id is not None else None
         if command_id is MISSING or command_id is None:
             command_id = cmd["id"] if cmd else self._command_id(scope, name, ctype)
-        data: Dict[str, Any] = {"id": str(command_id), "name": name, "type": ctype}
+        data: dict[str, Any] = {"id": str(command_id), "name": name, "type": ctype}
         if scope is not None:
             data["guild_id"] = str(scope)
         return data, cmd
@@ -1061,19 +1205,19 @@ class FakeDiscord:
     def command(
         self,
         name: str,
-        options: Union[Mapping[str, Any], Sequence[Mapping[str, Any]], None] = None,
+        options: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         *,
-        subcommand: Optional[str] = None,
-        group: Optional[str] = None,
-        user_id: Optional[int] = None,
-        username: Optional[str] = None,
+        subcommand: str | None = None,
+        group: str | None = None,
+        user_id: int | None = None,
+        username: str | None = None,
         member_permissions: str = ALL_PERMISSIONS,
         roles: Iterable[Any] = (),
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         dm: bool = False,
-        resolved: Optional[dict] = None,
+        resolved: dict | None = None,
         command_guild_id: Any = MISSING,
         command_id: Any = MISSING,
         app_permissions: str = ALL_PERMISSIONS,
@@ -1085,8 +1229,9 @@ class FakeDiscord:
         ``data.guild_id`` is set automatically when the command was synced as a guild command;
         pass ``command_guild_id`` explicitly for unsynced guild-only commands.
         """
-        data, cmd = self._command_data(name, ctype=1, guild_id=guild_id, dm=dm,
-                                       command_guild_id=command_guild_id, command_id=command_id)
+        data, cmd = self._command_data(
+            name, ctype=1, guild_id=guild_id, dm=dm, command_guild_id=command_guild_id, command_id=command_id
+        )
         res: dict = copy.deepcopy(resolved) if resolved else {}
         leaf = self._leaf_options(options, self._option_defs(cmd, group, subcommand), res, not dm)
         opts = self._wrap_options(leaf, subcommand, group)
@@ -1094,25 +1239,35 @@ class FakeDiscord:
             data["options"] = opts
         if res:
             data["resolved"] = res
-        return self._base_interaction(2, data, user_id=user_id, username=username, member_permissions=member_permissions,
-                                      roles=roles, guild_id=guild_id, channel_id=channel_id, locale=locale, dm=dm,
-                                      app_permissions=app_permissions)
+        return self._base_interaction(
+            2,
+            data,
+            user_id=user_id,
+            username=username,
+            member_permissions=member_permissions,
+            roles=roles,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            locale=locale,
+            dm=dm,
+            app_permissions=app_permissions,
+        )
 
     def autocomplete(
         self,
         name: str,
         focused_option: str,
         value: Any,
-        other_options: Union[Mapping[str, Any], Sequence[Mapping[str, Any]], None] = None,
+        other_options: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         *,
-        subcommand: Optional[str] = None,
-        group: Optional[str] = None,
-        user_id: Optional[int] = None,
-        username: Optional[str] = None,
+        subcommand: str | None = None,
+        group: str | None = None,
+        user_id: int | None = None,
+        username: str | None = None,
         member_permissions: str = ALL_PERMISSIONS,
         roles: Iterable[Any] = (),
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         dm: bool = False,
         command_guild_id: Any = MISSING,
@@ -1120,35 +1275,46 @@ class FakeDiscord:
         app_permissions: str = ALL_PERMISSIONS,
     ) -> dict:
         """INTERACTION_CREATE payload for an autocomplete request (type 4, focused option flagged)."""
-        data, cmd = self._command_data(name, ctype=1, guild_id=guild_id, dm=dm,
-                                       command_guild_id=command_guild_id, command_id=command_id)
+        data, cmd = self._command_data(
+            name, ctype=1, guild_id=guild_id, dm=dm, command_guild_id=command_guild_id, command_id=command_id
+        )
         defs = self._option_defs(cmd, group, subcommand)
         res: dict = {}
         leaf = self._leaf_options(other_options, defs, res, not dm)
         ftype = defs.get(focused_option, {}).get("type") or 3
         leaf.append({"type": ftype, "name": focused_option, "value": value, "focused": True})
         data["options"] = self._wrap_options(leaf, subcommand, group)
-        return self._base_interaction(4, data, user_id=user_id, username=username, member_permissions=member_permissions,
-                                      roles=roles, guild_id=guild_id, channel_id=channel_id, locale=locale, dm=dm,
-                                      app_permissions=app_permissions)
+        return self._base_interaction(
+            4,
+            data,
+            user_id=user_id,
+            username=username,
+            member_permissions=member_permissions,
+            roles=roles,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            locale=locale,
+            dm=dm,
+            app_permissions=app_permissions,
+        )
 
     def component(
         self,
         custom_id: str,
         *,
-        message_id: Union[int, str],
+        message_id: int | str,
         component_type: int = 2,
-        values: Optional[Sequence[str]] = None,
-        user_id: Optional[int] = None,
-        username: Optional[str] = None,
+        values: Sequence[str] | None = None,
+        user_id: int | None = None,
+        username: str | None = None,
         member_permissions: str = ALL_PERMISSIONS,
         roles: Iterable[Any] = (),
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         dm: bool = False,
-        resolved: Optional[dict] = None,
-        message: Optional[dict] = None,
+        resolved: dict | None = None,
+        message: dict | None = None,
         app_permissions: str = ALL_PERMISSIONS,
     ) -> dict:
         """INTERACTION_CREATE payload for a component interaction (type 3) on ``message_id``.
@@ -1159,20 +1325,33 @@ class FakeDiscord:
         mid = int(message_id)
         if message is None:
             stored = self.messages.get(mid)
-            message = copy.deepcopy(stored) if stored is not None else self._message_obj(
-                channel_id if channel_id is not None else self.channel_id, {}, message_id=mid)
+            message = (
+                copy.deepcopy(stored)
+                if stored is not None
+                else self._message_obj(channel_id if channel_id is not None else self.channel_id, {}, message_id=mid)
+            )
         if channel_id is None and not dm:
             ch = self.channels.get(int(message["channel_id"]))
             if ch is not None and ch.get("type") != 1:
                 channel_id = int(message["channel_id"])
-        data: Dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
         if values is not None or component_type in (3, 5, 6, 7, 8):
             data["values"] = [str(v) for v in (values or [])]
         if resolved:
             data["resolved"] = resolved
-        payload = self._base_interaction(3, data, user_id=user_id, username=username,
-                                         member_permissions=member_permissions, roles=roles, guild_id=guild_id,
-                                         channel_id=channel_id, locale=locale, dm=dm, app_permissions=app_permissions)
+        payload = self._base_interaction(
+            3,
+            data,
+            user_id=user_id,
+            username=username,
+            member_permissions=member_permissions,
+            roles=roles,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            locale=locale,
+            dm=dm,
+            app_permissions=app_permissions,
+        )
         payload["message"] = message
         return payload
 
@@ -1181,19 +1360,29 @@ class FakeDiscord:
         custom_id: str,
         fields: Mapping[str, str],
         *,
-        message_id: Optional[Union[int, str]] = None,
-        user_id: Optional[int] = None,
+        message_id: int | str | None = None,
+        user_id: int | None = None,
         member_permissions: str = ALL_PERMISSIONS,
-        guild_id: Optional[int] = None,
-        channel_id: Optional[int] = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
         locale: str = "en-US",
         dm: bool = False,
     ) -> dict:
         """INTERACTION_CREATE payload for a modal submit (type 5) with text inputs ``{custom_id: value}``."""
         rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()]
-        payload = self._base_interaction(5, {"custom_id": custom_id, "components": rows}, user_id=user_id, username=None,
-                                         member_permissions=member_permissions, roles=(), guild_id=guild_id,
-                                         channel_id=channel_id, locale=locale, dm=dm, app_permissions=ALL_PERMISSIONS)
+        payload = self._base_interaction(
+            5,
+            {"custom_id": custom_id, "components": rows},
+            user_id=user_id,
+            username=None,
+            member_permissions=member_permissions,
+            roles=(),
+            guild_id=guild_id,
+            channel_id=channel_id,
+            locale=locale,
+            dm=dm,
+            app_permissions=ALL_PERMISSIONS,
+        )
         if message_id is not None and int(message_id) in self.messages:
             payload["message"] = copy.deepcopy(self.messages[int(message_id)])
         return payload
@@ -1204,8 +1393,12 @@ class FakeDiscord:
         # Discord's 3-second window starts when it created the interaction: the time in its snowflake id
         age = max(0.0, time.time() - ((int(payload["id"]) >> 22) + DISCORD_EPOCH_MS) / 1000)
         inter = FakeInteraction(
-            id=int(payload["id"]), token=payload["token"], type=int(payload["type"]), payload=payload,
-            created=time.monotonic() - age, channel_id=int(channel_id) if channel_id else None,
+            id=int(payload["id"]),
+            token=payload["token"],
+            type=int(payload["type"]),
+            payload=payload,
+            created=time.monotonic() - age,
+            channel_id=int(channel_id) if channel_id else None,
         )
         self.interactions[inter.id] = inter
         await self.dispatch("INTERACTION_CREATE", payload)
@@ -1213,7 +1406,7 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ messages
 
-    def _normalize_components(self, components: Any, counter: Optional[Iterable[int]] = None) -> Any:
+    def _normalize_components(self, components: Any, counter: Iterable[int] | None = None) -> Any:
         if not isinstance(components, list):
             return components
         counter = counter if counter is not None else itertools.count(1)
@@ -1231,11 +1424,11 @@ class FakeDiscord:
             out.append(comp)
         return out
 
-    def _attachments(self, body: dict, req: Optional[_Request], existing: Sequence[dict] = ()) -> List[dict]:
-        result: List[dict] = []
+    def _attachments(self, body: dict, req: _Request | None, existing: Sequence[dict] = ()) -> list[dict]:
+        result: list[dict] = []
         keep = body.get("attachments")
         existing_by_id = {str(a["id"]): a for a in existing}
-        uploaded: Dict[str, Tuple[str, bytes]] = {}
+        uploaded: dict[str, tuple[str, bytes]] = {}
         if req is not None:
             for field, filename in req.file_fields.items():
                 m = re.fullmatch(r"files\[(\d+)\]", field)
@@ -1252,28 +1445,50 @@ class FakeDiscord:
             if aid in uploaded:
                 filename, content = uploaded[aid]
                 new_id = str(self._ids())
-                result.append({
-                    "id": new_id, "filename": att.get("filename") or filename, "size": len(content),
-                    "url": f"{self.http_url}/attachments/{new_id}/{filename}",
-                    "proxy_url": f"{self.http_url}/attachments/{new_id}/{filename}",
-                    "content_type": "application/octet-stream",
-                    **({"description": att["description"]} if att.get("description") else {}),
-                })
+                result.append(
+                    {
+                        "id": new_id,
+                        "filename": att.get("filename") or filename,
+                        "size": len(content),
+                        "url": f"{self.http_url}/attachments/{new_id}/{filename}",
+                        "proxy_url": f"{self.http_url}/attachments/{new_id}/{filename}",
+                        "content_type": "application/octet-stream",
+                        **({"description": att["description"]} if att.get("description") else {}),
+                    }
+                )
         return result
 
     def _message_obj(
-        self, channel_id: int, body: dict, *, req: Optional[_Request] = None, message_id: Optional[int] = None,
-        webhook: bool = False, interaction: Optional[FakeInteraction] = None, msg_type: int = 0,
+        self,
+        channel_id: int,
+        body: dict,
+        *,
+        req: _Request | None = None,
+        message_id: int | None = None,
+        webhook: bool = False,
+        interaction: FakeInteraction | None = None,
+        msg_type: int = 0,
     ) -> dict:
         mid = message_id if message_id is not None else self._ids()
         channel = self.channels.get(int(channel_id)) or {}
         embeds = [dict(e, type=e.get("type", "rich")) for e in (body.get("embeds") or [])]
-        msg: Dict[str, Any] = {
-            "id": str(mid), "type": msg_type, "channel_id": str(channel_id), "content": body.get("content") or "",
-            "embeds": embeds, "components": self._normalize_components(body.get("components") or []),
-            "attachments": self._attachments(body, req), "author": self.bot_user, "timestamp": _now_iso(),
-            "edited_timestamp": None, "tts": bool(body.get("tts", False)), "mention_everyone": False,
-            "mentions": [], "mention_roles": [], "pinned": False, "flags": int(body.get("flags") or 0),
+        msg: dict[str, Any] = {
+            "id": str(mid),
+            "type": msg_type,
+            "channel_id": str(channel_id),
+            "content": body.get("content") or "",
+            "embeds": embeds,
+            "components": self._normalize_components(body.get("components") or []),
+            "attachments": self._attachments(body, req),
+            "author": self.bot_user,
+            "timestamp": _now_iso(),
+            "edited_timestamp": None,
+            "tts": bool(body.get("tts", False)),
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "pinned": False,
+            "flags": int(body.get("flags") or 0),
             "sticker_items": [],
         }
         if channel.get("guild_id"):
@@ -1291,7 +1506,9 @@ class FakeDiscord:
         if interaction is not None:
             user = (interaction.payload.get("member") or {}).get("user") or interaction.payload.get("user")
             msg["interaction_metadata"] = {
-                "id": str(interaction.id), "type": interaction.type, "user": user,
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "user": user,
                 "authorizing_integration_owners": interaction.payload.get("authorizing_integration_owners", {}),
             }
             if interaction.type == 2:
@@ -1306,7 +1523,7 @@ class FakeDiscord:
             ch["last_message_id"] = msg["id"]
         return msg
 
-    def _edit_message(self, msg: dict, body: dict, req: Optional[_Request]) -> dict:
+    def _edit_message(self, msg: dict, body: dict, req: _Request | None) -> dict:
         if "content" in body:
             msg["content"] = body["content"] or ""
         if "embeds" in body:
@@ -1324,11 +1541,13 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ validation (Discord-like 400s)
 
-    def _validate_message(self, body: Any, req: Optional[_Request], *, create: bool) -> Optional[dict]:
+    def _validate_message(self, body: Any, req: _Request | None, *, create: bool) -> dict | None:
         if not self.strict:
             return None
         if not isinstance(body, dict):
-            return _form_error({"_errors": [{"code": "DICT_TYPE_CONVERT", "message": "Only dictionaries may be used in a DictType"}]})
+            return _form_error(
+                {"_errors": [{"code": "DICT_TYPE_CONVERT", "message": "Only dictionaries may be used in a DictType"}]}
+            )
         errors: dict = {}
         flags = int(body.get("flags") or 0)
         content = body.get("content")
@@ -1360,8 +1579,11 @@ class FakeDiscord:
                     for key, limit in (("name", 256), ("value", 1024)):
                         value = f.get(key)
                         if value is None or str(value) == "":
-                            _set_path(errors, ["embeds", i, "fields", j, key],
-                                      _field_error("BASE_TYPE_REQUIRED", "This field is required"))
+                            _set_path(
+                                errors,
+                                ["embeds", i, "fields", j, key],
+                                _field_error("BASE_TYPE_REQUIRED", "This field is required"),
+                            )
                         else:
                             total += len(str(value))
                             if len(str(value)) > limit:
@@ -1389,38 +1611,53 @@ class FakeDiscord:
         seen: set = set()
         for i, row in enumerate(rows):
             if not isinstance(row, dict) or row.get("type") != 1:
-                _set_path(errors, ["components", i, "type"],
-                          _field_error("UNION_TYPE_CHOICES", "Value of field \"type\" must be one of (1,)."))
+                _set_path(
+                    errors,
+                    ["components", i, "type"],
+                    _field_error("UNION_TYPE_CHOICES", 'Value of field "type" must be one of (1,).'),
+                )
                 continue
             children = row.get("components") or []
             if not children:
-                _set_path(errors, ["components", i, "components"],
-                          _field_error("BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length."))
+                _set_path(
+                    errors,
+                    ["components", i, "components"],
+                    _field_error("BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length."),
+                )
             selects = [c for c in children if c.get("type") in (3, 5, 6, 7, 8)]
             if len(children) > 5 or (selects and len(children) > 1):
-                _set_path(errors, ["components", i, "components"],
-                          _field_error("COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                                       "The specified component exceeds the maximum width"))
+                _set_path(
+                    errors,
+                    ["components", i, "components"],
+                    _field_error(
+                        "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width"
+                    ),
+                )
             for j, comp in enumerate(children):
                 cid = comp.get("custom_id")
                 if cid is not None:
                     if len(cid) > 100:
                         _set_path(errors, ["components", i, "components", j, "custom_id"], _max_len_error(100))
                     if cid in seen:
-                        _set_path(errors, ["components", i, "components", j, "custom_id"],
-                                  _field_error("COMPONENT_CUSTOM_ID_DUPLICATED",
-                                               "Component custom id cannot be duplicated"))
+                        _set_path(
+                            errors,
+                            ["components", i, "components", j, "custom_id"],
+                            _field_error("COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated"),
+                        )
                     seen.add(cid)
                 elif comp.get("type") == 2 and comp.get("style") != 5 and comp.get("style") != 6:
-                    _set_path(errors, ["components", i, "components", j, "custom_id"],
-                              _field_error("BASE_TYPE_REQUIRED", "This field is required"))
+                    _set_path(
+                        errors,
+                        ["components", i, "components", j, "custom_id"],
+                        _field_error("BASE_TYPE_REQUIRED", "This field is required"),
+                    )
                 label = comp.get("label")
                 if label is not None and len(label) > 80:
                     _set_path(errors, ["components", i, "components", j, "label"], _max_len_error(80))
                 if comp.get("type") == 3 and len(comp.get("options") or []) > 25:
                     _set_path(errors, ["components", i, "components", j, "options"], _max_len_error(25))
 
-    def _validate_choices(self, data: Any) -> Optional[dict]:
+    def _validate_choices(self, data: Any) -> dict | None:
         if not self.strict:
             return None
         choices = (data or {}).get("choices")
@@ -1432,8 +1669,11 @@ class FakeDiscord:
         for i, ch in enumerate(choices[:25]):
             name = str(ch.get("name", ""))
             if not 1 <= len(name) <= 100:
-                _set_path(errors, ["data", "choices", i, "name"],
-                          _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."))
+                _set_path(
+                    errors,
+                    ["data", "choices", i, "name"],
+                    _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
+                )
             value = ch.get("value")
             if isinstance(value, str) and len(value) > 100:
                 _set_path(errors, ["data", "choices", i, "value"], _max_len_error(100))
@@ -1441,7 +1681,7 @@ class FakeDiscord:
 
     _NAME_RE = re.compile(r"^[-_\w]{1,32}$", re.UNICODE)
 
-    def _validate_commands(self, commands: Any, *, bulk: bool) -> Optional[dict]:
+    def _validate_commands(self, commands: Any, *, bulk: bool) -> dict | None:
         if not self.strict:
             return None
         items = commands if bulk else [commands]
@@ -1461,14 +1701,24 @@ class FakeDiscord:
                 p = path + ["options", k]
                 name = o.get("name", "")
                 if not self._NAME_RE.match(name) or name != name.lower():
-                    _set_path(errors, p + ["name"], _field_error("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"))
+                    _set_path(
+                        errors,
+                        p + ["name"],
+                        _field_error("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"),
+                    )
                 if name in names:
-                    _set_path(errors, p + ["name"], _field_error("APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
-                                                                 "Option name already exists"))
+                    _set_path(
+                        errors,
+                        p + ["name"],
+                        _field_error("APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS", "Option name already exists"),
+                    )
                 names.add(name)
                 if not 1 <= len(o.get("description") or "") <= 100:
-                    _set_path(errors, p + ["description"],
-                              _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."))
+                    _set_path(
+                        errors,
+                        p + ["description"],
+                        _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
+                    )
                 if len(o.get("choices") or []) > 25:
                     _set_path(errors, p + ["choices"], _max_len_error(25))
                 if o.get("type") in (1, 2):
@@ -1476,9 +1726,14 @@ class FakeDiscord:
                 else:
                     if o.get("required"):
                         if optional_seen:
-                            _set_path(errors, p + ["required"], _field_error(
-                                "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                                "Required options must be placed before non-required options"))
+                            _set_path(
+                                errors,
+                                p + ["required"],
+                                _field_error(
+                                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                                    "Required options must be placed before non-required options",
+                                ),
+                            )
                     else:
                         optional_seen = True
 
@@ -1488,27 +1743,39 @@ class FakeDiscord:
             name = cmd.get("name", "")
             if ctype == 1:
                 if not self._NAME_RE.match(name) or name != name.lower():
-                    _set_path(errors, path + ["name"], _field_error("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"))
+                    _set_path(
+                        errors,
+                        path + ["name"],
+                        _field_error("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"),
+                    )
                 if not 1 <= len(cmd.get("description") or "") <= 100:
-                    _set_path(errors, path + ["description"],
-                              _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."))
+                    _set_path(
+                        errors,
+                        path + ["description"],
+                        _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
+                    )
                 check_options(cmd.get("options") or [], path)
             elif not 1 <= len(name) <= 32:
-                _set_path(errors, path + ["name"], _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."))
+                _set_path(
+                    errors, path + ["name"], _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
+                )
             key = (name, ctype)
             if key in seen:
-                _set_path(errors, path + ["name"], _field_error("APPLICATION_COMMANDS_DUPLICATE_NAME",
-                                                                "Application command names must be unique"))
+                _set_path(
+                    errors,
+                    path + ["name"],
+                    _field_error("APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"),
+                )
             seen.add(key)
         return _form_error(errors) if errors else None
 
     # ------------------------------------------------------------------ REST plumbing
 
-    def _build_routes(self) -> List[Tuple[str, Pattern[str], Handler]]:
+    def _build_routes(self) -> list[tuple[str, Pattern[str], Handler]]:
         app = r"/applications/(?P<app>\d+)"
         guild_cmds = app + r"/guilds/(?P<guild>\d+)/commands"
         hook = r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)"
-        table: List[Tuple[str, str, Handler]] = [
+        table: list[tuple[str, str, Handler]] = [
             ("GET", r"/users/@me", self._h_me),
             ("GET", r"/users/(?P<uid>\d+)", self._h_user),
             ("POST", r"/users/@me/channels", self._h_create_dm),
@@ -1543,8 +1810,8 @@ class FakeDiscord:
         ]
         return [(m, re.compile(p), h) for m, p, h in table]
 
-    def _response(self, status: int, body: Any, headers: Optional[Mapping[str, Optional[str]]] = None) -> web.Response:
-        hdrs: Dict[str, Optional[str]] = {"Via": "1.1 google"}
+    def _response(self, status: int, body: Any, headers: Mapping[str, str | None] | None = None) -> web.Response:
+        hdrs: dict[str, str | None] = {"Via": "1.1 google"}
         if body is not None:
             hdrs["Content-Type"] = "application/json"  # exactly; discord.py compares the whole header
         hdrs.update(headers or {})
@@ -1553,10 +1820,12 @@ class FakeDiscord:
             return web.Response(status=status, headers=final)
         return web.Response(status=status, body=json.dumps(body).encode("utf-8"), headers=final)
 
-    async def _parse_request(self, request: web.Request) -> Tuple[Any, Dict[str, bytes], Dict[str, str], Dict[str, str], bytes]:
-        files: Dict[str, bytes] = {}
-        file_fields: Dict[str, str] = {}
-        form: Dict[str, str] = {}
+    async def _parse_request(
+        self, request: web.Request
+    ) -> tuple[Any, dict[str, bytes], dict[str, str], dict[str, str], bytes]:
+        files: dict[str, bytes] = {}
+        file_fields: dict[str, str] = {}
+        form: dict[str, str] = {}
         raw = b""
         body: Any = None
         if request.content_type == "multipart/form-data":
@@ -1585,23 +1854,34 @@ class FakeDiscord:
         return body, files, file_fields, form, raw
 
     def _requires_auth(self, path: str) -> bool:
-        return not (path.startswith("/interactions/") or re.match(r"^/webhooks/\d+/[^/]+", path) is not None
-                    or path in ("/gateway",))
+        return not (
+            path.startswith("/interactions/")
+            or re.match(r"^/webhooks/\d+/[^/]+", path) is not None
+            or path in ("/gateway",)
+        )
 
     async def _rest_handler(self, request: web.Request) -> web.StreamResponse:
         arrived = time.monotonic()
         raw_path = request.path
         m = API_PREFIX.match(raw_path)
-        path = raw_path[m.end():] if m else raw_path
+        path = raw_path[m.end() :] if m else raw_path
         if not path:
             path = "/"
         method = request.method.upper()
         body, files, file_fields, form, raw = await self._parse_request(request)
         rec = RecordedRequest(
-            method=method, path=path, query=dict(request.query), json=body, form_files=files,
-            headers=CIMultiDict(request.headers), time=arrived, raw_path=raw_path, form=form, body=raw,
+            method=method,
+            path=path,
+            query=dict(request.query),
+            json=body,
+            form_files=files,
+            headers=CIMultiDict(request.headers),
+            time=arrived,
+            raw_path=raw_path,
+            form=form,
+            body=raw,
         )
-        headers: Optional[Mapping[str, Optional[str]]] = None
+        headers: Mapping[str, str | None] | None = None
 
         delay = self._take_fault(method, path, delay=True)
         if delay is not None:
@@ -1626,15 +1906,16 @@ class FakeDiscord:
         elif self._requires_auth(path) and not self._token_ok(request.headers.get("Authorization")):
             status, resp = 401, _error("401: Unauthorized", 0)
         else:
-            status, resp = await self._route(method, path, _Request(method, path, rec.query, body, files, file_fields,
-                                                                    rec.headers), rec)
+            status, resp = await self._route(
+                method, path, _Request(method, path, rec.query, body, files, file_fields, rec.headers), rec
+            )
         rec.status = status
         rec.response = resp
         self.requests.append(rec)
         await self._notify()
         return self._response(status, resp, headers)
 
-    async def _route(self, method: str, path: str, req: _Request, rec: RecordedRequest) -> Tuple[int, Any]:
+    async def _route(self, method: str, path: str, req: _Request, rec: RecordedRequest) -> tuple[int, Any]:
         path_matched = False
         for route_method, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
@@ -1654,76 +1935,101 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ REST handlers
 
-    async def _h_me(self, req: _Request) -> Tuple[int, Any]:
+    async def _h_me(self, req: _Request) -> tuple[int, Any]:
         return 200, dict(self.bot_user, verified=True, mfa_enabled=False, flags=0, email=None, locale="en-US")
 
-    async def _h_user(self, req: _Request, uid: str) -> Tuple[int, Any]:
+    async def _h_user(self, req: _Request, uid: str) -> tuple[int, Any]:
         user = self.users.get(int(uid))
         if user is None:
             return 404, _error("Unknown User", 10013)
         return 200, user
 
-    async def _h_create_dm(self, req: _Request) -> Tuple[int, Any]:
+    async def _h_create_dm(self, req: _Request) -> tuple[int, Any]:
         rid = int((req.json or {}).get("recipient_id", 0))
         return 200, self._dm_channel(self._user_obj(rid))
 
-    async def _h_app_info(self, req: _Request) -> Tuple[int, Any]:
+    async def _h_app_info(self, req: _Request) -> tuple[int, Any]:
         return 200, {
-            "id": str(self.application_id), "name": self.bot_name, "icon": None, "description": "", "summary": "",
-            "type": None, "hook": True, "bot_public": True, "bot_require_code_grant": False,
-            "verify_key": "0" * 64, "flags": 0, "owner": self.users[self.owner_id], "team": None,
-            "bot": self.bot_user, "redirect_uris": [], "interactions_endpoint_url": None,
-            "approximate_guild_count": 1, "tags": [], "integration_types_config": {"0": {}},
+            "id": str(self.application_id),
+            "name": self.bot_name,
+            "icon": None,
+            "description": "",
+            "summary": "",
+            "type": None,
+            "hook": True,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "owner": self.users[self.owner_id],
+            "team": None,
+            "bot": self.bot_user,
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "approximate_guild_count": 1,
+            "tags": [],
+            "integration_types_config": {"0": {}},
         }
 
-    async def _h_gateway(self, req: _Request) -> Tuple[int, Any]:
+    async def _h_gateway(self, req: _Request) -> tuple[int, Any]:
         return 200, {"url": self.gateway_url}
 
-    async def _h_gateway_bot(self, req: _Request) -> Tuple[int, Any]:
+    async def _h_gateway_bot(self, req: _Request) -> tuple[int, Any]:
         return 200, {
-            "url": self.gateway_url, "shards": 1,
+            "url": self.gateway_url,
+            "shards": 1,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1},
         }
 
     # -- application commands
 
-    def _command_id(self, guild: Optional[int], name: str, ctype: int) -> int:
+    def _command_id(self, guild: int | None, name: str, ctype: int) -> int:
         key = (guild, name, ctype)
         if key not in self._command_ids:
             self._command_ids[key] = self._ids()
         return self._command_ids[key]
 
-    def _store_command(self, guild: Optional[int], payload: dict) -> dict:
+    def _store_command(self, guild: int | None, payload: dict) -> dict:
         ctype = int(payload.get("type", 1))
         cmd = {
-            "description": "", "options": [], "default_member_permissions": None, "dm_permission": True,
-            "nsfw": False, "name_localizations": None, "description_localizations": None,
-            "contexts": None, "integration_types": [0],
+            "description": "",
+            "options": [],
+            "default_member_permissions": None,
+            "dm_permission": True,
+            "nsfw": False,
+            "name_localizations": None,
+            "description_localizations": None,
+            "contexts": None,
+            "integration_types": [0],
         }
         cmd.update(copy.deepcopy(payload))
-        cmd.update(id=str(self._command_id(guild, payload["name"], ctype)), application_id=str(self.application_id),
-                   type=ctype, version=str(self._ids()))
+        cmd.update(
+            id=str(self._command_id(guild, payload["name"], ctype)),
+            application_id=str(self.application_id),
+            type=ctype,
+            version=str(self._ids()),
+        )
         if guild is not None:
             cmd["guild_id"] = str(guild)
             cmd.pop("dm_permission", None)
         return cmd
 
-    def _command_list(self, guild: Optional[str]) -> List[dict]:
+    def _command_list(self, guild: str | None) -> list[dict]:
         if guild is None:
             return self.global_commands
         return self.guild_commands.setdefault(int(guild), [])
 
-    def _check_app(self, app: str, guild: Optional[str]) -> Optional[Tuple[int, Any]]:
+    def _check_app(self, app: str, guild: str | None) -> tuple[int, Any] | None:
         if int(app) != self.application_id:
             return 403, _error("Missing Access", 50001)
         if guild is not None and int(guild) != self.guild_id:
             return 403, _error("Missing Access", 50001)
         return None
 
-    async def _h_get_commands(self, req: _Request, app: str, guild: Optional[str] = None) -> Tuple[int, Any]:
+    async def _h_get_commands(self, req: _Request, app: str, guild: str | None = None) -> tuple[int, Any]:
         return self._check_app(app, guild) or (200, self._command_list(guild))
 
-    async def _h_put_commands(self, req: _Request, app: str, guild: Optional[str] = None) -> Tuple[int, Any]:
+    async def _h_put_commands(self, req: _Request, app: str, guild: str | None = None) -> tuple[int, Any]:
         bad = self._check_app(app, guild)
         if bad:
             return bad
@@ -1740,7 +2046,7 @@ class FakeDiscord:
         self.command_syncs.append(CommandSync(gid, copy.deepcopy(req.json), time.monotonic()))
         return 200, stored
 
-    async def _h_post_command(self, req: _Request, app: str, guild: Optional[str] = None) -> Tuple[int, Any]:
+    async def _h_post_command(self, req: _Request, app: str, guild: str | None = None) -> tuple[int, Any]:
         bad = self._check_app(app, guild)
         if bad:
             return bad
@@ -1757,17 +2063,17 @@ class FakeDiscord:
         lst.append(cmd)
         return 201, cmd
 
-    def _find_stored(self, guild: Optional[str], cmd_id: str) -> Optional[dict]:
+    def _find_stored(self, guild: str | None, cmd_id: str) -> dict | None:
         return next((c for c in self._command_list(guild) if c["id"] == cmd_id), None)
 
-    async def _h_get_command(self, req: _Request, app: str, cmd: str, guild: Optional[str] = None) -> Tuple[int, Any]:
+    async def _h_get_command(self, req: _Request, app: str, cmd: str, guild: str | None = None) -> tuple[int, Any]:
         bad = self._check_app(app, guild)
         if bad:
             return bad
         found = self._find_stored(guild, cmd)
         return (200, found) if found else (404, _error("Unknown application command", 10063))
 
-    async def _h_patch_command(self, req: _Request, app: str, cmd: str, guild: Optional[str] = None) -> Tuple[int, Any]:
+    async def _h_patch_command(self, req: _Request, app: str, cmd: str, guild: str | None = None) -> tuple[int, Any]:
         bad = self._check_app(app, guild)
         if bad:
             return bad
@@ -1778,7 +2084,7 @@ class FakeDiscord:
         found["version"] = str(self._ids())
         return 200, found
 
-    async def _h_delete_command(self, req: _Request, app: str, cmd: str, guild: Optional[str] = None) -> Tuple[int, Any]:
+    async def _h_delete_command(self, req: _Request, app: str, cmd: str, guild: str | None = None) -> tuple[int, Any]:
         bad = self._check_app(app, guild)
         if bad:
             return bad
@@ -1791,9 +2097,10 @@ class FakeDiscord:
 
     # -- interactions
 
-    def _callback_response(self, inter: FakeInteraction, resource_type: int, message: Optional[dict],
-                           include_message: bool) -> dict:
-        body: Dict[str, Any] = {"interaction": {"id": str(inter.id), "type": inter.type}}
+    def _callback_response(
+        self, inter: FakeInteraction, resource_type: int, message: dict | None, include_message: bool
+    ) -> dict:
+        body: dict[str, Any] = {"interaction": {"id": str(inter.id), "type": inter.type}}
         if message is not None:
             body["interaction"]["response_message_id"] = message["id"]
             body["interaction"]["response_message_loading"] = bool(message["flags"] & LOADING)
@@ -1804,7 +2111,7 @@ class FakeDiscord:
                 body["resource"]["message"] = message
         return body
 
-    async def _h_interaction_callback(self, req: _Request, iid: str, token: str) -> Tuple[int, Any]:
+    async def _h_interaction_callback(self, req: _Request, iid: str, token: str) -> tuple[int, Any]:
         inter = self.interactions.get(int(iid))
         if inter is None or inter.token != token:
             return 404, _error("Unknown interaction", 10062)
@@ -1816,9 +2123,14 @@ class FakeDiscord:
         ctype = body.get("type")
         data = body.get("data") or {}
         if ctype not in _ALLOWED_CALLBACKS.get(inter.type, set()):
-            return 400, _form_error({"type": _field_error("INTERACTION_RESPONSE_TYPE_INVALID",
-                                                          "Interaction response type is invalid for this interaction")})
-        message: Optional[dict] = None
+            return 400, _form_error(
+                {
+                    "type": _field_error(
+                        "INTERACTION_RESPONSE_TYPE_INVALID", "Interaction response type is invalid for this interaction"
+                    )
+                }
+            )
+        message: dict | None = None
         channel_id = inter.channel_id or self.channel_id
         if ctype == 4:
             err = self._validate_message(data, req, create=True)
@@ -1828,7 +2140,9 @@ class FakeDiscord:
             inter.original_message_id = int(message["id"])
         elif ctype == 5:
             flags = (int(data.get("flags") or 0) & EPHEMERAL) | LOADING
-            message = self._store_message(self._message_obj(channel_id, {"flags": flags}, webhook=True, interaction=inter))
+            message = self._store_message(
+                self._message_obj(channel_id, {"flags": flags}, webhook=True, interaction=inter)
+            )
             inter.original_message_id = int(message["id"])
         elif ctype in (6, 7):
             target_id = int((inter.payload.get("message") or {}).get("id", 0))
@@ -1857,12 +2171,12 @@ class FakeDiscord:
             return 204, None
         return 200, self._callback_response(inter, ctype, message, include_message=ctype in (4, 7))
 
-    def _webhook_interaction(self, app: str, token: str) -> Optional[FakeInteraction]:
+    def _webhook_interaction(self, app: str, token: str) -> FakeInteraction | None:
         if int(app) != self.application_id:
             return None
         return next((i for i in self.interactions.values() if i.token == token), None)
 
-    async def _h_followup(self, req: _Request, app: str, token: str) -> Tuple[int, Any]:
+    async def _h_followup(self, req: _Request, app: str, token: str) -> tuple[int, Any]:
         inter = self._webhook_interaction(app, token)
         if inter is None or not inter.responded:
             return 404, _error("Unknown Webhook", 10015)
@@ -1879,28 +2193,29 @@ class FakeDiscord:
             err = self._validate_message(body, req, create=True)
             if err:
                 return 400, err
-            message = self._store_message(self._message_obj(inter.channel_id or self.channel_id, body, req=req,
-                                                             webhook=True, interaction=inter))
+            message = self._store_message(
+                self._message_obj(inter.channel_id or self.channel_id, body, req=req, webhook=True, interaction=inter)
+            )
             inter.followup_ids.append(int(message["id"]))
         if req.query.get("wait", "").lower() not in ("1", "true"):
             return 204, None
         return 200, message
 
-    def _webhook_message(self, inter: FakeInteraction, mid: str) -> Optional[dict]:
+    def _webhook_message(self, inter: FakeInteraction, mid: str) -> dict | None:
         if mid == "@original":
             return self.messages.get(inter.original_message_id or 0)
         if int(mid) == inter.original_message_id or int(mid) in inter.followup_ids:
             return self.messages.get(int(mid))
         return None
 
-    async def _h_get_webhook_message(self, req: _Request, app: str, token: str, mid: str) -> Tuple[int, Any]:
+    async def _h_get_webhook_message(self, req: _Request, app: str, token: str, mid: str) -> tuple[int, Any]:
         inter = self._webhook_interaction(app, token)
         if inter is None:
             return 404, _error("Unknown Webhook", 10015)
         msg = self._webhook_message(inter, mid)
         return (200, msg) if msg is not None else (404, _error("Unknown Message", 10008))
 
-    async def _h_edit_webhook_message(self, req: _Request, app: str, token: str, mid: str) -> Tuple[int, Any]:
+    async def _h_edit_webhook_message(self, req: _Request, app: str, token: str, mid: str) -> tuple[int, Any]:
         inter = self._webhook_interaction(app, token)
         if inter is None:
             return 404, _error("Unknown Webhook", 10015)
@@ -1913,7 +2228,7 @@ class FakeDiscord:
             return 400, err
         return 200, self._edit_message(msg, body, req)
 
-    async def _h_delete_webhook_message(self, req: _Request, app: str, token: str, mid: str) -> Tuple[int, Any]:
+    async def _h_delete_webhook_message(self, req: _Request, app: str, token: str, mid: str) -> tuple[int, Any]:
         inter = self._webhook_interaction(app, token)
         if inter is None:
             return 404, _error("Unknown Webhook", 10015)
@@ -1925,11 +2240,11 @@ class FakeDiscord:
 
     # -- channels / messages
 
-    async def _h_get_channel(self, req: _Request, cid: str) -> Tuple[int, Any]:
+    async def _h_get_channel(self, req: _Request, cid: str) -> tuple[int, Any]:
         ch = self.channels.get(int(cid))
         return (200, ch) if ch is not None else (404, _error("Unknown Channel", 10003))
 
-    async def _h_create_message(self, req: _Request, cid: str) -> Tuple[int, Any]:
+    async def _h_create_message(self, req: _Request, cid: str) -> tuple[int, Any]:
         if int(cid) not in self.channels:
             return 404, _error("Unknown Channel", 10003)
         body = req.json if isinstance(req.json, dict) else {}
@@ -1948,17 +2263,17 @@ class FakeDiscord:
             self._nonces[(cid, str(nonce))] = (time.time(), int(msg["id"]))
         return 200, msg
 
-    def _channel_message(self, cid: str, mid: str) -> Optional[dict]:
+    def _channel_message(self, cid: str, mid: str) -> dict | None:
         msg = self.messages.get(int(mid))
         if msg is None or msg["channel_id"] != cid:
             return None
         return msg
 
-    async def _h_get_message(self, req: _Request, cid: str, mid: str) -> Tuple[int, Any]:
+    async def _h_get_message(self, req: _Request, cid: str, mid: str) -> tuple[int, Any]:
         msg = self._channel_message(cid, mid)
         return (200, msg) if msg is not None else (404, _error("Unknown Message", 10008))
 
-    async def _h_edit_message(self, req: _Request, cid: str, mid: str) -> Tuple[int, Any]:
+    async def _h_edit_message(self, req: _Request, cid: str, mid: str) -> tuple[int, Any]:
         msg = self._channel_message(cid, mid)
         if msg is None:
             return 404, _error("Unknown Message", 10008)
@@ -1970,31 +2285,43 @@ class FakeDiscord:
             return 400, err
         return 200, self._edit_message(msg, body, req)
 
-    async def _h_delete_message(self, req: _Request, cid: str, mid: str) -> Tuple[int, Any]:
+    async def _h_delete_message(self, req: _Request, cid: str, mid: str) -> tuple[int, Any]:
         msg = self._channel_message(cid, mid)
         if msg is None:
             return 404, _error("Unknown Message", 10008)
         self.messages.pop(int(mid), None)
         return 204, None
 
-    async def _h_typing(self, req: _Request, cid: str) -> Tuple[int, Any]:
+    async def _h_typing(self, req: _Request, cid: str) -> tuple[int, Any]:
         if int(cid) not in self.channels:
             return 404, _error("Unknown Channel", 10003)
         return 204, None
 
-    async def _h_get_guild(self, req: _Request, gid: str) -> Tuple[int, Any]:
+    async def _h_get_guild(self, req: _Request, gid: str) -> tuple[int, Any]:
         if int(gid) != self.guild_id:
             return 404, _error("Unknown Guild", 10004)
         g = self.guild_payload()
-        for key in ("channels", "members", "threads", "presences", "voice_states", "joined_at", "large",
-                    "member_count", "unavailable", "lazy", "stage_instances", "guild_scheduled_events",
-                    "soundboard_sounds"):
+        for key in (
+            "channels",
+            "members",
+            "threads",
+            "presences",
+            "voice_states",
+            "joined_at",
+            "large",
+            "member_count",
+            "unavailable",
+            "lazy",
+            "stage_instances",
+            "guild_scheduled_events",
+            "soundboard_sounds",
+        ):
             g.pop(key, None)
         return 200, g
 
     # -- synthetic user messages
 
-    def user_message(self, content: str, *, user_id: Optional[int] = None, channel_id: Optional[int] = None) -> dict:
+    def user_message(self, content: str, *, user_id: int | None = None, channel_id: int | None = None) -> dict:
         """A MESSAGE_CREATE payload from a user (send with ``await fake.dispatch("MESSAGE_CREATE", msg)``)."""
         user = self._user_obj(user_id if user_id is not None else self.user_id)
         cid = int(channel_id) if channel_id is not None else self.channel_id
@@ -2013,7 +2340,7 @@ def disable_identify_delay(client: Any) -> None:
     Call this on a test client so INVALID_SESSION / re-identify scenarios run fast.
     """
 
-    async def _no_delay(shard_id: Optional[int], *, initial: bool = False) -> None:
+    async def _no_delay(shard_id: int | None, *, initial: bool = False) -> None:
         return None
 
     client.before_identify_hook = _no_delay
@@ -2041,13 +2368,13 @@ class _DiscordPatch:
             self._gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._old_gateway
             self.active = False
 
-    def __enter__(self) -> "_DiscordPatch":
+    def __enter__(self) -> _DiscordPatch:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.restore()
 
-    async def __aenter__(self) -> "_DiscordPatch":
+    async def __aenter__(self) -> _DiscordPatch:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

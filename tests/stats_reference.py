@@ -22,8 +22,9 @@ def _percentile(values: list[float], q: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def summarise_reference(db: Any, days: int, *, now: float | None = None,
-                              guild_id: int | None = None) -> UsageSummary:
+async def summarise_reference(
+    db: Any, days: int, *, now: float | None = None, guild_id: int | None = None
+) -> UsageSummary:
     now = time.time() if now is None else now
     since = now - days * 86400
     where = "ts >= ? AND kind != 'autocomplete'"
@@ -39,7 +40,7 @@ async def summarise_reference(db: Any, days: int, *, now: float | None = None,
     latencies: list[float] = []
     for command, outcome, latency, ts, options in rows:
         by_command.setdefault(command, []).append((outcome, latency))
-        day = dt.datetime.fromtimestamp(ts, dt.timezone.utc).date().isoformat()
+        day = dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
         per_day[day] = per_day.get(day, 0) + 1
         if latency is not None:
             latencies.append(latency)
@@ -49,15 +50,27 @@ async def summarise_reference(db: Any, days: int, *, now: float | None = None,
     per_command = []
     for command, items in sorted(by_command.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         lat = sorted(x for _, x in items if x is not None)
-        per_command.append(CommandStats(
-            command, len(items), sum(1 for o, _ in items if o == "error"),
-            sum(1 for o, _ in items if o == "nothing_found"),
-            statistics.median(lat) if lat else None, _percentile(lat, 95)))
+        per_command.append(
+            CommandStats(
+                command,
+                len(items),
+                sum(1 for o, _ in items if o == "error"),
+                sum(1 for o, _ in items if o == "nothing_found"),
+                statistics.median(lat) if lat else None,
+                _percentile(lat, 95),
+            )
+        )
     outcomes = [o for items in by_command.values() for o, _ in items]
     return UsageSummary(
-        days=days, total=total, errors=outcomes.count("error"), refused=outcomes.count("refused"),
-        invalid=outcomes.count("invalid_input"), nothing_found=outcomes.count("nothing_found"),
-        median_ms=statistics.median(latencies) if latencies else None, p95_ms=_percentile(sorted(latencies), 95),
-        per_command=per_command, per_day=sorted(per_day.items()),
+        days=days,
+        total=total,
+        errors=outcomes.count("error"),
+        refused=outcomes.count("refused"),
+        invalid=outcomes.count("invalid_input"),
+        nothing_found=outcomes.count("nothing_found"),
+        median_ms=statistics.median(latencies) if latencies else None,
+        p95_ms=_percentile(sorted(latencies), 95),
+        per_command=per_command,
+        per_day=sorted(per_day.items()),
         missing=sorted(((c, q, n) for (c, q), n in missing.items()), key=lambda x: (-x[2], x[0], x[1]))[:25],
     )

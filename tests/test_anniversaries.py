@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from conftest import CONTENT, Clock
-
+from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule, target_for
 from alliance_bot.anniversaries.rules import (
     anniversary_days,
     items_on,
@@ -21,7 +20,7 @@ from alliance_bot.anniversaries.rules import (
     parse_post_time,
     post_instant,
 )
-from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.anniversaries.scheduler import LAST_TICK_META, Scheduler
 from alliance_bot.anniversaries.webhook import (
     DeliveryError,
     InvalidWebhook,
@@ -29,13 +28,13 @@ from alliance_bot.anniversaries.webhook import (
     mask,
     validate_webhook_url,
 )
+from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.digest.dates import PartialDate
 from alliance_bot.library import ContentStore
-from alliance_bot.anniversaries.scheduler import LAST_TICK_META, Scheduler
-from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule, target_for
 from alliance_bot.storage.db import Database
+from conftest import CONTENT, Clock
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 HOOK = "https://discord.com/api/webhooks/123456789012345678/" + "A" * 68
 
 
@@ -64,10 +63,12 @@ def test_february_29_is_marked_on_the_28th_in_common_years(library: ContentStore
     digest = library.current.digest
     base = digest.events["armistice-signed"]
     leap = base.model_copy(update={"id": "leap-event", "date": PartialDate.parse("1952-02-29")})
-    ann = digest.anniversaries["armistice-signed"].model_copy(update={"event": "leap-event",
-                                                                      "message": "{ordinal} of {title}"})
-    d2 = replace(digest, events={**digest.events, "leap-event": leap},
-                 anniversaries={**digest.anniversaries, "leap-event": ann})
+    ann = digest.anniversaries["armistice-signed"].model_copy(
+        update={"event": "leap-event", "message": "{ordinal} of {title}"}
+    )
+    d2 = replace(
+        digest, events={**digest.events, "leap-event": leap}, anniversaries={**digest.anniversaries, "leap-event": ann}
+    )
     common = items_on(d2, dt.date(2026, 2, 28))
     assert [i.event.id for i in common] == ["leap-event"] and "February 28" in (common[0].note or "")
     assert items_on(d2, dt.date(2028, 2, 28)) == []
@@ -79,13 +80,17 @@ def test_february_29_is_marked_on_the_28th_in_common_years(library: ContentStore
     assert next_due(days, at, ZoneInfo("UTC"), utc(2028, 2, 1)).day == dt.date(2028, 2, 29)
 
 
-@pytest.mark.parametrize(("zone", "expected"), [
-    ("Asia/Seoul", utc(2026, 7, 27, 0, 0)),          # 09:00 KST = 00:00 UTC the same day
-    ("Pacific/Auckland", utc(2026, 7, 26, 21, 0)),   # 09:00 NZST = 21:00 UTC the day before
-    ("America/Los_Angeles", utc(2026, 7, 27, 16, 0)),  # 09:00 PDT
-])
-def test_right_local_instant_on_either_side_of_the_date_line(library: ContentStore, zone: str,
-                                                              expected: dt.datetime) -> None:
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Asia/Seoul", utc(2026, 7, 27, 0, 0)),  # 09:00 KST = 00:00 UTC the same day
+        ("Pacific/Auckland", utc(2026, 7, 26, 21, 0)),  # 09:00 NZST = 21:00 UTC the day before
+        ("America/Los_Angeles", utc(2026, 7, 27, 16, 0)),  # 09:00 PDT
+    ],
+)
+def test_right_local_instant_on_either_side_of_the_date_line(
+    library: ContentStore, zone: str, expected: dt.datetime
+) -> None:
     days = anniversary_days(library.current.digest)
     due = next_due(days, dt.time(9, 0), ZoneInfo(zone), utc(2026, 7, 20))
     assert due.day == dt.date(2026, 7, 27) and due.at == expected
@@ -135,8 +140,9 @@ async def no_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-async def make(tmp_path: Path, library: ContentStore, clock: Clock, recorder: Recorder,
-               **kwargs: Any) -> tuple[Database, AnniversaryStore, Scheduler]:
+async def make(
+    tmp_path: Path, library: ContentStore, clock: Clock, recorder: Recorder, **kwargs: Any
+) -> tuple[Database, AnniversaryStore, Scheduler]:
     db = await Database.open(tmp_path / "bot.db", lock=False)
     store = AnniversaryStore(db)
     return db, store, Scheduler(store, library, recorder, clock=clock, sleep=no_sleep, **kwargs)
@@ -231,8 +237,7 @@ async def test_downtime_inside_the_grace_period_is_caught_up(tmp_path: Path, lib
     await db.close()
 
 
-async def test_downtime_beyond_the_grace_period_is_skipped_and_recorded(tmp_path: Path,
-                                                                         library: ContentStore) -> None:
+async def test_downtime_beyond_the_grace_period_is_skipped_and_recorded(tmp_path: Path, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
     db, store, sched = await make(tmp_path, library, clock, rec)
     await store.save(seoul(1))
@@ -304,8 +309,7 @@ async def test_a_crash_between_claim_and_send(tmp_path: Path, library: ContentSt
     await store.save(seoul(2, webhook_url=HOOK))
     # a process claimed both posts, then died before sending
     await store.claim("guild:1", 1, dt.date(2026, 7, 27), ["armistice-signed"], "nonce-one", clock.now.timestamp())
-    await store.claim(target_for(2, HOOK), 2, dt.date(2026, 7, 27), ["armistice-signed"], None,
-                      clock.now.timestamp())
+    await store.claim(target_for(2, HOOK), 2, dt.date(2026, 7, 27), ["armistice-signed"], None, clock.now.timestamp())
     clock.advance(seconds=30)  # restarted within the nonce window
     await sched.startup()
     await sched.drain()
@@ -342,7 +346,17 @@ async def test_scale_ten_thousand_servers(tmp_path: Path, library: ContentStore)
     zones = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Pacific/Auckland", "America/Los_Angeles"]
     await db.conn.executemany(
         "INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at) "
-        "VALUES (?, ?, ?, ?, 1, 0)", [(g, g, f"{g % 24:02d}:{g % 60:02d}", zones[g % 5], ) for g in range(1, 10_001)])
+        "VALUES (?, ?, ?, ?, 1, 0)",
+        [
+            (
+                g,
+                g,
+                f"{g % 24:02d}:{g % 60:02d}",
+                zones[g % 5],
+            )
+            for g in range(1, 10_001)
+        ],
+    )
     await sched.startup()
     assert len(sched._heap) == 10_000
     queries_before = sched.ticks
@@ -366,9 +380,15 @@ async def test_last_tick_is_remembered(tmp_path: Path, library: ContentStore) ->
 # ---------------------------------------------------------------- webhooks (httpx, mock transport)
 
 
-@pytest.mark.parametrize("url", [HOOK, "https://discordapp.com/api/webhooks/123456/" + "b" * 40,
-                                 "https://ptb.discord.com/api/v10/webhooks/123456/" + "c" * 40,
-                                 "https://canary.discord.com/api/webhooks/123456/" + "d" * 40 + "/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        HOOK,
+        "https://discordapp.com/api/webhooks/123456/" + "b" * 40,
+        "https://ptb.discord.com/api/v10/webhooks/123456/" + "c" * 40,
+        "https://canary.discord.com/api/webhooks/123456/" + "d" * 40 + "/",
+    ],
+)
 def test_valid_webhook_urls(url: str) -> None:
     assert validate_webhook_url(url) == url
     assert validate_webhook_url(f"  {url}  ") == url  # pasted with spaces around it
@@ -377,33 +397,40 @@ def test_valid_webhook_urls(url: str) -> None:
 TOKEN40 = "a" * 40
 
 
-@pytest.mark.parametrize("url", ["http://discord.com/api/webhooks/123456/" + TOKEN40,
-                                 "https://evil.example/api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com/api/webhooks/123456",
-                                 "https://discord.com/api/channels/1/messages", "ftp://x", "",
-                                 "http://10.0.0.1/api/webhooks/123456/" + TOKEN40,
-                                 # loopback: services on the bot's own host (#13.1)
-                                 "http://127.0.0.1:6379/api/webhooks/123456/" + TOKEN40,
-                                 "http://localhost:8080/api/webhooks/123456/" + TOKEN40,
-                                 "http://[::1]:9000/api/webhooks/123456/" + TOKEN40,
-                                 "https://127.0.0.1/api/webhooks/123456/" + TOKEN40,
-                                 # ports, brackets, whitespace, control and full-width characters (#13.16)
-                                 "https://discord.com:abc/api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com:443/api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\t" + "a" * 20,
-                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\n" + "a" * 20,
-                                 "https://disc\nord.com/api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\x00" + "a" * 20,
-                                 "https://[::1/api/webhooks/123456/" + TOKEN40,
-                                 "https://[zz]/api/webhooks/123456/" + TOKEN40,
-                                 "https://evil.example＃@discord.com/api/webhooks/123456/" + TOKEN40,
-                                 "https://evil.example#@discord.com/api/webhooks/123456/" + TOKEN40,
-                                 "https://user@discord.com/api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com/api/webhooks/１２３４５６/" + TOKEN40,
-                                 "https://ｄiscord.com/api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com./api/webhooks/123456/" + TOKEN40,
-                                 "https://discord.com/api/webhooks/123456/" + TOKEN40 + "?wait=false",
-                                 "https://discord.com/api/webhooks/123456/" + TOKEN40 + "#x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://discord.com/api/webhooks/123456/" + TOKEN40,
+        "https://evil.example/api/webhooks/123456/" + TOKEN40,
+        "https://discord.com/api/webhooks/123456",
+        "https://discord.com/api/channels/1/messages",
+        "ftp://x",
+        "",
+        "http://10.0.0.1/api/webhooks/123456/" + TOKEN40,
+        # loopback: services on the bot's own host (#13.1)
+        "http://127.0.0.1:6379/api/webhooks/123456/" + TOKEN40,
+        "http://localhost:8080/api/webhooks/123456/" + TOKEN40,
+        "http://[::1]:9000/api/webhooks/123456/" + TOKEN40,
+        "https://127.0.0.1/api/webhooks/123456/" + TOKEN40,
+        # ports, brackets, whitespace, control and full-width characters (#13.16)
+        "https://discord.com:abc/api/webhooks/123456/" + TOKEN40,
+        "https://discord.com:443/api/webhooks/123456/" + TOKEN40,
+        "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\t" + "a" * 20,
+        "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\n" + "a" * 20,
+        "https://disc\nord.com/api/webhooks/123456/" + TOKEN40,
+        "https://discord.com/api/webhooks/123456/" + "a" * 20 + "\x00" + "a" * 20,
+        "https://[::1/api/webhooks/123456/" + TOKEN40,
+        "https://[zz]/api/webhooks/123456/" + TOKEN40,
+        "https://evil.example＃@discord.com/api/webhooks/123456/" + TOKEN40,
+        "https://evil.example#@discord.com/api/webhooks/123456/" + TOKEN40,
+        "https://user@discord.com/api/webhooks/123456/" + TOKEN40,
+        "https://discord.com/api/webhooks/１２３４５６/" + TOKEN40,
+        "https://ｄiscord.com/api/webhooks/123456/" + TOKEN40,
+        "https://discord.com./api/webhooks/123456/" + TOKEN40,
+        "https://discord.com/api/webhooks/123456/" + TOKEN40 + "?wait=false",
+        "https://discord.com/api/webhooks/123456/" + TOKEN40 + "#x",
+    ],
+)
 def test_invalid_webhook_urls(url: str) -> None:
     with pytest.raises(InvalidWebhook) as err:
         validate_webhook_url(url)
@@ -412,15 +439,18 @@ def test_invalid_webhook_urls(url: str) -> None:
     assert TOKEN40 not in message  # the refusal never repeats the secret
 
 
-@pytest.mark.parametrize(("path", "why"), [
-    ("/api/webhooks/1/abc", "the webhook ID has 1 digit; Discord's have 17 to 20"),
-    ("/api/webhooks/123456789012345678/abc", "the webhook token has 3 characters; Discord's have about 68"),
-    ("/api/webhooks/12345678901234567x/" + TOKEN40, "the webhook ID should be digits only"),
-    ("/api/webhooks/123456789012345678", "the webhook token is missing after the ID"),
-    ("/api/webhooks/123456789012345678/" + "a" * 20 + "!" + "a" * 20, "the webhook token has characters a token"),
-    ("/api/v10/webhooks/123456789012345678/" + "b" * 101, "the webhook token has 101 characters"),
-    ("/api/channels/1/messages", "that is not the address of a webhook"),
-])
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("/api/webhooks/1/abc", "the webhook ID has 1 digit; Discord's have 17 to 20"),
+        ("/api/webhooks/123456789012345678/abc", "the webhook token has 3 characters; Discord's have about 68"),
+        ("/api/webhooks/12345678901234567x/" + TOKEN40, "the webhook ID should be digits only"),
+        ("/api/webhooks/123456789012345678", "the webhook token is missing after the ID"),
+        ("/api/webhooks/123456789012345678/" + "a" * 20 + "!" + "a" * 20, "the webhook token has characters a token"),
+        ("/api/v10/webhooks/123456789012345678/" + "b" * 101, "the webhook token has 101 characters"),
+        ("/api/channels/1/messages", "that is not the address of a webhook"),
+    ],
+)
 def test_a_refused_webhook_url_says_which_part_is_wrong(path: str, why: str) -> None:
     """Not only the shape again: the ID's length, the token's, what is missing (issue 14)."""
     with pytest.raises(InvalidWebhook) as err:
@@ -449,8 +479,9 @@ async def test_webhook_429_honours_retry_after() -> None:
     async def sleep(s: float) -> None:
         slept.append(s)
 
-    sender = sender_with([httpx.Response(429, json={"retry_after": 1.5, "global": False}),
-                          httpx.Response(200, json={"id": "42"})], calls)
+    sender = sender_with(
+        [httpx.Response(429, json={"retry_after": 1.5, "global": False}), httpx.Response(200, json={"id": "42"})], calls
+    )
     sender.sleep = sleep
     result = await sender.send(HOOK, {"content": "x"})
     assert result.message_id == "42" and len(calls) == 2 and slept == [1.5]
@@ -503,9 +534,14 @@ async def test_a_webhook_reply_body_is_never_shown() -> None:
     assert "Bad Request" in err.value.reason
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/api/webhooks/123456/" + "c" * 40,
-                                 "https://discord.com:abc/api/webhooks/123456/" + "c" * 40,
-                                 "https://[::1/api/webhooks/123456/" + "c" * 40])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/api/webhooks/123456/" + "c" * 40,
+        "https://discord.com:abc/api/webhooks/123456/" + "c" * 40,
+        "https://[::1/api/webhooks/123456/" + "c" * 40,
+    ],
+)
 async def test_the_sender_refuses_a_stored_url_that_is_not_a_discord_webhook(url: str) -> None:
     """A URL saved by an older version (or edited in the database) is refused before any request, clearly."""
     calls: list[httpx.Request] = []
@@ -527,8 +563,9 @@ async def test_any_error_of_the_http_client_is_a_delivery_error(exc: Exception) 
     assert err.value.permanent and type(exc).__name__ in err.value.reason and "A" * 68 not in err.value.reason
 
 
-async def test_discord_down_while_running_is_retried_through_the_grace_period(tmp_path: Path,
-                                                                              library: ContentStore) -> None:
+async def test_discord_down_while_running_is_retried_through_the_grace_period(
+    tmp_path: Path, library: ContentStore
+) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
 
     async def sleep_moves_clock(seconds: float) -> None:
@@ -555,8 +592,9 @@ async def test_discord_down_while_running_is_retried_through_the_grace_period(tm
     await db.close()
 
 
-async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot(tmp_path: Path,
-                                                                                 library: ContentStore) -> None:
+async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot(
+    tmp_path: Path, library: ContentStore
+) -> None:
     """A URL an older version let through (a loopback, a port that is not a number) is a clear, recorded refusal
     with nothing sent: not an "unexpected error" every time, and not a request to that address."""
     from alliance_bot.discord_ui.cogs.anniversaries import make_deliverer
@@ -579,8 +617,9 @@ async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot
     await db.close()
 
 
-async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(tmp_path: Path,
-                                                                          library: ContentStore) -> None:
+async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(
+    tmp_path: Path, library: ContentStore
+) -> None:
     """Eight servers whose webhooks keep failing, and a healthy one due at the same minute: the eight wait for their
     retries (30 s, 2, 5, 15 minutes… through the grace period) without holding the eight sending slots, so the
     healthy post goes out at its time, not when the first of the eight gives up hours later."""
@@ -620,8 +659,9 @@ async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(tmp_p
 # ---------------------------------------------------------------- who owns a webhook's posts
 
 
-async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_post(tmp_path: Path,
-                                                                                     library: ContentStore) -> None:
+async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_post(
+    tmp_path: Path, library: ContentStore
+) -> None:
     """A webhook's id is visible to anyone who sees its messages; its token is not. A server that sets the id with a
     junk token, an hour earlier, fails on its own: the owner's post still goes out, and each sees its own outcome."""
     clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
@@ -629,8 +669,12 @@ async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_
     await store.save(seoul(1, webhook_url=HOOK))  # the owner, 09:00
     junk = HOOK.replace("A" * 68, "B" * 68)
     await store.save(replace(seoul(2, webhook_url=junk), post_time=dt.time(8, 0)))  # 08:00, the same id
-    rec.fail[2] = DeliveryError("the webhook answered 401: it was deleted or its token was reset; set a new one",
-                                permanent=True, disable=True, status=401)
+    rec.fail[2] = DeliveryError(
+        "the webhook answered 401: it was deleted or its token was reset; set a new one",
+        permanent=True,
+        disable=True,
+        status=401,
+    )
     await sched.startup()
     await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
     assert [g for g, _, _ in rec.posts] == [1]
@@ -642,8 +686,9 @@ async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_
     await db.close()
 
 
-async def test_one_webhook_is_one_destination_whatever_form_its_url_takes(tmp_path: Path,
-                                                                          library: ContentStore) -> None:
+async def test_one_webhook_is_one_destination_whatever_form_its_url_takes(
+    tmp_path: Path, library: ContentStore
+) -> None:
     """The bot and cron (or two servers) with the same webhook and token share its ledger rows: never two posts; and
     the server sees the post cron made instead of nothing."""
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
@@ -655,7 +700,8 @@ async def test_one_webhook_is_one_destination_whatever_form_its_url_takes(tmp_pa
     # cron made the post a minute before the bot's time
     day = dt.date(2026, 7, 27)
     assert await store.claim(cron_target, None, day, ["armistice-signed"], None, clock.now.timestamp()) == [
-        "armistice-signed"]
+        "armistice-signed"
+    ]
     await store.complete(cron_target, day, ["armistice-signed"], "99", clock.now.timestamp())
     await sched.startup()
     await run_until(sched, clock, utc(2026, 7, 27, 0, 5), dt.timedelta(minutes=1))
@@ -679,15 +725,27 @@ async def test_the_migration_rekeys_existing_webhook_posts(tmp_path: Path) -> No
         for statement in step:
             con.execute(statement)
     con.execute("PRAGMA user_version = 2")
-    con.execute("INSERT INTO anniversary_settings (guild_id, webhook_url, post_time, timezone, updated_at) "
-                "VALUES (1, ?, '09:00', 'Asia/Seoul', 0)", (HOOK,))
-    rows = [("webhook:123456789012345678", "2026-07-27", "armistice-signed", 1, "sent", None),
-            ("webhook:123456789012345678", "2026-10-01", "mutual-defense-treaty", 1, "failed",
-             "the webhook refused the post (400): -ERR redis secret-answer"),
-            ("webhook:555555", "2026-07-27", "armistice-signed", None, "sent", None),  # cron: no token known
-            ("guild:7", "2026-07-27", "armistice-signed", 7, "sent", None)]
-    con.executemany("INSERT INTO anniversary_posts (target, day, event_id, guild_id, status, error) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        "INSERT INTO anniversary_settings (guild_id, webhook_url, post_time, timezone, updated_at) "
+        "VALUES (1, ?, '09:00', 'Asia/Seoul', 0)",
+        (HOOK,),
+    )
+    rows = [
+        ("webhook:123456789012345678", "2026-07-27", "armistice-signed", 1, "sent", None),
+        (
+            "webhook:123456789012345678",
+            "2026-10-01",
+            "mutual-defense-treaty",
+            1,
+            "failed",
+            "the webhook refused the post (400): -ERR redis secret-answer",
+        ),
+        ("webhook:555555", "2026-07-27", "armistice-signed", None, "sent", None),  # cron: no token known
+        ("guild:7", "2026-07-27", "armistice-signed", 7, "sent", None),
+    ]
+    con.executemany(
+        "INSERT INTO anniversary_posts (target, day, event_id, guild_id, status, error) VALUES (?, ?, ?, ?, ?, ?)", rows
+    )
     con.commit()
     con.close()
     db = await Database.open(path, lock=False)

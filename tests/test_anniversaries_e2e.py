@@ -13,15 +13,14 @@ import httpx
 import pytest
 from aiohttp import web
 
-from conftest import CONTENT, MANAGE_GUILD, MEMBER_PERMISSIONS, BotEnv, eventually
-
+from alliance_bot.anniversaries.ledger import ServerSchedule
 from alliance_bot.cli import post_anniversaries
 from alliance_bot.library import ContentStore
 from alliance_bot.settings import Settings
-from alliance_bot.anniversaries.ledger import ServerSchedule
+from conftest import CONTENT, MANAGE_GUILD, MEMBER_PERMISSIONS, BotEnv, eventually
 
 EPHEMERAL = 1 << 6
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def text_of(message: dict) -> str:
@@ -33,44 +32,75 @@ def text_of(message: dict) -> str:
 
 
 def channel_posts(env: BotEnv, channel_id: int) -> list:
-    return [r for r in env.fake.requests
-            if r.method == "POST" and r.path == f"/channels/{channel_id}/messages" and r.ok]
+    return [
+        r for r in env.fake.requests if r.method == "POST" and r.path == f"/channels/{channel_id}/messages" and r.ok
+    ]
 
 
 async def test_set_show_preview_off(bot_env: BotEnv) -> None:
     fake = bot_env.fake
-    cb = await bot_env.ask("anniversaries", {"channel": fake.channel_id, "time": "09:00", "timezone": "Asia/Seoul"},
-                           subcommand="set", member_permissions=MANAGE_GUILD)
+    cb = await bot_env.ask(
+        "anniversaries",
+        {"channel": fake.channel_id, "time": "09:00", "timezone": "Asia/Seoul"},
+        subcommand="set",
+        member_permissions=MANAGE_GUILD,
+    )
     assert cb["data"]["flags"] & EPHEMERAL
     text = text_of(cb["data"])
     assert "Posts are **on**" in text and "09:00 Asia/Seoul" in text and "Next posts" in text
     schedule = await bot_env.anniversaries.get(fake.guild_id)
     assert schedule.channel_id == fake.channel_id and schedule.post_time == dt.time(9, 0)
-    preview = await bot_env.ask("anniversaries", {"date": "07-27"}, subcommand="preview",
-                                member_permissions=MANAGE_GUILD)
+    preview = await bot_env.ask(
+        "anniversaries", {"date": "07-27"}, subcommand="preview", member_permissions=MANAGE_GUILD
+    )
     assert preview["data"]["flags"] & EPHEMERAL and "73rd anniversary" in text_of(preview["data"])
     assert "preview" in preview["data"]["content"]
-    nothing = await bot_env.ask("anniversaries", {"date": "01-02"}, subcommand="preview",
-                                member_permissions=MANAGE_GUILD)
+    nothing = await bot_env.ask(
+        "anniversaries", {"date": "01-02"}, subcommand="preview", member_permissions=MANAGE_GUILD
+    )
     assert "nothing would be posted" in text_of(nothing["data"])
     off = await bot_env.ask("anniversaries", subcommand="off", member_permissions=MANAGE_GUILD)
     assert "off" in text_of(off["data"])
     assert not (await bot_env.anniversaries.get(fake.guild_id)).enabled
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"time": "25:00", "timezone": "Asia/Seoul"}, "not a time of day"),
-    ({"time": "9am", "timezone": "Asia/Seoul"}, "HH:MM"),
-    ({"time": "09:00", "timezone": "Mars/Olympus"}, "unknown time zone"),
-    ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "http://example.com/api/webhooks/1/x"}, "https"),
-    ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "http://127.0.0.1:6379/api/webhooks/123456/" + "t" * 40},
-     "must use https"),
-    ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "https://discord.com:abc/api/webhooks/123456/" + "t" * 40},
-     "no port"),
-    ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "https://[::1/api/webhooks/123456/" + "t" * 40}, "no port"),
-    ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "https://evil.example＃@discord.com/api/webhooks/123456/"
-      + "t" * 40}, "plain ASCII"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"time": "25:00", "timezone": "Asia/Seoul"}, "not a time of day"),
+        ({"time": "9am", "timezone": "Asia/Seoul"}, "HH:MM"),
+        ({"time": "09:00", "timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "http://example.com/api/webhooks/1/x"}, "https"),
+        (
+            {
+                "time": "09:00",
+                "timezone": "Asia/Seoul",
+                "webhook": "http://127.0.0.1:6379/api/webhooks/123456/" + "t" * 40,
+            },
+            "must use https",
+        ),
+        (
+            {
+                "time": "09:00",
+                "timezone": "Asia/Seoul",
+                "webhook": "https://discord.com:abc/api/webhooks/123456/" + "t" * 40,
+            },
+            "no port",
+        ),
+        (
+            {"time": "09:00", "timezone": "Asia/Seoul", "webhook": "https://[::1/api/webhooks/123456/" + "t" * 40},
+            "no port",
+        ),
+        (
+            {
+                "time": "09:00",
+                "timezone": "Asia/Seoul",
+                "webhook": "https://evil.example＃@discord.com/api/webhooks/123456/" + "t" * 40,
+            },
+            "plain ASCII",
+        ),
+    ],
+)
 async def test_bad_settings_are_refused_clearly(bot_env: BotEnv, options: dict, message: str) -> None:
     cb = await bot_env.ask("anniversaries", options, subcommand="set", member_permissions=MANAGE_GUILD)
     assert cb["data"]["flags"] & EPHEMERAL and message in text_of(cb["data"])
@@ -85,8 +115,9 @@ async def test_members_cannot_change_the_settings(bot_env: BotEnv) -> None:
 
 async def test_timezone_autocomplete(bot_env: BotEnv) -> None:
     fake = bot_env.fake
-    p = await fake.send_interaction(fake.autocomplete("anniversaries", "timezone", "seoul", subcommand="set",
-                                                      other_options={"time": "09:00"}))
+    p = await fake.send_interaction(
+        fake.autocomplete("anniversaries", "timezone", "seoul", subcommand="set", other_options={"time": "09:00"})
+    )
     cb = await fake.wait_for_callback(p)
     assert [c["value"] for c in cb["data"]["choices"]] == ["Asia/Seoul"]
 
@@ -94,8 +125,9 @@ async def test_timezone_autocomplete(bot_env: BotEnv) -> None:
 async def test_scheduled_post_reaches_the_channel_once(bot_env: BotEnv) -> None:
     fake, sched, clock = bot_env.fake, bot_env.scheduler, bot_env.clock
     role = await fake.add_role("History fans")
-    await bot_env.anniversaries.save(ServerSchedule(fake.guild_id, dt.time(9, 0), "Asia/Seoul",
-                                                    channel_id=fake.channel_id, role_id=role))
+    await bot_env.anniversaries.save(
+        ServerSchedule(fake.guild_id, dt.time(9, 0), "Asia/Seoul", channel_id=fake.channel_id, role_id=role)
+    )
     clock.now = dt.datetime(2026, 7, 26, 23, 59, tzinfo=UTC)
     await sched.startup()
     await sched.tick()
@@ -109,7 +141,9 @@ async def test_scheduled_post_reaches_the_channel_once(bot_env: BotEnv) -> None:
     body = posts[0].json
     assert "Korean Armistice Agreement" in text_of(body) and "73rd anniversary" in text_of(body)
     assert body["content"].startswith(f"<@&{role}>")
-    assert body["allowed_mentions"]["parse"] == [] and [str(r) for r in body["allowed_mentions"]["roles"]] == [str(role)]
+    assert body["allowed_mentions"]["parse"] == [] and [str(r) for r in body["allowed_mentions"]["roles"]] == [
+        str(role)
+    ]
     assert body["nonce"] and body["enforce_nonce"] is True
     # a gateway reconnect (on_ready again) and a second start-up make no second post
     await fake.gateway_invalid_session(resumable=False)
@@ -127,11 +161,13 @@ async def test_scheduled_post_reaches_the_channel_once(bot_env: BotEnv) -> None:
 async def test_a_forbidden_channel_is_recorded_and_others_still_post(bot_env: BotEnv) -> None:
     fake, sched, clock = bot_env.fake, bot_env.scheduler, bot_env.clock
     deleted_channel = fake.channel_id + 999
-    await bot_env.anniversaries.save(ServerSchedule(fake.guild_id, dt.time(9, 0), "Asia/Seoul",
-                                                    channel_id=fake.channel_id))
+    await bot_env.anniversaries.save(
+        ServerSchedule(fake.guild_id, dt.time(9, 0), "Asia/Seoul", channel_id=fake.channel_id)
+    )
     await bot_env.anniversaries.save(ServerSchedule(4242, dt.time(9, 0), "Asia/Seoul", channel_id=deleted_channel))
-    fake.fail_next("POST", rf"^/channels/{fake.channel_id}/messages$", 403,
-                   json={"message": "Missing Permissions", "code": 50013})
+    fake.fail_next(
+        "POST", rf"^/channels/{fake.channel_id}/messages$", 403, json={"message": "Missing Permissions", "code": 50013}
+    )
     clock.now = dt.datetime(2026, 7, 27, 0, 0, 5, tzinfo=UTC)
     await sched.startup()
     await sched.tick()
@@ -150,8 +186,9 @@ async def test_a_forbidden_channel_is_recorded_and_others_still_post(bot_env: Bo
 
 async def test_discord_5xx_is_retried_and_posted_once(bot_env: BotEnv) -> None:
     fake, sched, clock = bot_env.fake, bot_env.scheduler, bot_env.clock
-    await bot_env.anniversaries.save(ServerSchedule(fake.guild_id, dt.time(9, 0), "Asia/Seoul",
-                                                    channel_id=fake.channel_id))
+    await bot_env.anniversaries.save(
+        ServerSchedule(fake.guild_id, dt.time(9, 0), "Asia/Seoul", channel_id=fake.channel_id)
+    )
     fake.fail_next("POST", rf"^/channels/{fake.channel_id}/messages$", 503, times=1)
     clock.now = dt.datetime(2026, 7, 27, 0, 0, 5, tzinfo=UTC)
     await sched.startup()
@@ -209,7 +246,7 @@ HOOK_URL = "https://discord.com/api/webhooks/123456789/" + "t" * 40
 
 
 @pytest.fixture
-async def webhook_server():  # noqa: ANN201
+async def webhook_server():
     received: list[dict] = []
     script: list[int] = []
 
@@ -236,7 +273,7 @@ async def webhook_server():  # noqa: ANN201
         await runner.cleanup()
 
 
-async def test_cron_post_through_a_webhook_once(tmp_path: Path, webhook_server, capsys) -> None:  # noqa: ANN001
+async def test_cron_post_through_a_webhook_once(tmp_path: Path, webhook_server, capsys) -> None:
     url, received, script, transport = webhook_server
     store = ContentStore(CONTENT)
     assert store.load().ok
@@ -266,11 +303,16 @@ async def test_cron_post_through_a_webhook_once(tmp_path: Path, webhook_server, 
     assert len(received) == 3
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/api/webhooks/123456789/" + "t" * 40,
-                                 "https://discord.com:abc/api/webhooks/123456789/" + "t" * 40,
-                                 "https://discord.com/api/webhooks/123456789/" + "t" * 20 + "\t" + "t" * 20,
-                                 "https://[zz]/api/webhooks/123456789/" + "t" * 40])
-async def test_cron_refuses_a_webhook_that_is_not_discord(tmp_path: Path, url: str, capsys) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/api/webhooks/123456789/" + "t" * 40,
+        "https://discord.com:abc/api/webhooks/123456789/" + "t" * 40,
+        "https://discord.com/api/webhooks/123456789/" + "t" * 20 + "\t" + "t" * 20,
+        "https://[zz]/api/webhooks/123456789/" + "t" * 40,
+    ],
+)
+async def test_cron_refuses_a_webhook_that_is_not_discord(tmp_path: Path, url: str, capsys) -> None:
     store = ContentStore(CONTENT)
     assert store.load().ok
     settings = Settings(db=tmp_path / "bot.db", content_dir=CONTENT)
@@ -280,8 +322,9 @@ async def test_cron_refuses_a_webhook_that_is_not_discord(tmp_path: Path, url: s
     assert not settings.db.exists()  # nothing claimed: nothing to be lost
 
 
-async def test_cron_an_error_after_the_claim_is_recorded_and_a_later_run_posts(tmp_path: Path, webhook_server,
-                                                                                capsys) -> None:  # noqa: ANN001
+async def test_cron_an_error_after_the_claim_is_recorded_and_a_later_run_posts(
+    tmp_path: Path, webhook_server, capsys
+) -> None:
     """Whatever fails once the rows are claimed (here the HTTP client itself), the post is not lost for good."""
     url, received, _, transport = webhook_server
 
@@ -304,7 +347,7 @@ SECRET_TOKEN = "s" * 60
 SECRET_HOOK = f"https://discord.com/api/webhooks/123456789/{SECRET_TOKEN}"
 
 
-async def test_webhook_tokens_never_reach_the_usage_log(bot_env: BotEnv, monkeypatch) -> None:  # noqa: ANN001
+async def test_webhook_tokens_never_reach_the_usage_log(bot_env: BotEnv, monkeypatch) -> None:
     """On every path that records a row (answered, refused, invalid input, an internal error, autocomplete while the
     webhook is typed), the webhook option is stored as [secret]; the other options are kept."""
     from alliance_bot.storage.usage import export_csv
@@ -321,13 +364,24 @@ async def test_webhook_tokens_never_reach_the_usage_log(bot_env: BotEnv, monkeyp
     monkeypatch.setattr(bot_env.anniversaries, "save", broken)
     cb = await bot_env.ask("anniversaries", setting, subcommand="set", member_permissions=MANAGE_GUILD)
     assert "Error id" in text_of(cb["data"])
-    p = await fake.send_interaction(fake.autocomplete("anniversaries", "timezone", "seoul", subcommand="set",
-                                                      other_options={"time": "09:00", "webhook": SECRET_HOOK}))
+    p = await fake.send_interaction(
+        fake.autocomplete(
+            "anniversaries",
+            "timezone",
+            "seoul",
+            subcommand="set",
+            other_options={"time": "09:00", "webhook": SECRET_HOOK},
+        )
+    )
     await fake.wait_for_callback(p)
     rows = await bot_env.usage_rows(5)
-    assert sorted((r[0], r[3]) for r in rows) == [("autocomplete", "answered"), ("command", "answered"),
-                                                  ("command", "error"), ("command", "invalid_input"),
-                                                  ("command", "refused")]
+    assert sorted((r[0], r[3]) for r in rows) == [
+        ("autocomplete", "answered"),
+        ("command", "answered"),
+        ("command", "error"),
+        ("command", "invalid_input"),
+        ("command", "refused"),
+    ]
     for kind, command, options, *_ in rows:
         assert command == "anniversaries set" and SECRET_TOKEN not in options
         assert json.loads(options)["webhook"] == "[secret]" and json.loads(options)["time"] in ("09:00", "25:00")
@@ -341,7 +395,7 @@ def test_a_secret_option_must_name_a_real_option() -> None:
 
     from alliance_bot.discord_ui.recording import secret_options
 
-    async def callback(interaction, webhook: str) -> None:  # noqa: ANN001
+    async def callback(interaction, webhook: str) -> None:
         pass
 
     command = app_commands.Command(name="x", description="x", callback=callback)
@@ -367,10 +421,16 @@ async def test_the_migration_scrubs_webhook_tokens_already_in_the_usage_log(tmp_
     clear = json.dumps({"time": "09:00", "webhook": SECRET_HOOK})
     cut = clear[:-4] + "…"  # truncated at the length limit: not valid JSON any more
     typed = json.dumps({"query": SECRET_HOOK})
-    for command, options in (("anniversaries set", clear), ("anniversaries set", cut), ("fact", typed),
-                             ("fact", json.dumps({"query": "treaty"}))):
-        await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'command', ?, ?, "
-                         "'answered')", (command, options))
+    for command, options in (
+        ("anniversaries set", clear),
+        ("anniversaries set", cut),
+        ("fact", typed),
+        ("fact", json.dumps({"query": "treaty"})),
+    ):
+        await db.execute(
+            "INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'command', ?, ?, 'answered')",
+            (command, options),
+        )
     await db.execute("PRAGMA user_version = 3")  # as the version before the scrub left it
     await db.close()
     db = await Database.open(path, lock=False)

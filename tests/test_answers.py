@@ -48,10 +48,23 @@ def test_today_events_oldest_first_with_ordinal_anniversary(answers: Answers) ->
     assert armistice.anniversary is not None and "73rd" in armistice.anniversary
 
 
-@pytest.mark.parametrize("form", ["07-27", "7-27", "07/27", "July 27", "jul 27", "27 July", "27th of July",
-                                  "2026-07-27", "July 27, 2026", "  july   27  "])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "07-27",
+        "7-27",
+        "07/27",
+        "July 27",
+        "jul 27",
+        "27 July",
+        "27th of July",
+        "2026-07-27",
+        "July 27, 2026",
+        "  july   27  ",
+    ],
+)
 def test_every_date_form(answers: Answers, form: str) -> None:
-    a = answers.today(form, now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    a = answers.today(form, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert (a.month, a.day) == (7, 27)
     assert a.reference_year == 2026
     assert "armistice-signed" in [e.id for e in a.events]
@@ -59,10 +72,10 @@ def test_every_date_form(answers: Answers, form: str) -> None:
 
 def test_default_is_today_in_the_configured_time_zone(answers: Answers) -> None:
     # 2026-07-26 20:00 UTC is already July 27 in Seoul
-    a = answers.today(None, now=dt.datetime(2026, 7, 26, 20, 0, tzinfo=dt.timezone.utc))
+    a = answers.today(None, now=dt.datetime(2026, 7, 26, 20, 0, tzinfo=dt.UTC))
     assert (a.month, a.day) == (7, 27)
     la = Answers(answers.digest, timezone="America/Los_Angeles")
-    b = la.today(None, now=dt.datetime(2026, 7, 27, 5, 0, tzinfo=dt.timezone.utc))
+    b = la.today(None, now=dt.datetime(2026, 7, 27, 5, 0, tzinfo=dt.UTC))
     assert (b.month, b.day) == (7, 26)
 
 
@@ -76,7 +89,7 @@ def test_impossible_dates_get_a_clear_message(answers: Answers, bad: str) -> Non
 
 def test_february_29_works_in_every_year(answers: Answers) -> None:
     for year in (2024, 2025, 2026, 2100):
-        a = answers.today("02-29", now=dt.datetime(year, 3, 1, tzinfo=dt.timezone.utc))
+        a = answers.today("02-29", now=dt.datetime(year, 3, 1, tzinfo=dt.UTC))
         assert (a.month, a.day) == (2, 29)
     assert parse_day("2024-02-29").day == 29
     assert "not a leap year" in pytest.raises(InvalidInput, parse_day, "2025-02-29").value.message
@@ -87,7 +100,8 @@ def test_february_29_events_are_remembered_on_the_28th_in_common_years(answers: 
 
     digest = answers.digest
     leap_event = replace_event = digest.events["armistice-signed"].model_copy(
-        update={"id": "leap-day-event", "date": type(digest.events["armistice-signed"].date).parse("1952-02-29")})
+        update={"id": "leap-day-event", "date": type(digest.events["armistice-signed"].date).parse("1952-02-29")}
+    )
     events = dict(digest.events)
     events[leap_event.id] = replace_event
     special = Answers(replace(digest, events=events))
@@ -122,8 +136,18 @@ def test_month_precision_events_are_this_month_not_a_day(answers: Answers) -> No
 # ---------------------------------------------------------------- treaties
 
 
-@pytest.mark.parametrize("name", ["mdt", "MDT", "mutual defence treaty", "Mutual Defense Treaty",
-                                  "US-ROK mutual defense treaty", "mutal defense tready", "mutual-defense-treaty-1953"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mdt",
+        "MDT",
+        "mutual defence treaty",
+        "Mutual Defense Treaty",
+        "US-ROK mutual defense treaty",
+        "mutal defense tready",
+        "mutual-defense-treaty-1953",
+    ],
+)
 def test_treaty_finds_the_mutual_defense_treaty(answers: Answers, name: str) -> None:
     a = answers.treaty(name)
     assert a.results and a.results[0].id == "mutual-defense-treaty-1953"
@@ -133,24 +157,37 @@ def test_treaty_finds_the_mutual_defense_treaty(answers: Answers, name: str) -> 
     assert t.sources
 
 
-@pytest.mark.parametrize(("name", "treaty_id"), [
-    ("korus", "korus-fta"), ("KORUS FTA", "korus-fta"), ("sma", "cost-sharing-2024"),
-    ("armistice", "korean-armistice-1953"), ("armistace", "korean-armistice-1953"),
-    ("taft katsura", "taft-katsura-1905"), ("H.R. 1369", "peace-on-korean-peninsula-act"),
-    ("1882 treaty", "joseon-us-treaty-1882"), ("1954 agreed minutes", "agreed-minutes-1954"),
-    ("agreed framework", "agreed-framework"),
-])
+@pytest.mark.parametrize(
+    ("name", "treaty_id"),
+    [
+        ("korus", "korus-fta"),
+        ("KORUS FTA", "korus-fta"),
+        ("sma", "cost-sharing-2024"),
+        ("armistice", "korean-armistice-1953"),
+        ("armistace", "korean-armistice-1953"),
+        ("taft katsura", "taft-katsura-1905"),
+        ("H.R. 1369", "peace-on-korean-peninsula-act"),
+        ("1882 treaty", "joseon-us-treaty-1882"),
+        ("1954 agreed minutes", "agreed-minutes-1954"),
+        ("agreed framework", "agreed-framework"),
+    ],
+)
 def test_treaty_by_alias_year_and_misspelling(answers: Answers, name: str, treaty_id: str) -> None:
     a = answers.treaty(name)
     assert a.results, name
     assert a.results[0].id == treaty_id, [t.id for t in a.results]
 
 
-@pytest.mark.parametrize(("name", "treaty_id"), [
-    ("thearmistice", "korean-armistice-1953"), ("cnd-of-war", "end-of-war-declaration"),
-    ("burden charing", "cost-sharing-2024"), ("HcR1369", "peace-on-korean-peninsula-act"),
-    ("Agreed uMinptes", "agreed-minutes-1954"),
-])
+@pytest.mark.parametrize(
+    ("name", "treaty_id"),
+    [
+        ("thearmistice", "korean-armistice-1953"),
+        ("cnd-of-war", "end-of-war-declaration"),
+        ("burden charing", "cost-sharing-2024"),
+        ("HcR1369", "peace-on-korean-peninsula-act"),
+        ("Agreed uMinptes", "agreed-minutes-1954"),
+    ],
+)
 def test_treaty_name_misspelt_beyond_word_correction(answers: Answers, name: str, treaty_id: str) -> None:
     """Joined words and typos in short words, which word-by-word correction cannot repair."""
     a = answers.treaty(name)
@@ -164,7 +201,7 @@ def test_every_name_and_alias_missing_a_letter_still_finds_its_treaty(answers: A
             if len(label) < 8:
                 continue
             for i in range(len(label)):
-                typed = label[:i] + label[i + 1:]
+                typed = label[:i] + label[i + 1 :]
                 if tr.id not in [t.id for t in answers.treaty(typed).results]:
                     missed.append((typed, tr.id))
     assert not missed, missed[:10]
@@ -217,13 +254,33 @@ def test_facts_that_disagree_are_shown_together(answers: Answers) -> None:
 
 
 def test_fact_results_name_their_kind(answers: Answers) -> None:
-    kinds = {r.kind for q in ("cfc established", "mutual defense treaty", "blue house raid")
-             for r in answers.fact(q).results}
+    kinds = {
+        r.kind for q in ("cfc established", "mutual defense treaty", "blue house raid") for r in answers.fact(q).results
+    }
     assert {"fact", "event", "treaty"} <= kinds
 
 
-@pytest.mark.parametrize("query", ['"', "'", "-", "*", "AND", "NOT", "NEAR(", "a AND b NEAR(x, y)", "::", "\x00",
-                                   "x" * 5000, "🇰🇷" * 100, "<@&123> @everyone", "", "   ", "the of and"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "'",
+        "-",
+        "*",
+        "AND",
+        "NOT",
+        "NEAR(",
+        "a AND b NEAR(x, y)",
+        "::",
+        "\x00",
+        "x" * 5000,
+        "🇰🇷" * 100,
+        "<@&123> @everyone",
+        "",
+        "   ",
+        "the of and",
+    ],
+)
 def test_fact_never_errors(answers: Answers, query: str) -> None:
     a = answers.fact(query)
     for r in a.results:
@@ -242,8 +299,10 @@ def test_viewpoints_side_by_side(answers: Answers) -> None:
 
 
 def test_no_position_is_systematically_first(answers: Answers) -> None:
-    firsts = {answers.viewpoints("cost-sharing", on=dt.date(2026, 1, 1) + dt.timedelta(days=i)).results[0]
-              .positions[0].label for i in range(10)}
+    firsts = {
+        answers.viewpoints("cost-sharing", on=dt.date(2026, 1, 1) + dt.timedelta(days=i)).results[0].positions[0].label
+        for i in range(10)
+    }
     n = len(answers.digest.viewpoints["cost-sharing"].positions)
     assert len(firsts) == n
 

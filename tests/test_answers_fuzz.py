@@ -12,8 +12,8 @@ from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.service import Answers
 from alliance_bot.digest.loader import load_digest
 from alliance_bot.present.embeds import render
-from alliance_bot.present.limits import limit_violations
 from alliance_bot.present.jsonout import to_json
+from alliance_bot.present.limits import limit_violations
 from alliance_bot.present.text import to_text
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
@@ -22,9 +22,38 @@ ANSWERS = Answers(load_digest(CONTENT).digest)
 hostile = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
-    st.sampled_from(['"', "'", "-", "*", "AND", "OR NOT", "NEAR(", "a NEAR(b", "::", "^", "~", "\\", "%", "_",
-                     "@everyone", "<@&123456789>", "<@!1>", "**bold**", "`code`", "||spoiler||", "Z̴̡̧a̷l̸g̵o̶",
-                     "\x00\x01\x1b[31m", "\u202e\u200b", "07-27", "02-29", "2024-02-29", "9999-12-31", "0000-01-01"]),
+    st.sampled_from(
+        [
+            '"',
+            "'",
+            "-",
+            "*",
+            "AND",
+            "OR NOT",
+            "NEAR(",
+            "a NEAR(b",
+            "::",
+            "^",
+            "~",
+            "\\",
+            "%",
+            "_",
+            "@everyone",
+            "<@&123456789>",
+            "<@!1>",
+            "**bold**",
+            "`code`",
+            "||spoiler||",
+            "Z̴̡̧a̷l̸g̵o̶",
+            "\x00\x01\x1b[31m",
+            "\u202e\u200b",
+            "07-27",
+            "02-29",
+            "2024-02-29",
+            "9999-12-31",
+            "0000-01-01",
+        ]
+    ),
     st.text(min_size=1000, max_size=6000).map(lambda s: s * 1),
 )
 

@@ -27,7 +27,7 @@ def test_fact_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
         assert {"id", "text", "sources", "kind"} <= set(r)
         assert r["kind"] in {"fact", "event", "treaty", "source"}
         for s in r["sources"]:
-            assert SOURCE_FIELDS <= set(s)
+            assert set(s) >= SOURCE_FIELDS
     differing = [r for r in data["results"] if r["differs"]]
     assert {"37,000", "33,629"} <= {n for r in differing for n in ("37,000", "33,629") if n in r["text"]}
 
@@ -83,8 +83,15 @@ def test_nothing_found_exits_zero_with_empty_results(capsys: pytest.CaptureFixtu
     assert ask_json(capsys, "viewpoints", "zzzzqqq xxxyyy")["results"] == []
 
 
-@pytest.mark.parametrize("args", [["today", "--date", "02-30"], ["today", "--date", "nonsense"],
-                                  ["timeline", "2000", "1990"], ["today", "--timezone", "Mars/Olympus"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["today", "--date", "02-30"],
+        ["today", "--date", "nonsense"],
+        ["timeline", "2000", "1990"],
+        ["today", "--timezone", "Mars/Olympus"],
+    ],
+)
 def test_invalid_input_exits_two_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     assert main(["ask", *args, "--json"]) == 2
     captured = capsys.readouterr()
@@ -100,14 +107,19 @@ def test_text_output_shows_citations(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_console_script_runs_as_a_process() -> None:
-    done = subprocess.run([sys.executable, "-m", "alliance_bot", "ask", "fact", "cheonan", "--json"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "alliance_bot", "ask", "fact", "cheonan", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"]
 
 
-def test_without_a_content_folder_here_nothing_is_guessed(capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_without_a_content_folder_here_nothing_is_guessed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     """The default is ./content of the working folder (README): elsewhere, a clear line, not the checkout's."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ALLIANCE_BOT_CONTENT_DIR", raising=False)

@@ -23,13 +23,15 @@ def embed(cb: dict, i: int = 0) -> dict:
 
 
 def all_text(e: dict) -> str:
-    return " ".join([e.get("title", ""), e.get("description", "")]
-                    + [f["name"] + " " + f["value"] for f in e.get("fields", [])])
+    return " ".join(
+        [e.get("title", ""), e.get("description", "")] + [f["name"] + " " + f["value"] for f in e.get("fields", [])]
+    )
 
 
 def custom_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
-            if "custom_id" in c]
+    return [
+        c["custom_id"] for row in message.get("components", []) for c in row.get("components", []) if "custom_id" in c
+    ]
 
 
 async def test_today_with_a_date(bot_env: BotEnv) -> None:
@@ -49,15 +51,18 @@ async def test_today_bad_date_is_a_clear_ephemeral_message(bot_env: BotEnv) -> N
     assert "February has no day 30" in all_text(embed(cb))
 
 
-@pytest.mark.parametrize(("name", "options", "expect"), [
-    ("treaty", {"name": "mdt"}, "US–ROK Mutual Defense Treaty"),
-    ("fact", {"query": "how many us troops are in korea"}, "28,500"),
-    ("viewpoints", {"topic": "cost-sharing"}, "Position 1"),
-    ("timeline", {"from": "1950", "to": "1953"}, "July 27, 1953"),
-    ("source", {"source": "detrani-2025"}, "Joseph R. DeTrani"),
-    ("help", None, "/fact query"),
-    ("about", None, "45 events"),
-])
+@pytest.mark.parametrize(
+    ("name", "options", "expect"),
+    [
+        ("treaty", {"name": "mdt"}, "US–ROK Mutual Defense Treaty"),
+        ("fact", {"query": "how many us troops are in korea"}, "28,500"),
+        ("viewpoints", {"topic": "cost-sharing"}, "Position 1"),
+        ("timeline", {"from": "1950", "to": "1953"}, "July 27, 1953"),
+        ("source", {"source": "detrani-2025"}, "Joseph R. DeTrani"),
+        ("help", None, "/fact query"),
+        ("about", None, "45 events"),
+    ],
+)
 async def test_every_command_replies(bot_env: BotEnv, name: str, options: dict | None, expect: str) -> None:
     cb = await bot_env.ask(name, options)
     assert cb["type"] == CHANNEL_MESSAGE
@@ -89,24 +94,31 @@ async def test_autocomplete_choices(bot_env: BotEnv) -> None:
     assert all(len(c["name"]) <= 100 for c in choices)
 
 
-async def test_autocomplete_the_bot_cannot_route_gets_empty_choices(bot_env: BotEnv,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_autocomplete_the_bot_cannot_route_gets_empty_choices(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     # a command the bot no longer has (Discord's list is out of date), and an option without autocomplete: Discord
     # accepts only choices (type 8) for an autocomplete interaction, so each gets an empty list, never a message
     fake = bot_env.fake
     caplog.set_level(logging.INFO, logger="alliance_bot")
-    requests = [fake.autocomplete("gone", "name", "x"), fake.autocomplete("gone", "name", "xy"),
-                fake.autocomplete("fact", "nosuch", "x"), fake.autocomplete("content", "role", "x",
-                                                                            subcommand="nosuch")]
+    requests = [
+        fake.autocomplete("gone", "name", "x"),
+        fake.autocomplete("gone", "name", "xy"),
+        fake.autocomplete("fact", "nosuch", "x"),
+        fake.autocomplete("content", "role", "x", subcommand="nosuch"),
+    ]
     for request in requests:
         payload = await fake.send_interaction(request)
         cb = await fake.wait_for_callback(payload)
         assert cb == {"type": AUTOCOMPLETE, "data": {"choices": []}}
         assert [r.ok for r in fake.callback_requests(payload)] == [True]  # one reply, accepted
     rows = await bot_env.usage_rows(4)
-    assert [(r[0], r[1], r[3]) for r in rows] == [("autocomplete", "gone", "error"), ("autocomplete", "gone", "error"),
-                                                  ("autocomplete", "fact", "error"),
-                                                  ("autocomplete", "content nosuch", "error")]
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("autocomplete", "gone", "error"),
+        ("autocomplete", "gone", "error"),
+        ("autocomplete", "fact", "error"),
+        ("autocomplete", "content nosuch", "error"),
+    ]
     # logged once per command, not once per keystroke
     lines = [r.getMessage() for r in caplog.records if "autocomplete" in r.getMessage() and r.levelno >= logging.INFO]
     assert len([m for m in lines if "gone" in m]) == 1, lines
@@ -126,7 +138,9 @@ async def test_pages_turn_for_the_asker_only(bot_env: BotEnv) -> None:
     assert refused["type"] == CHANNEL_MESSAGE and refused["data"]["flags"] & EPHEMERAL
     assert "Only the person who asked" in all_text(embed(refused))
     # the asker clicks: the message is updated to page 2
-    mine = await fake.send_interaction(fake.component(next_id, message_id=message["id"], user_id=payload["member"]["user"]["id"]))
+    mine = await fake.send_interaction(
+        fake.component(next_id, message_id=message["id"], user_id=payload["member"]["user"]["id"])
+    )
     turned = await fake.wait_for_callback(mine)
     assert turned["type"] == UPDATE_MESSAGE
     assert embed(turned)["footer"]["text"].startswith("Page 2/")
@@ -148,8 +162,15 @@ async def test_treaty_menu_leads_to_its_debates(bot_env: BotEnv) -> None:
     message = await eventually(lambda: fake.original_message(payload), what="the answer message")
     menu = next(c for row in message["components"] for c in row["components"] if c["type"] == 3)
     debate = next(o for o in menu["options"] if o["label"].startswith("Debate:"))
-    click = await fake.send_interaction(fake.component(menu["custom_id"], message_id=message["id"], component_type=3,
-                                                       values=[debate["value"]], user_id=fake.add_user()))
+    click = await fake.send_interaction(
+        fake.component(
+            menu["custom_id"],
+            message_id=message["id"],
+            component_type=3,
+            values=[debate["value"]],
+            user_id=fake.add_user(),
+        )
+    )
     cb = await fake.wait_for_callback(click)
     assert cb["data"]["flags"] & EPHEMERAL
     assert any(f["name"].startswith("Position ") for f in embed(cb)["fields"])
@@ -173,8 +194,9 @@ async def test_moderator_role_grants_the_commands(bot_env: BotEnv) -> None:
     ok = await bot_env.ask("stats", member_permissions=MEMBER_PERMISSIONS, roles=[role])
     assert ok["type"] == DEFERRED
     # a role holder cannot hand the role to others
-    no = await bot_env.ask("content", {"role": role}, subcommand="moderator-role",
-                           member_permissions=MEMBER_PERMISSIONS, roles=[role])
+    no = await bot_env.ask(
+        "content", {"role": role}, subcommand="moderator-role", member_permissions=MEMBER_PERMISSIONS, roles=[role]
+    )
     assert "for moderators" in all_text(embed(no))
 
 
@@ -185,8 +207,10 @@ async def test_reload_with_broken_content_keeps_old_answers(bot_env: BotEnv) -> 
     payload = await fake.send_interaction(fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD))
     cb = await fake.wait_for_callback(payload)
     assert cb["type"] == DEFERRED and cb["data"]["flags"] & EPHEMERAL
-    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
-                               .get("embeds") else None, what="the reload result")
+    message = await eventually(
+        lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
+        what="the reload result",
+    )
     text = all_text(message["embeds"][0])
     assert "Content not reloaded" in text and "events.yaml" in text and "not a real date" in text
     answer = await bot_env.ask("today", {"date": "07-27"})
@@ -196,7 +220,7 @@ async def test_reload_with_broken_content_keeps_old_answers(bot_env: BotEnv) -> 
 async def test_reload_with_many_problems_attaches_the_list(bot_env: BotEnv) -> None:
     fake = bot_env.fake
     facts = bot_env.content / "facts.yaml"
-    facts.write_text(re.sub(r"quote: \"", "quote: \"NOT IN THE TEXT ", facts.read_text()))
+    facts.write_text(re.sub(r"quote: \"", 'quote: "NOT IN THE TEXT ', facts.read_text()))
     payload = await fake.send_interaction(fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD))
     await fake.wait_for_callback(payload)
     req = await fake.wait_for_request(lambda r: r.method in ("PATCH", "POST") and "/webhooks/" in r.path and r.files)
@@ -208,18 +232,22 @@ async def test_reload_of_valid_content_reports_changes(bot_env: BotEnv) -> None:
     fake = bot_env.fake
     (bot_env.content / "more.yaml").write_text(
         "facts:\n  - id: brand-new-fact\n    statement: A new fact.\n    citations:\n"
-        "      - {source: detrani-2025, quote: \"Friday, August 22, 2025\"}\n")
+        '      - {source: detrani-2025, quote: "Friday, August 22, 2025"}\n'
+    )
     payload = await fake.send_interaction(fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD))
     await fake.wait_for_callback(payload)
-    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
-                               .get("embeds") else None, what="the reload result")
+    message = await eventually(
+        lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
+        what="the reload result",
+    )
     assert "brand-new-fact" in all_text(message["embeds"][0])
     cb = await bot_env.ask("fact", {"query": "a new fact"})
     assert "A new fact." in all_text(embed(cb))
 
 
-async def test_a_failing_command_gets_one_reply_with_an_error_id(bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failing_command_gets_one_reply_with_an_error_id(
+    bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
@@ -232,8 +260,11 @@ async def test_a_failing_command_gets_one_reply_with_an_error_id(bot_env: BotEnv
     assert found
     assert any(found.group(1) in r.getMessage() and r.exc_info for r in caplog.records if r.levelno >= logging.ERROR)
     # the interaction's own log line carries the same error id
-    assert any(r.getMessage().startswith("interaction kind=command command=fact outcome=error")
-               and f"error_id={found.group(1)}" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.getMessage().startswith("interaction kind=command command=fact outcome=error")
+        and f"error_id={found.group(1)}" in r.getMessage()
+        for r in caplog.records
+    )
     await asyncio.sleep(0.2)
     assert len(bot_env.fake.callback_requests(payload)) == 1
     rows = await bot_env.usage_rows(1)
@@ -245,11 +276,16 @@ async def test_usage_rows_for_each_interaction(bot_env: BotEnv) -> None:
     await bot_env.ask("fact", {"query": "qqqzzz xxyyq"})
     await bot_env.ask("today", {"date": "13-45"})
     await bot_env.fake.wait_for_callback(
-        await bot_env.fake.send_interaction(bot_env.fake.autocomplete("fact", "query", "tro")))
+        await bot_env.fake.send_interaction(bot_env.fake.autocomplete("fact", "query", "tro"))
+    )
     rows = await bot_env.usage_rows(4)
     by_command = [(r[0], r[1], r[3]) for r in rows]
-    assert by_command == [("command", "today", "answered"), ("command", "fact", "nothing_found"),
-                          ("command", "today", "invalid_input"), ("autocomplete", "fact", "answered")]
+    assert by_command == [
+        ("command", "today", "answered"),
+        ("command", "fact", "nothing_found"),
+        ("command", "today", "invalid_input"),
+        ("autocomplete", "fact", "answered"),
+    ]
     for kind, command, options, outcome, latency, guild, channel, user_hash, locale, _ in rows:
         assert guild == bot_env.fake.guild_id and channel == bot_env.fake.channel_id
         assert latency is not None and latency >= 0
@@ -280,13 +316,15 @@ async def test_stats_for_moderators(bot_env: BotEnv) -> None:
     payload = await fake.send_interaction(fake.command("stats", {"days": 7}, member_permissions=MANAGE_GUILD))
     cb = await fake.wait_for_callback(payload)
     assert cb["type"] == DEFERRED
-    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
-                               .get("embeds") else None, what="the stats")
+    message = await eventually(
+        lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
+        what="the stats",
+    )
     text = all_text(message["embeds"][0])
     assert "Per command" in text and "qqqzzz xxyyq" in text
 
 
-async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv, tmp_path) -> None:  # noqa: ANN001
+async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv, tmp_path) -> None:
     from alliance_bot.discord_ui.sync import sync_commands
     from alliance_bot.settings import Settings
 
@@ -296,7 +334,19 @@ async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv,
     assert await sync_commands(settings, "MTA.fake.token", bot_env.store, None) == 0
     assert fake.sync_count == before + 1
     names = sorted(c["name"] for c in fake.commands())
-    assert names == ["about", "anniversaries", "content", "fact", "help", "source", "stats", "timeline", "today", "treaty", "viewpoints"]
+    assert names == [
+        "about",
+        "anniversaries",
+        "content",
+        "fact",
+        "help",
+        "source",
+        "stats",
+        "timeline",
+        "today",
+        "treaty",
+        "viewpoints",
+    ]
     for c in fake.commands():
         assert c["name"] == c["name"].lower() and len(c["name"]) <= 32 and 1 <= len(c["description"]) <= 100
     for name in ("anniversaries", "content", "stats"):  # hidden from members by default
@@ -311,15 +361,15 @@ async def test_sync_payload_is_valid_and_skipped_when_unchanged(bot_env: BotEnv,
     assert fake.sync_count == before + 2 and fake.commands(fake.guild_id)
 
 
-async def test_stats_give_the_numbers_of_the_row_by_row_computation(bot_env: BotEnv,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_stats_give_the_numbers_of_the_row_by_row_computation(
+    bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import time
-
-    from stats_reference import summarise_reference
-    from test_storage import _varied_rows
 
     from alliance_bot.present.embed_moderation import render_stats
     from alliance_bot.storage import usage as usage_module
+    from stats_reference import summarise_reference
+    from test_storage import _varied_rows
 
     fake = bot_env.fake
     for r in _varied_rows(1500, time.time() - 3600):
@@ -328,16 +378,20 @@ async def test_stats_give_the_numbers_of_the_row_by_row_computation(bot_env: Bot
     expected = await summarise_reference(bot_env.db, 30, guild_id=fake.guild_id)
     payload = await fake.send_interaction(fake.command("stats", {"days": 30}, member_permissions=MANAGE_GUILD))
     await fake.wait_for_callback(payload)
-    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
-                               .get("embeds") else None, what="the stats")
+    message = await eventually(
+        lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
+        what="the stats",
+    )
     want = render_stats(expected).pages[0][0]
     assert all_text(message["embeds"][0]) == all_text(want)
     # past the time limit: a clear reply, not an error
     monkeypatch.setattr(usage_module.summarise, "__kwdefaults__", {"now": None, "guild_id": None, "time_limit": 0.0})
     payload = await fake.send_interaction(fake.command("stats", {"days": 30}, member_permissions=MANAGE_GUILD))
     await fake.wait_for_callback(payload)
-    message = await eventually(lambda: fake.original_message(payload) if (fake.original_message(payload) or {})
-                               .get("embeds") else None, what="the reply")
+    message = await eventually(
+        lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
+        what="the reply",
+    )
     text = all_text(message["embeds"][0])
     assert "Statistics stopped" in text and "took longer than 0 s" in text and "fewer days" in text
     assert "error id" not in text.lower()

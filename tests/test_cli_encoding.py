@@ -12,17 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONTENT
-
 from alliance_bot.cli import main
+from conftest import CONTENT
 
 UNDECODABLE = b"\xff\xfe"  # not UTF-8: Python passes them on as the surrogate escapes '\udcff\udcfe'
 
 
 def run(*args: str | bytes, encoding: str = "utf-8:strict", **settings: str) -> subprocess.CompletedProcess[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
-    env.update(PYTHONIOENCODING=encoding, ALLIANCE_BOT_CONTENT_DIR=str(CONTENT),
-               ALLIANCE_BOT_CACHE_DIR=os.environ["ALLIANCE_BOT_CACHE_DIR"], **settings)
+    env.update(
+        PYTHONIOENCODING=encoding,
+        ALLIANCE_BOT_CONTENT_DIR=str(CONTENT),
+        ALLIANCE_BOT_CACHE_DIR=os.environ["ALLIANCE_BOT_CACHE_DIR"],
+        **settings,
+    )
     return subprocess.run([sys.executable, "-m", "alliance_bot", *args], capture_output=True, timeout=120, env=env)
 
 
@@ -30,8 +33,16 @@ def no_traceback(done: subprocess.CompletedProcess[bytes]) -> None:
     assert b"Traceback" not in done.stderr and b"Error:" not in done.stderr, done.stderr.decode(errors="replace")
 
 
-@pytest.mark.parametrize("question", [["fact", UNDECODABLE], ["treaty", UNDECODABLE], ["viewpoints", UNDECODABLE],
-                                      ["source", UNDECODABLE], ["timeline", "1950", "1953", "--tag", UNDECODABLE]])
+@pytest.mark.parametrize(
+    "question",
+    [
+        ["fact", UNDECODABLE],
+        ["treaty", UNDECODABLE],
+        ["viewpoints", UNDECODABLE],
+        ["source", UNDECODABLE],
+        ["timeline", "1950", "1953", "--tag", UNDECODABLE],
+    ],
+)
 def test_undecodable_argument_bytes_under_a_strict_utf8_output(question: list[str | bytes]) -> None:
     done = run("ask", *question)
     no_traceback(done)
@@ -81,8 +92,10 @@ def test_content_check_of_a_folder_whose_name_is_not_utf8(tmp_path: Path) -> Non
     done = run("content", "check", root)
     no_traceback(done)
     assert done.returncode == 1
-    assert done.stdout.decode("utf-8") == "content-\\xff\\xfe/more-\\xe9.yaml:1: events: must be a list of " \
-                                          "entries (each starting with '- ')\n"
+    assert (
+        done.stdout.decode("utf-8") == "content-\\xff\\xfe/more-\\xe9.yaml:1: events: must be a list of "
+        "entries (each starting with '- ')\n"
+    )
     assert done.stderr.decode("utf-8") == f"{tmp_path}/content-\\xff\\xfe: 1 problem; nothing was changed\n"
 
 

@@ -30,8 +30,10 @@ CONTENT = REPO / "content"
 def snapshot(digest: Digest) -> tuple[Any, ...]:
     """Everything a digest holds, in order (dict order is the order answers are built in)."""
     return (
-        [list(getattr(digest, kind).items()) for kind in
-         ("sources", "events", "treaties", "facts", "viewpoints", "anniversaries")],
+        [
+            list(getattr(digest, kind).items())
+            for kind in ("sources", "events", "treaties", "facts", "viewpoints", "anniversaries")
+        ],
         list(digest.where.items()),
         digest.fingerprints,
         digest.source_texts,
@@ -63,8 +65,9 @@ def count_yaml_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_cold_and_warm_loads_give_the_uncached_digest(content: Path, cache: ContentCache,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cold_and_warm_loads_give_the_uncached_digest(
+    content: Path, cache: ContentCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plain = load_digest(content)
     assert plain.ok
     n_files = len(list(content.glob("*.yaml")))
@@ -80,8 +83,9 @@ def test_cold_and_warm_loads_give_the_uncached_digest(content: Path, cache: Cont
     assert cache.hits == n_files
 
 
-def test_an_edited_file_is_the_only_one_read_again(content: Path, cache: ContentCache,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edited_file_is_the_only_one_read_again(
+    content: Path, cache: ContentCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert load_digest(content, cache).ok
     facts = content / "facts.yaml"
     text = facts.read_text(encoding="utf-8")
@@ -107,16 +111,20 @@ def test_comment_only_edit_keeps_the_content_version(content: Path, cache: Conte
     assert after.digest.where != load_digest(CONTENT).digest.where  # lines moved by one: read again, not cached
 
 
-@pytest.mark.parametrize("bad_edit", [
-    # a cross-file problem inside a file that is still cached: the citation's line must be named
-    ("sources.yaml", "text: sources/000_e7b595273e348be6.txt", "text: sources/missing.txt"),
-    # a problem in the edited file itself
-    ("events.yaml", "title: ", "title: \n    titel: "),
-    # a duplicate id across files, one of them cached
-    ("treaties.yaml", "- id: ", "- id: korean-war-begins\n    aliases: []\n  - id: x-"),
-])
+@pytest.mark.parametrize(
+    "bad_edit",
+    [
+        # a cross-file problem inside a file that is still cached: the citation's line must be named
+        ("sources.yaml", "text: sources/000_e7b595273e348be6.txt", "text: sources/missing.txt"),
+        # a problem in the edited file itself
+        ("events.yaml", "title: ", "title: \n    titel: "),
+        # a duplicate id across files, one of them cached
+        ("treaties.yaml", "- id: ", "- id: korean-war-begins\n    aliases: []\n  - id: x-"),
+    ],
+)
 def test_problems_with_a_warm_cache_are_those_of_an_uncached_load(
-        content: Path, cache: ContentCache, bad_edit: tuple[str, str, str]) -> None:
+    content: Path, cache: ContentCache, bad_edit: tuple[str, str, str]
+) -> None:
     assert load_digest(content, cache).ok
     name, old, new = bad_edit
     path = content / name
@@ -161,8 +169,9 @@ def _cache_files(cache: ContentCache) -> list[Path]:
     return sorted(cache.folder.glob("*.json"))
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "wrong-shape", "lines-mismatch",
-                                    "invalid-entry", "unknown-kind"])
+@pytest.mark.parametrize(
+    "damage", ["truncate", "garbage", "empty", "wrong-shape", "lines-mismatch", "invalid-entry", "unknown-kind"]
+)
 def test_a_damaged_cache_file_is_a_miss(content: Path, cache: ContentCache, damage: str) -> None:
     plain = load_digest(content)
     assert load_digest(content, cache).ok
@@ -209,8 +218,9 @@ def test_a_tampered_cache_cannot_smuggle_in_an_unchecked_quote(content: Path, ca
     assert not any(f.statement == "A statement no source supports." for f in result.digest.facts.values())
 
 
-def test_new_code_does_not_read_an_old_cache(content: Path, cache: ContentCache,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_code_does_not_read_an_old_cache(
+    content: Path, cache: ContentCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert load_digest(content, cache).ok
     monkeypatch.setattr(cache_mod, "_code_fingerprint", lambda: b"another version of the loader")
     newer = ContentCache(cache.folder)
@@ -218,8 +228,7 @@ def test_new_code_does_not_read_an_old_cache(content: Path, cache: ContentCache,
     assert newer.hits == 0
 
 
-def test_an_unwritable_cache_only_costs_speed(content: Path, tmp_path: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unwritable_cache_only_costs_speed(content: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     broken = ContentCache(blocker / "cache")
@@ -246,7 +255,8 @@ def test_prune_keeps_one_cache_file_per_content_file(content: Path, cache: Conte
 
 
 def test_prune_leaves_other_folders_and_foreign_files_until_unused_for_a_month(
-        content: Path, cache: ContentCache, tmp_path: Path) -> None:
+    content: Path, cache: ContentCache, tmp_path: Path
+) -> None:
     other = tmp_path / "other"
     shutil.copytree(content, other)
     (other / "events.yaml").write_text("# another folder's version\n" + (other / "events.yaml").read_text())
@@ -294,10 +304,18 @@ def test_reload_uses_the_cache(content: Path, cache: ContentCache, monkeypatch: 
     assert reads[0] == 0
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("off", None), ("OFF", None), ("none", None), ("false", None), ("0", None),
-    ("/srv/cache", Path("/srv/cache")), (" /srv/cache ", Path("/srv/cache")),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("off", None),
+        ("OFF", None),
+        ("none", None),
+        ("false", None),
+        ("0", None),
+        ("/srv/cache", Path("/srv/cache")),
+        (" /srv/cache ", Path("/srv/cache")),
+    ],
+)
 def test_cache_setting_values(value: str, expected: Path | None) -> None:
     assert parse_cache_setting(value) == expected
 
@@ -344,8 +362,9 @@ def test_cli_check_and_ask_use_the_cache(content: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     files = sorted((tmp_path / "cli-cache").glob("*.json"))
     assert len(files) == len(list(content.glob("*.yaml")))
-    done = subprocess.run([*exe, "ask", "fact", "troops", "--content", str(content), "--json"], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*exe, "ask", "fact", "troops", "--content", str(content), "--json"], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"]
 

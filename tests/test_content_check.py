@@ -131,8 +131,10 @@ def test_unknown_source_and_event_references(tmp_path: Path) -> None:
 
 def test_impossible_date(tmp_path: Path) -> None:
     found = problems(make_content(tmp_path, events_yaml=EVENTS.replace('"1953-07-27"', '"1953-02-30"')))
-    assert found == ["content/events.yaml:3: events.armistice-signed.date: "
-                     "'1953-02-30' is not a real date: February 1953 has no day 30"]
+    assert found == [
+        "content/events.yaml:3: events.armistice-signed.date: "
+        "'1953-02-30' is not a real date: February 1953 has no day 30"
+    ]
 
 
 def test_impossible_unquoted_date(tmp_path: Path) -> None:
@@ -162,22 +164,26 @@ def test_yaml_silent_coercions_are_refused(tmp_path: Path, raw: str, hint: str) 
 
 
 def test_coerced_item_in_a_list(tmp_path: Path) -> None:
-    found = problems(make_content(tmp_path, events_yaml=EVENTS.replace("tags: [korean-war]", "tags: [korean-war, yes]")))
-    assert found == ["content/events.yaml:6: events.armistice-signed.tags[1]: "
-                     "YAML reads the unquoted 'yes' as True; put it in quotes"]
+    found = problems(
+        make_content(tmp_path, events_yaml=EVENTS.replace("tags: [korean-war]", "tags: [korean-war, yes]"))
+    )
+    assert found == [
+        "content/events.yaml:6: events.armistice-signed.tags[1]: "
+        "YAML reads the unquoted 'yes' as True; put it in quotes"
+    ]
 
 
 def test_quote_not_in_source(tmp_path: Path) -> None:
     text = EVENTS.replace("The armistice was signed on July 27, 1953.", "The armistice was signed on July 28, 1953.")
     found = problems(make_content(tmp_path, events_yaml=text))
     assert len(found) == 1
-    assert found[0].startswith("content/events.yaml:9: events.armistice-signed.citations[0].quote: "
-                               "quote not found in the text of 'doc-one'")
+    assert found[0].startswith(
+        "content/events.yaml:9: events.armistice-signed.citations[0].quote: quote not found in the text of 'doc-one'"
+    )
 
 
 def test_quote_matching_ignores_whitespace_and_curly_quotes_only(tmp_path: Path) -> None:
-    ok = EVENTS.replace('"The armistice was signed on July 27, 1953."',
-                        "'Troops:   28,500 \"in Korea\".'")
+    ok = EVENTS.replace('"The armistice was signed on July 27, 1953."', "'Troops:   28,500 \"in Korea\".'")
     assert load_digest(make_content(tmp_path, events_yaml=ok)).ok
     case = EVENTS.replace("The armistice was signed", "the armistice was signed")
     assert len(problems(make_content(tmp_path / "b", events_yaml=case))) == 1
@@ -186,20 +192,29 @@ def test_quote_matching_ignores_whitespace_and_curly_quotes_only(tmp_path: Path)
 
 def test_text_too_long_for_discord(tmp_path: Path) -> None:
     long_summary = "word " * 300
-    found = problems(make_content(tmp_path, events_yaml=EVENTS.replace(
-        "summary: The armistice halted the fighting.", f"summary: {long_summary}")))
-    assert found == ["content/events.yaml:5: events.armistice-signed.summary: text is 1,499 characters; "
-                     "the limit is 1,000 so that it fits a Discord embed with its citations"]
+    found = problems(
+        make_content(
+            tmp_path,
+            events_yaml=EVENTS.replace("summary: The armistice halted the fighting.", f"summary: {long_summary}"),
+        )
+    )
+    assert found == [
+        "content/events.yaml:5: events.armistice-signed.summary: text is 1,499 characters; "
+        "the limit is 1,000 so that it fits a Discord embed with its citations"
+    ]
 
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
-    text = EVENTS + """\
+    text = (
+        EVENTS
+        + """\
   - id: Bad_ID
     date: "1999-02-29"
     title: no
     summary: x
     citations: []
 """
+    )
     found = problems(make_content(tmp_path, events_yaml=text))
     fields = [p.split(": ")[1] for p in found]
     assert "events[1].id" in fields
@@ -210,7 +225,9 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_anniversary_rules(tmp_path: Path) -> None:
-    events = EVENTS + """\
+    events = (
+        EVENTS
+        + """\
   - id: cheonan
     date: "2010-03"
     title: Cheonan sunk
@@ -218,6 +235,7 @@ def test_anniversary_rules(tmp_path: Path) -> None:
     citations:
       - {source: doc-one, quote: "It halted the fighting."}
 """
+    )
     anniversaries = """\
     anniversaries:
       - event: armistice-signed
@@ -228,10 +246,14 @@ def test_anniversary_rules(tmp_path: Path) -> None:
         message: "{year"
     """
     found = problems(make_content(tmp_path, events_yaml=events, anniversaries_yaml=anniversaries))
-    assert "content/anniversaries.yaml:3: anniversaries.armistice-signed.message: unknown placeholder(s) {colour}; " \
-           "use {year}, {years}, {ordinal}, {title}" in found
-    assert "content/anniversaries.yaml:4: anniversaries.cheonan.event: event 'cheonan' is dated to the month " \
-           "(2010-03); an anniversary needs a day" in found
+    assert (
+        "content/anniversaries.yaml:3: anniversaries.armistice-signed.message: unknown placeholder(s) {colour}; "
+        "use {year}, {years}, {ordinal}, {title}" in found
+    )
+    assert (
+        "content/anniversaries.yaml:4: anniversaries.cheonan.event: event 'cheonan' is dated to the month "
+        "(2010-03); an anniversary needs a day" in found
+    )
     assert "content/anniversaries.yaml:6: anniversaries.nothing-here.event: unknown event id 'nothing-here'" in found
     assert any(p.startswith("content/anniversaries.yaml:7: anniversaries.nothing-here.message: broken") for p in found)
 
@@ -287,7 +309,10 @@ def test_missing_source_text_file(tmp_path: Path) -> None:
         ("events:\n  - [1, 2]\n", "content/broken.yaml:2: events[0]: each entry must be a mapping of fields"),
         ("events: [\n", "content/broken.yaml:2: YAML syntax error"),
         ("a: &x [1]\nb: *x\n", "content/broken.yaml:1: anchors and aliases (&name / *name) are not allowed"),
-        ("events: !!python/object:os.system {}\n", "content/broken.yaml:1: the tag 'tag:yaml.org,2002:python/object:os.system' is not allowed"),
+        (
+            "events: !!python/object:os.system {}\n",
+            "content/broken.yaml:1: the tag 'tag:yaml.org,2002:python/object:os.system' is not allowed",
+        ),
         ("events: []\nevents: []\n", "content/broken.yaml:2: duplicate key 'events'"),
         ("x: " + "[" * 100 + "]" * 100 + "\n", "content/broken.yaml:1: structure nested too deeply"),
     ],
@@ -312,8 +337,9 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     for prev, name in zip("abcdefgh", "bcdefghi"):
         lol += f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
     found = problems(make_content(tmp_path, lol_yaml=lol))
-    assert found == ["content/lol.yaml:1: anchors and aliases (&name / *name) are not allowed in content files: "
-                     "write the value out"]
+    assert found == [
+        "content/lol.yaml:1: anchors and aliases (&name / *name) are not allowed in content files: write the value out"
+    ]
 
 
 def test_split_files_are_merged(tmp_path: Path) -> None:

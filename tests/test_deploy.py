@@ -16,8 +16,8 @@ import shlex
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 import pytest
 import yaml
@@ -39,6 +39,7 @@ TOKEN_FILE_ENV = "DISCORD_TOKEN_FILE"  # read by deploy/entrypoint.sh, not by th
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _script_name() -> str:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
@@ -67,12 +68,19 @@ def _repo_files(folder: Path) -> list[str]:
     """The files of a folder that belong to the repository (tracked or not ignored), relative to the root."""
     git = shutil.which("git")
     if git and (ROOT / ".git").exists():
-        proc = subprocess.run([git, "ls-files", "--cached", "--others", "--exclude-standard", "--", str(folder)],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [git, "ls-files", "--cached", "--others", "--exclude-standard", "--", str(folder)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode == 0:
             return [line for line in proc.stdout.splitlines() if (ROOT / line).is_file()]
-    return [p.relative_to(ROOT).as_posix() for p in folder.rglob("*")
-            if p.is_file() and not {"__pycache__"} & set(p.parts) and not any(x.endswith(".egg-info") for x in p.parts)]
+    return [
+        p.relative_to(ROOT).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not {"__pycache__"} & set(p.parts) and not any(x.endswith(".egg-info") for x in p.parts)
+    ]
 
 
 def _env_file(path: Path) -> list[tuple[str, str, bool, int]]:
@@ -114,7 +122,7 @@ def _final_stage() -> list[tuple[str, str]]:
     instructions = _dockerfile()
     starts = [i for i, (word, _) in enumerate(instructions) if word == "FROM"]
     assert starts, "no FROM"
-    return instructions[starts[-1]:]
+    return instructions[starts[-1] :]
 
 
 def _exec_form(args: str, what: str) -> list[str]:
@@ -161,7 +169,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             out, i = out + "[^/]", i + 1
         elif pattern[i] == "[" and "]" in pattern[i:]:
             j = pattern.index("]", i)
-            body = pattern[i + 1:j]
+            body = pattern[i + 1 : j]
             out, i = out + "[" + ("^" + body[1:] if body.startswith("^") or body.startswith("!") else body) + "]", j + 1
         else:
             out, i = out + re.escape(pattern[i]), i + 1
@@ -232,11 +240,13 @@ def _compose_volumes(service: dict) -> list[dict]:
     for volume in service.get("volumes", []):
         if isinstance(volume, str):
             parts = volume.split(":")
-            out.append({"source": parts[0], "target": parts[1],
-                        "read_only": len(parts) > 2 and "ro" in parts[2].split(",")})
+            out.append(
+                {"source": parts[0], "target": parts[1], "read_only": len(parts) > 2 and "ro" in parts[2].split(",")}
+            )
         else:
-            out.append({"source": volume.get("source"), "target": volume["target"],
-                        "read_only": bool(volume.get("read_only"))})
+            out.append(
+                {"source": volume.get("source"), "target": volume["target"], "read_only": bool(volume.get("read_only"))}
+            )
     return out
 
 
@@ -254,6 +264,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- settings.example.env
+
 
 def test_settings_example_names_every_setting_and_nothing_else() -> None:
     entries = _env_file(SETTINGS_EXAMPLE)
@@ -281,17 +292,21 @@ def test_settings_example_documents_each_setting_with_its_default() -> None:
 
 
 def test_settings_example_values_are_valid_and_defaults_are_the_real_defaults(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     entries = _env_file(SETTINGS_EXAMPLE)
     active = {name: value for name, value, is_active, _ in entries if is_active}
     assert active == {TOKEN_ENV: ""}, f"only DISCORD_TOKEN is assigned, and left empty: {active}"
 
     _clean_env(monkeypatch, tmp_path)
     defaults = load_settings()
-    secrets = {TOKEN_ENV} | {f"{ENV_PREFIX}{n.upper()}" for n, f in Settings.model_fields.items()
-                             if "SecretStr" in str(f.annotation)}
-    field_of = {(f.validation_alias if isinstance(f.validation_alias, str) else f"{ENV_PREFIX}{n.upper()}"): n
-                for n, f in Settings.model_fields.items()}
+    secrets = {TOKEN_ENV} | {
+        f"{ENV_PREFIX}{n.upper()}" for n, f in Settings.model_fields.items() if "SecretStr" in str(f.annotation)
+    }
+    field_of = {
+        (f.validation_alias if isinstance(f.validation_alias, str) else f"{ENV_PREFIX}{n.upper()}"): n
+        for n, f in Settings.model_fields.items()
+    }
     every: dict[str, str] = {}
     for name, value, is_active, number in entries:
         if is_active:
@@ -309,14 +324,16 @@ def test_settings_example_values_are_valid_and_defaults_are_the_real_defaults(
         every[name] = value
         field = Settings.model_fields[field_of[name]]
         if field.default_factory is None and field.default is not None:
-            assert getattr(loaded, field_of[name]) == getattr(defaults, field_of[name]), \
+            assert getattr(loaded, field_of[name]) == getattr(defaults, field_of[name]), (
                 f"line {number}: {name}={value} is not the default {getattr(defaults, field_of[name])!r}"
+            )
     for name, value in every.items():  # all uncommented at once
         monkeypatch.setenv(name, value)
     load_settings()
 
 
 # ---------------------------------------------------------------- Dockerfile and .dockerignore
+
 
 def test_dockerfile_base_user_and_commands() -> None:
     script = _script_name()
@@ -325,8 +342,9 @@ def test_dockerfile_base_user_and_commands() -> None:
     for word, args in instructions:
         if word == "FROM":
             image = args.split()[0]
-            assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", image), \
+            assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", image), (
                 f"base image {image}: expected python:3.11-slim"
+            )
 
     users = [args for word, args in final if word == "USER"]
     assert users, "the final stage sets no USER: the bot would run as root"
@@ -354,8 +372,9 @@ def test_dockerfile_base_user_and_commands() -> None:
 
     entrypoint = _exec_form(next(args for word, args in reversed(final) if word == "ENTRYPOINT"), "ENTRYPOINT")
     copied_to = {dest: sources for sources, dest, flags in _copies(final) if "from" not in flags}
-    assert entrypoint[0] in copied_to and copied_to[entrypoint[0]] == ["deploy/entrypoint.sh"], \
+    assert entrypoint[0] in copied_to and copied_to[entrypoint[0]] == ["deploy/entrypoint.sh"], (
         f"ENTRYPOINT {entrypoint} is not deploy/entrypoint.sh"
+    )
     assert re.search(rf"chmod [0-7]*755 {re.escape(entrypoint[0])}", runs), "the entrypoint is not made executable"
 
     assert _cli_accepts(health_argv[1:]), f"the CLI does not accept {health_argv}"
@@ -363,8 +382,15 @@ def test_dockerfile_base_user_and_commands() -> None:
 
 def test_dockerfile_environment_is_real_settings() -> None:
     allowed = set(setting_names()) | {TOKEN_FILE_ENV}
-    runtime_only = {"PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PATH", "PIP_NO_CACHE_DIR",
-                    "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_COMPILE", "PIP_ROOT_USER_ACTION"}
+    runtime_only = {
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "PATH",
+        "PIP_NO_CACHE_DIR",
+        "PIP_DISABLE_PIP_VERSION_CHECK",
+        "PIP_NO_COMPILE",
+        "PIP_ROOT_USER_ACTION",
+    }
     final_env: dict[str, str] = {}
     for word, args in _dockerfile():
         if word == "FROM":
@@ -372,15 +398,20 @@ def test_dockerfile_environment_is_real_settings() -> None:
         if word == "ENV":
             env = _env_assignments(args)
             for name in env:
-                assert name in allowed or name in runtime_only, \
+                assert name in allowed or name in runtime_only, (
                     f"ENV {name} is not a setting the code reads (setting_names()) nor a known runtime variable"
+                )
             final_env.update(env)
     assert final_env.get("PYTHONUNBUFFERED") == "1", "PYTHONUNBUFFERED=1 so that logs are not held back"
     assert TOKEN_ENV not in final_env, "never bake a token into the image"
 
     final = _final_stage()
-    volumes = [v for word, args in final if word == "VOLUME"
-               for v in (json.loads(args) if args.startswith("[") else args.split())]
+    volumes = [
+        v
+        for word, args in final
+        if word == "VOLUME"
+        for v in (json.loads(args) if args.startswith("[") else args.split())
+    ]
     db = PurePosixPath(final_env[f"{ENV_PREFIX}DB"])
     assert db.is_absolute() and str(db.parent) in volumes, f"ALLIANCE_BOT_DB={db} is not on a VOLUME {volumes}"
     cache = PurePosixPath(final_env[f"{ENV_PREFIX}CACHE_DIR"])
@@ -389,12 +420,14 @@ def test_dockerfile_environment_is_real_settings() -> None:
     check = next((i for i, r in enumerate(runs) if "alliance-bot content check" in r), None)
     assert check is not None, "the image build does not check the content"
     owned = " ".join(runs[check:])
-    assert re.search(rf"alliance-bot content check .*chown -R [^ ]+ {re.escape(str(cache))}\b", owned), \
+    assert re.search(rf"alliance-bot content check .*chown -R [^ ]+ {re.escape(str(cache))}\b", owned), (
         "the cache filled by the build's content check must be chowned to the bot's user"
+    )
     content = final_env[f"{ENV_PREFIX}CONTENT_DIR"].rstrip("/")
     content_copies = [dest for sources, dest, flags in _copies(final) if sources == ["content/"]]
-    assert [d.rstrip("/") for d in content_copies] == [content], \
+    assert [d.rstrip("/") for d in content_copies] == [content], (
         f"ALLIANCE_BOT_CONTENT_DIR={content} but content/ is copied to {content_copies}"
+    )
 
 
 def test_dockerfile_copies_what_exists_and_installs_without_dev_dependencies() -> None:
@@ -413,26 +446,39 @@ def test_dockerfile_copies_what_exists_and_installs_without_dev_dependencies() -
             for rel in files:
                 assert not ignored(rel), f"{rel} would be missing from the build: excluded by .dockerignore"
             copied.add(source.rstrip("/"))
-    assert {"pyproject.toml", pyproject["project"]["readme"], "src", "content"} <= copied, \
+    assert {"pyproject.toml", pyproject["project"]["readme"], "src", "content"} <= copied, (
         f"the build needs pyproject.toml, its readme, src/ and content/; copied: {sorted(copied)}"
+    )
 
     installs = [args for word, args in _dockerfile() if word == "RUN" and "pip install" in args]
     assert installs, "nothing installs the project"
     for args in installs:
-        assert "[test]" not in args and "-e " not in args and "--editable" not in args, \
+        assert "[test]" not in args and "-e " not in args and "--editable" not in args, (
             f"install the project alone, not editable, without the test extra: {args}"
+        )
 
 
 def test_dockerignore_keeps_secrets_state_and_caches_out() -> None:
     ignored = _dockerignored()
-    for path in [".venv/bin/python", ".git/HEAD", "alliance_bot.sqlite3", "deploy/x/backup.sqlite3",
-                 "alliance_bot.sqlite3-wal", ".env", "deploy/.env", "deploy/settings.env",
-                 "deploy/discord_token.txt", ".pytest_cache/v/cache/lastfailed", ".hypothesis/examples/x",
-                 "src/alliance_bot/__pycache__/cli.cpython-311.pyc"]:
+    for path in [
+        ".venv/bin/python",
+        ".git/HEAD",
+        "alliance_bot.sqlite3",
+        "deploy/x/backup.sqlite3",
+        "alliance_bot.sqlite3-wal",
+        ".env",
+        "deploy/.env",
+        "deploy/settings.env",
+        "deploy/discord_token.txt",
+        ".pytest_cache/v/cache/lastfailed",
+        ".hypothesis/examples/x",
+        "src/alliance_bot/__pycache__/cli.cpython-311.pyc",
+    ]:
         assert ignored(path), f".dockerignore lets {path} into the build context"
 
 
 # ---------------------------------------------------------------- compose.yaml
+
 
 def test_compose_service() -> None:
     compose, service = _compose_service()
@@ -455,9 +501,9 @@ def test_compose_service() -> None:
     for entry in env_files:
         path = entry["path"] if isinstance(entry, dict) else entry
         resolved = (DEPLOY / path).resolve()
-        assert resolved.exists() or (resolved.parent == DEPLOY
-                                     and f"cp settings.example.env {resolved.name}" in readme), \
-            f"env_file {path} neither exists nor is documented as a copy of settings.example.env"
+        assert resolved.exists() or (
+            resolved.parent == DEPLOY and f"cp settings.example.env {resolved.name}" in readme
+        ), f"env_file {path} neither exists nor is documented as a copy of settings.example.env"
 
     env = _compose_environment(service)
     unknown = set(env) - set(setting_names()) - {TOKEN_FILE_ENV}
@@ -492,6 +538,7 @@ def test_compose_service() -> None:
 
 # ---------------------------------------------------------------- systemd unit
 
+
 def test_systemd_unit_settings() -> None:
     script = _script_name()
     unit = _unit(UNIT)
@@ -519,14 +566,24 @@ def test_systemd_unit_settings() -> None:
     assert not unknown, f"Environment= sets variables the code never reads: {sorted(unknown)}"
     assert TOKEN_ENV not in env, "the token belongs in the EnvironmentFile (mode 0600), not the unit"
     db = PurePosixPath(env[f"{ENV_PREFIX}DB"])
-    assert db.parent == PurePosixPath("/var/lib") / state, \
+    assert db.parent == PurePosixPath("/var/lib") / state, (
         f"ALLIANCE_BOT_DB={db} is outside the StateDirectory, read-only under ProtectSystem=strict"
+    )
 
     expected = {
-        "Restart": "on-failure", "KillSignal": "SIGTERM", "TimeoutStopSec": "20",
-        "ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes", "NoNewPrivileges": "yes",
-        "PrivateDevices": "yes", "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes",
-        "LockPersonality": "yes", "CapabilityBoundingSet": "", "SystemCallArchitectures": "native",
+        "Restart": "on-failure",
+        "KillSignal": "SIGTERM",
+        "TimeoutStopSec": "20",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "NoNewPrivileges": "yes",
+        "PrivateDevices": "yes",
+        "ProtectKernelTunables": "yes",
+        "ProtectKernelModules": "yes",
+        "LockPersonality": "yes",
+        "CapabilityBoundingSet": "",
+        "SystemCallArchitectures": "native",
     }
     for key, value in expected.items():
         assert _one(service, key) == value, f"{key}={service.get(key)}, expected {value!r}"
@@ -546,18 +603,24 @@ def test_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     copy = re.sub(r"(?m)^(ExecStart|ExecReload)=\S+", r"\1=/bin/true", unit)
     path = tmp_path / UNIT.name
     path.write_text(copy, encoding="utf-8")
-    proc = subprocess.run([tool, "verify", "--man=no", str(path)], capture_output=True, text=True,
-                          env={**os.environ, "SYSTEMD_LOG_COLOR": "0"}, timeout=60)
+    proc = subprocess.run(
+        [tool, "verify", "--man=no", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SYSTEMD_LOG_COLOR": "0"},
+        timeout=60,
+    )
     output = (proc.stdout + proc.stderr).splitlines()
     # the host has no alliance-bot user, /opt/alliance-bot or /etc/alliance-bot: those are not errors
-    benign = re.compile(r"(user|group)\b.*\b(not found|does not exist|resolve)|WorkingDirectory|EnvironmentFile",
-                        re.IGNORECASE)
-    problems = [line for line in output
-                if (str(path) in line or UNIT.name in line) and not benign.search(line)]
+    benign = re.compile(
+        r"(user|group)\b.*\b(not found|does not exist|resolve)|WorkingDirectory|EnvironmentFile", re.IGNORECASE
+    )
+    problems = [line for line in output if (str(path) in line or UNIT.name in line) and not benign.search(line)]
     assert proc.returncode == 0 and not problems, "\n".join(output)
 
 
 # ---------------------------------------------------------------- console script and CLI commands used
+
 
 def test_console_script_is_the_one_the_deploy_files_run() -> None:
     script = _script_name()
@@ -583,9 +646,15 @@ def test_console_script_is_the_one_the_deploy_files_run() -> None:
 
 # ---------------------------------------------------------------- entrypoint.sh
 
+
 def _entrypoint(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["sh", str(ENTRYPOINT), *command], capture_output=True, text=True, timeout=30,
-                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+    )
 
 
 def test_entrypoint_exports_the_token_from_the_file(tmp_path: Path) -> None:
@@ -607,8 +676,9 @@ def test_entrypoint_exports_the_token_from_the_file(tmp_path: Path) -> None:
 
 
 def test_entrypoint_passes_the_command_through(tmp_path: Path) -> None:
-    proc = _entrypoint({TOKEN_ENV: "from-env"}, "sh", "-c", 'printf "%s|" "$@"; printf "%s" "$DISCORD_TOKEN"',
-                       "sh", "a b", "c")
+    proc = _entrypoint(
+        {TOKEN_ENV: "from-env"}, "sh", "-c", 'printf "%s|" "$@"; printf "%s" "$DISCORD_TOKEN"', "sh", "a b", "c"
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "a b|c|from-env"
     assert _entrypoint({}, "sh", "-c", "exit 3").returncode == 3  # exec: the command's own exit status
@@ -621,9 +691,11 @@ def test_entrypoint_refuses_a_missing_empty_or_doubled_token(tmp_path: Path) -> 
     empty.write_text("\n", encoding="utf-8")
     token_file = tmp_path / "token"
     token_file.write_text("x.y.z\n", encoding="utf-8")
-    for env in ({TOKEN_FILE_ENV: str(tmp_path / "missing")},
-                {TOKEN_FILE_ENV: str(empty)},
-                {TOKEN_FILE_ENV: str(token_file), TOKEN_ENV: "also-set"}):
+    for env in (
+        {TOKEN_FILE_ENV: str(tmp_path / "missing")},
+        {TOKEN_FILE_ENV: str(empty)},
+        {TOKEN_FILE_ENV: str(token_file), TOKEN_ENV: "also-set"},
+    ):
         proc = _entrypoint(env, *command)
         assert proc.returncode == 2, (env, proc.stdout, proc.stderr)
         assert TOKEN_FILE_ENV in proc.stderr

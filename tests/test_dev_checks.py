@@ -44,6 +44,12 @@ def test_pre_commit_runs_the_same_checks() -> None:
 
 def test_the_readme_says_how_to_run_each_check() -> None:
     developing = _block_after("## Developing")
-    for check in ["python -m pytest", "ruff check .", "ruff format .", "mypy", "alliance-bot content check content",
-                  "pre-commit install"]:
+    for check in [
+        "python -m pytest",
+        "ruff check .",
+        "ruff format .",
+        "mypy",
+        "alliance-bot content check content",
+        "pre-commit install",
+    ]:
         assert check in developing, check

@@ -7,7 +7,7 @@ import gc
 import io
 import threading
 import time
-from typing import Any, List
+from typing import Any
 
 import discord
 import pytest
@@ -46,9 +46,9 @@ class Bot:
         self.tree = app_commands.CommandTree(self.client)
         self.ready_count = 0
         self.resumed_count = 0
-        self.errors: List[BaseException] = []
+        self.errors: list[BaseException] = []
         self._ready = asyncio.Event()
-        self.task: "asyncio.Task[None] | None" = None
+        self.task: asyncio.Task[None] | None = None
 
         @self.client.event
         async def on_ready() -> None:
@@ -73,7 +73,7 @@ class Bot:
             await interaction.response.send_message(" ".join([text] * times))
 
         @echo.autocomplete("text")
-        async def echo_auto(interaction: discord.Interaction, current: str) -> List[app_commands.Choice[str]]:
+        async def echo_auto(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
             return [app_commands.Choice(name=f, value=f) for f in FRUITS if f.startswith(current)]
 
         @self.tree.command(description="Shows a button")
@@ -100,7 +100,7 @@ class Bot:
 
         self.tree.add_command(admin)
 
-    async def start(self) -> "Bot":
+    async def start(self) -> Bot:
         self.task = asyncio.create_task(self.client.start(TOKEN))
         waiter = asyncio.ensure_future(self._ready.wait())
         try:
@@ -200,8 +200,10 @@ async def test_autocomplete_round_trip(fake, bot):
     p = await fake.send_interaction(fake.autocomplete("echo", "text", "ap", {"times": 2}))
     assert p["type"] == 4 and p["data"]["options"][-1] == {"type": 3, "name": "text", "value": "ap", "focused": True}
     body = await fake.wait_for_callback(p)
-    assert body == {"type": 8, "data": {"choices": [{"name": "apple", "value": "apple"},
-                                                    {"name": "apricot", "value": "apricot"}]}}
+    assert body == {
+        "type": 8,
+        "data": {"choices": [{"name": "apple", "value": "apple"}, {"name": "apricot", "value": "apricot"}]},
+    }
 
 
 async def test_a_message_reply_to_autocomplete_is_rejected_like_discord(fake, bot):
@@ -328,8 +330,13 @@ async def test_user_option_select_menu_and_modal(fake, bot):
 async def test_deferred_followup_and_edit_original(fake, bot):
     p = await fake.send_interaction(fake.command("slow"))
     assert (await fake.wait_for_callback(p))["type"] == 5
-    await fake.wait_for_request(lambda r: r.method == "POST" and r.path.startswith(
-        f"/webhooks/{fake.application_id}/") and r.json.get("content") == "extra")
+    await fake.wait_for_request(
+        lambda r: (
+            r.method == "POST"
+            and r.path.startswith(f"/webhooks/{fake.application_id}/")
+            and r.json.get("content") == "extra"
+        )
+    )
     original = fake.original_message(p)
     assert original["content"] == "done!" and not original["flags"] & 128  # loading flag cleared
     followups = fake.followups(p)
@@ -341,9 +348,14 @@ async def test_deferred_followup_and_edit_original(fake, bot):
 
 async def test_channel_message_with_file_and_edit(fake, bot):
     channel = bot.client.get_channel(fake.channel_id)
-    msg = await channel.send("report", embed=discord.Embed(title="T", description="D"),
-                             file=discord.File(io.BytesIO(b"hello file"), filename="r.txt"))
-    req = await fake.wait_for_request(lambda r: r.method == "POST" and r.path == f"/channels/{fake.channel_id}/messages")
+    msg = await channel.send(
+        "report",
+        embed=discord.Embed(title="T", description="D"),
+        file=discord.File(io.BytesIO(b"hello file"), filename="r.txt"),
+    )
+    req = await fake.wait_for_request(
+        lambda r: r.method == "POST" and r.path == f"/channels/{fake.channel_id}/messages"
+    )
     assert req.json["content"] == "report" and req.json["embeds"][0]["title"] == "T"
     assert req.files == {"r.txt": b"hello file"}
     assert msg.id == int(fake.messages[msg.id]["id"]) and msg.attachments[0].filename == "r.txt"
@@ -490,7 +502,7 @@ async def test_slow_callback_after_deadline_is_unknown_interaction(fake, bot):
 
 async def test_clean_shutdown_without_pending_tasks(fake):
     loop = asyncio.get_running_loop()
-    problems: List[dict] = []
+    problems: list[dict] = []
     old_handler = loop.get_exception_handler()
     loop.set_exception_handler(lambda _loop, ctx: problems.append(ctx))
     try:
@@ -512,8 +524,11 @@ async def test_clean_shutdown_without_pending_tasks(fake):
             return out
 
         await eventually(lambda: not discord_tasks(), timeout=3, what="discord.py tasks to finish")
-        await eventually(lambda: not any(t.name.startswith("keep-alive-handler") and t.is_alive()
-                                         for t in threading.enumerate()), timeout=3, what="heartbeat thread")
+        await eventually(
+            lambda: not any(t.name.startswith("keep-alive-handler") and t.is_alive() for t in threading.enumerate()),
+            timeout=3,
+            what="heartbeat thread",
+        )
         del b
         gc.collect()
         await asyncio.sleep(0)

@@ -17,8 +17,14 @@ def test_a_cli_run_with_no_settings_caches_into_the_sandbox_home(tmp_path: Path)
     assert not str(home).startswith(str(REAL_HOME) + os.sep)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_")}
     env.pop("XDG_CACHE_HOME")  # the plainest case: only HOME says where the cache goes
-    done = subprocess.run([sys.executable, "-m", "alliance_bot", "content", "check", str(CONTENT)],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "alliance_bot", "content", "check", str(CONTENT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     cached = list((home / ".cache" / "alliance-bot").glob("*.json"))
     assert len(cached) == len(list(CONTENT.glob("*.yaml")))

@@ -44,10 +44,20 @@ raise SystemExit(asyncio.run(run_bot(settings, settings.require_token(), store=s
 
 def start_child(fake: FakeDiscord, db: Path, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_")}
-    env.update({"DISCORD_TOKEN": TOKEN, "ALLIANCE_BOT_DB": str(db), "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
-                "ALLIANCE_BOT_LOG_LEVEL": "WARNING"})
-    return subprocess.Popen([sys.executable, "-c", CHILD, fake.base_url, fake.gateway_url, *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.update(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "ALLIANCE_BOT_DB": str(db),
+            "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
+            "ALLIANCE_BOT_LOG_LEVEL": "WARNING",
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, fake.base_url, fake.gateway_url, *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def integrity(db: Path) -> str:
@@ -111,7 +121,7 @@ async def test_sigkill_while_logging_loses_at_most_the_last_second(tmp_path: Pat
 async def test_sigkill_in_the_middle_of_an_anniversary_post(tmp_path: Path) -> None:
     """Killed between the claim and the end of the send, restarted within the nonce window: one post."""
     db = tmp_path / "bot.db"
-    now = dt.datetime(2026, 7, 27, 0, 0, 30, tzinfo=dt.timezone.utc)  # 09:00:30 in Seoul
+    now = dt.datetime(2026, 7, 27, 0, 0, 30, tzinfo=dt.UTC)  # 09:00:30 in Seoul
     async with FakeDiscord() as fake:
         # the server's settings, written before the first start (the schema is created by the bot)
         first = start_child(fake, db, (now - dt.timedelta(days=30)).isoformat())
@@ -123,8 +133,11 @@ async def test_sigkill_in_the_middle_of_an_anniversary_post(tmp_path: Path) -> N
             if first.poll() is None:
                 first.kill()
         con = sqlite3.connect(db)
-        con.execute("INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at)"
-                    " VALUES (?, ?, '09:00', 'Asia/Seoul', 1, 0)", (fake.guild_id, fake.channel_id))
+        con.execute(
+            "INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at)"
+            " VALUES (?, ?, '09:00', 'Asia/Seoul', 1, 0)",
+            (fake.guild_id, fake.channel_id),
+        )
         con.commit()
         con.close()
         path = rf"^/channels/{fake.channel_id}/messages$"
@@ -132,8 +145,11 @@ async def test_sigkill_in_the_middle_of_an_anniversary_post(tmp_path: Path) -> N
         child = start_child(fake, db, now.isoformat())
         try:
             await fake.wait_for_ready(2, timeout=30)
-            await eventually(lambda: any(r.method == "POST" and r.path.endswith("/messages") for r in fake.requests)
-                             or _claimed(db), 20, "the post to be claimed")
+            await eventually(
+                lambda: any(r.method == "POST" and r.path.endswith("/messages") for r in fake.requests) or _claimed(db),
+                20,
+                "the post to be claimed",
+            )
             child.send_signal(signal.SIGKILL)
             child.wait(10)
         finally:
@@ -150,8 +166,11 @@ async def test_sigkill_in_the_middle_of_an_anniversary_post(tmp_path: Path) -> N
         finally:
             if restarted.poll() is None:
                 restarted.kill()
-        posts = [m for m in fake.messages.values()
-                 if str(m.get("channel_id")) == str(fake.channel_id) and "Armistice" in str(m.get("embeds"))]
+        posts = [
+            m
+            for m in fake.messages.values()
+            if str(m.get("channel_id")) == str(fake.channel_id) and "Armistice" in str(m.get("embeds"))
+        ]
         assert len(posts) == 1
 
 

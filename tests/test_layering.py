@@ -189,10 +189,7 @@ def test_no_import_cycles() -> None:
     for component in _cycles(graph):
         members = set(component)
         edges = [
-            f"  {_where(m, line)}: {m} imports {t}"
-            for m in component
-            for t, line in graph[m].items()
-            if t in members
+            f"  {_where(m, line)}: {m} imports {t}" for m in component for t, line in graph[m].items() if t in members
         ]
         described.append(" <-> ".join(component) + "\n" + "\n".join(edges))
     assert not described, "import cycles:\n" + "\n".join(described)

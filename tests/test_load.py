@@ -22,8 +22,9 @@ def created_ago(payload: dict, seconds: float) -> dict:
     return payload
 
 
-async def test_interactions_whose_window_has_passed_are_shed_quietly(bot_env: BotEnv,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_interactions_whose_window_has_passed_are_shed_quietly(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = bot_env.fake
     caplog.set_level(logging.INFO, logger="alliance_bot")
     # a backlog: received 2.95 s after Discord created them, too late to answer within 3 s
@@ -38,12 +39,18 @@ async def test_interactions_whose_window_has_passed_are_shed_quietly(bot_env: Bo
     assert all(not fake.callback_requests(p) for p in late), "no attempt for what cannot make the window"
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "late" in warnings[0].getMessage() and not warnings[0].exc_info
-    assert not [r for r in caplog.records if r.getMessage().startswith("interaction kind=") and r.levelno >= logging.INFO
-                and "outcome=late" in r.getMessage()], "no line per late interaction"
+    assert not [
+        r
+        for r in caplog.records
+        if r.getMessage().startswith("interaction kind=")
+        and r.levelno >= logging.INFO
+        and "outcome=late" in r.getMessage()
+    ], "no line per late interaction"
 
 
-async def test_a_window_that_closes_during_the_answer_costs_one_attempt(bot_env: BotEnv,
-                                                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_window_that_closes_during_the_answer_costs_one_attempt(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = bot_env.fake
     fake.callback_deadline = 0.2
     fake.delay_next("POST", CALLBACK, 0.4)  # Discord answers 10062 "Unknown interaction": the window closed

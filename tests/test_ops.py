@@ -23,13 +23,17 @@ TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
     full.update(env)
-    return subprocess.run([sys.executable, "-m", "alliance_bot", *args], capture_output=True, text=True,
-                          timeout=120, env=full, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "alliance_bot", *args], capture_output=True, text=True, timeout=120, env=full, cwd=cwd
+    )
 
 
 def healthy_env(tmp_path: Path) -> dict[str, str]:
-    return {"DISCORD_TOKEN": TOKEN, "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
-            "ALLIANCE_BOT_DB": str(tmp_path / "data" / "bot.db")}
+    return {
+        "DISCORD_TOKEN": TOKEN,
+        "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
+        "ALLIANCE_BOT_DB": str(tmp_path / "data" / "bot.db"),
+    }
 
 
 def test_doctor_on_a_healthy_set_up(tmp_path: Path) -> None:
@@ -50,15 +54,18 @@ def test_doctor_offline_counts_a_missing_token_as_a_warning_not_a_pass(tmp_path:
     assert lines[-1] == "5/6 checks passed, 1 warning (see the warn lines)"
 
 
-@pytest.mark.parametrize(("change", "failing", "fix"), [
-    ({"DISCORD_TOKEN": ""}, "token", "put the bot token"),
-    ({"DISCORD_TOKEN": "this-is-not-a-token"}, "token", "copy the token again"),
-    ({"ALLIANCE_BOT_TIMEZONE": "Atlantis/Capital"}, "settings", "correct that variable"),
-    ({"ALLIANCE_BOT_CONTENT_DIR": "BROKEN"}, "content", "alliance-bot content check"),
-    ({"ALLIANCE_BOT_DB": "/proc/alliance/bot.db"}, "write access", "writable path"),
-    ({"ALLIANCE_BOT_DB": "NEWER"}, "database", "upgrade alliance-bot"),
-    ({"ALLIANCE_BOT_DB": "GARBAGE"}, "database", "restore a backup"),
-])
+@pytest.mark.parametrize(
+    ("change", "failing", "fix"),
+    [
+        ({"DISCORD_TOKEN": ""}, "token", "put the bot token"),
+        ({"DISCORD_TOKEN": "this-is-not-a-token"}, "token", "copy the token again"),
+        ({"ALLIANCE_BOT_TIMEZONE": "Atlantis/Capital"}, "settings", "correct that variable"),
+        ({"ALLIANCE_BOT_CONTENT_DIR": "BROKEN"}, "content", "alliance-bot content check"),
+        ({"ALLIANCE_BOT_DB": "/proc/alliance/bot.db"}, "write access", "writable path"),
+        ({"ALLIANCE_BOT_DB": "NEWER"}, "database", "upgrade alliance-bot"),
+        ({"ALLIANCE_BOT_DB": "GARBAGE"}, "database", "restore a backup"),
+    ],
+)
 def test_doctor_on_broken_set_ups(tmp_path: Path, change: dict[str, str], failing: str, fix: str) -> None:
     env = healthy_env(tmp_path)
     env.update(change)
@@ -132,16 +139,23 @@ async def test_health_on_a_full_disk_names_the_usage_log_not_discord(tmp_path: P
     await db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
     with pytest.raises(sqlite3.OperationalError, match="full"):
         for _ in range(100_000):
-            await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'filler', 'f', ?, "
-                             "'answered')", ("x" * 2000,))
+            await db.execute(
+                "INSERT INTO usage (ts, kind, command, options, outcome) VALUES (0, 'filler', 'f', ?, 'answered')",
+                ("x" * 2000,),
+            )
     ready["v"] = True
     for _ in range(8):
         usage.record(UsageRecord(time.time(), "command", "fact", None, "answered", 1.0, 1, 2, "h", "en-US"))
     assert await usage.flush() == 0
     await asyncio.sleep(0.1)
     ok, message = health(path)
-    assert not ok and message.startswith("usage log cannot be written: 8 rows waiting in memory (") and \
-        "full" in message and "do not restart" in message and "Discord" not in message, message
+    assert (
+        not ok
+        and message.startswith("usage log cannot be written: 8 rows waiting in memory (")
+        and "full" in message
+        and "do not restart" in message
+        and "Discord" not in message
+    ), message
     await db.execute("PRAGMA max_page_count = 1073741823")
     await db.execute("DELETE FROM usage WHERE kind = 'filler'")
     assert await usage.flush() == 8
@@ -193,7 +207,7 @@ async def test_backup_while_the_bot_writes(tmp_path: Path) -> None:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         counts.append(con.execute("SELECT count(*) FROM usage").fetchone()[0])
         con.close()
-    assert counts == sorted(counts) and 0 < counts[0] and counts[-1] <= final
+    assert counts == sorted(counts) and counts[0] > 0 and counts[-1] <= final
     assert not list((tmp_path / "backups").glob(".*partial"))
 
 
@@ -223,6 +237,7 @@ async def test_a_database_path_with_uri_characters_is_the_file_opened(tmp_path: 
     db = await Database.open(path)
     await db.set_meta("heartbeat", json.dumps({"time": time.time(), "ready": True, "latency_ms": 7.0}))
     await db.close()
+
     def files() -> list[str]:  # the -wal and -shm files of WAL mode come and go with connections
         return sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm")))
 
@@ -264,16 +279,20 @@ async def _healthy_db(path: Path) -> None:
     db = await Database.open(path)
     usage = UsageLog(db)
     for i in range(300):
-        usage.record(UsageRecord(time.time(), "command", "fact", json.dumps({"query": f"q{i}"}), "answered", 1.0,
-                                 1, 2, "h", "en-US"))
+        usage.record(
+            UsageRecord(
+                time.time(), "command", "fact", json.dumps({"query": f"q{i}"}), "answered", 1.0, 1, 2, "h", "en-US"
+            )
+        )
     await usage.close()
     await db.set_meta("heartbeat", json.dumps({"time": time.time(), "ready": True, "latency_ms": 5.0}))
     await db.close()
 
 
 @pytest.mark.parametrize("command", [["stats"], ["health"], ["db", "backup", "BACKUP"]])
-async def test_a_healthy_database_in_a_read_only_folder_is_not_called_damaged(tmp_path: Path,
-                                                                             command: list[str]) -> None:
+async def test_a_healthy_database_in_a_read_only_folder_is_not_called_damaged(
+    tmp_path: Path, command: list[str]
+) -> None:
     folder = tmp_path / "data"
     path = folder / "bot.db"
     await _healthy_db(path)
@@ -285,8 +304,14 @@ async def test_a_healthy_database_in_a_read_only_folder_is_not_called_damaged(tm
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_")}
         env.update(healthy_env(tmp_path), ALLIANCE_BOT_DB=str(path))
         args = [a if a != "BACKUP" else str(tmp_path / "copy.sqlite3") for a in command]
-        done = subprocess.run(_without_write_access([sys.executable, "-m", "alliance_bot", *args]),
-                              capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+        done = subprocess.run(
+            _without_write_access([sys.executable, "-m", "alliance_bot", *args]),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=tmp_path,
+        )
     finally:
         os.chmod(folder, 0o755)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -322,7 +347,10 @@ async def test_a_damaged_page_at_start_is_one_clear_line_and_exit_1(tmp_path: Pa
     assert done.returncode == 1, done.stdout + done.stderr
     err = done.stderr.strip().splitlines()
     assert "Traceback" not in done.stderr
-    assert err[-1].startswith(f"alliance-bot: the database {path} is damaged (") and "restore a backup" in err[-1] \
-        and "move it aside" in err[-1], err
+    assert (
+        err[-1].startswith(f"alliance-bot: the database {path} is damaged (")
+        and "restore a backup" in err[-1]
+        and "move it aside" in err[-1]
+    ), err
     doctor = await asyncio.to_thread(run_cli, "doctor", env=env, cwd=tmp_path)
     assert any(line.startswith("FAIL  database:") and "damaged" in line for line in doctor.stdout.splitlines())

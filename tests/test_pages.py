@@ -8,17 +8,17 @@ import gc
 
 import discord
 
-from conftest import BotEnv, eventually
-
 from alliance_bot.discord_ui import send
 from alliance_bot.present.limits import Rendered
+from conftest import BotEnv, eventually
 
 EPHEMERAL = 1 << 6
 
 
 def custom_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
-            if "custom_id" in c]
+    return [
+        c["custom_id"] for row in message.get("components", []) for c in row.get("components", []) if "custom_id" in c
+    ]
 
 
 def bot_tasks() -> list[asyncio.Task]:
@@ -48,8 +48,9 @@ async def paged_answer(env: BotEnv, source: str = "detrani-2025", **kwargs: obje
 async def click(env: BotEnv, payload: dict, message: dict) -> dict:
     fake = env.fake
     next_id = next(c for c in custom_ids(message) if c.startswith("ab1:pg:") and c.endswith(":1"))
-    p = await fake.send_interaction(fake.component(next_id, message_id=message["id"],
-                                                   user_id=payload["member"]["user"]["id"]))
+    p = await fake.send_interaction(
+        fake.component(next_id, message_id=message["id"], user_id=payload["member"]["user"]["id"])
+    )
     return await fake.wait_for_callback(p)
 
 
@@ -64,9 +65,14 @@ async def test_expired_buttons_are_removed_from_the_message(bot_env: BotEnv) -> 
     await fake.wait_for_callback(treaty)
     menu_message = await eventually(lambda: fake.original_message(treaty), what="the treaty answer")
     assert custom_ids(menu_message)
-    await eventually(lambda: not fake.messages[int(message["id"])]["components"]
-                     and not fake.messages[int(menu_message["id"])]["components"], timeout=5,
-                     what="the buttons to be removed")
+    await eventually(
+        lambda: (
+            not fake.messages[int(message["id"])]["components"]
+            and not fake.messages[int(menu_message["id"])]["components"]
+        ),
+        timeout=5,
+        what="the buttons to be removed",
+    )
     edits = [r for r in fake.requests if r.method == "PATCH" and "/webhooks/" in r.path]
     assert len(edits) == 2 and all(r.ok and r.json["components"] == [] for r in edits)
     assert len(bot_env.bot.pages) == 0
@@ -123,8 +129,10 @@ def test_page_store_expiry_and_cap() -> None:
 
 
 def test_page_store_bounds_the_bytes_kept() -> None:
-    pages = [[{"title": f"page {i}", "description": "".join(chr(0x4E00 + (i * 7919 + j) % 20000) for j in range(3000))}]
-             for i in range(4)]
+    pages = [
+        [{"title": f"page {i}", "description": "".join(chr(0x4E00 + (i * 7919 + j) % 20000) for j in range(3000))}]
+        for i in range(4)
+    ]
     entry = send.PageEntry(1, Rendered(pages), "source")
     assert entry.embeds(3) == pages[3] and entry.page_count == 4
     store = send.PageStore(max_bytes=entry.size * 3)

@@ -61,7 +61,7 @@ def reference_analyse(text_: str, *, keep_stopwords: bool = False) -> list[str]:
             i += 1
             continue
         for size in sorted(phrases.get(w, ()), reverse=True):
-            canon = SYNONYMS.get(" ".join(words[i:i + size])) if size <= n - i else None
+            canon = SYNONYMS.get(" ".join(words[i : i + size])) if size <= n - i else None
             if canon is not None:
                 out.extend(canon.split())
                 i += size
@@ -74,8 +74,10 @@ def reference_analyse(text_: str, *, keep_stopwords: bool = False) -> list[str]:
                 amount = re.fullmatch(r"(\d+(?:\.\d+)?)(b|bn|m|k)", w) if w[0].isdigit() else None
                 ordinal = re.fullmatch(r"(\d+)(s|st|nd|rd|th)", w) if w[0].isdigit() else None
                 if amount:
-                    out += [amount.group(1), {"b": "billion", "bn": "billion", "m": "million",
-                                              "k": "thousand"}[amount.group(2)]]
+                    out += [
+                        amount.group(1),
+                        {"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}[amount.group(2)],
+                    ]
                 elif ordinal:
                     out.append(ordinal.group(1))
                 else:
@@ -84,15 +86,22 @@ def reference_analyse(text_: str, *, keep_stopwords: bool = False) -> list[str]:
 
 
 def reference_has_date(text_: str) -> bool:
-    return bool(re.search(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|"
-                          r"september|october|november|december)\b", text_, re.IGNORECASE))
+    return bool(
+        re.search(
+            r"\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|"
+            r"september|october|november|december)\b",
+            text_,
+            re.IGNORECASE,
+        )
+    )
 
 
 class ReferenceIndex:
     """The per-document BM25F loop SearchIndex was (its typo correction is shared, not re-implemented)."""
 
-    def __init__(self, index: SearchIndex, docs: list[SearchDoc], weights: dict[str, float], *,
-                 k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self, index: SearchIndex, docs: list[SearchDoc], weights: dict[str, float], *, k1: float = 1.2, b: float = 0.75
+    ) -> None:
         self.index, self.docs, self.k1 = index, docs, k1
         analyse_ = reference_analyse if index.synonyms else plain_terms
         n = len(docs)
@@ -121,16 +130,26 @@ class ReferenceIndex:
                 self.postings[term][i] = value
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
 
-    def search(self, query: str, *, limit: int = 10, kinds: set[str] | None = None, min_ratio: float = 0.0,
-               min_coverage: float = 0.0) -> list[tuple[str, float, tuple[str, ...], float]]:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        kinds: set[str] | None = None,
+        min_ratio: float = 0.0,
+        min_coverage: float = 0.0,
+    ) -> list[tuple[str, float, tuple[str, ...], float]]:
         if self.index.fuzzy:
             query, _ = self.index.correct(query)
         if self.index.synonyms:
-            words = raw_words(query[:text.MAX_QUERY_CHARS])
+            words = raw_words(query[: text.MAX_QUERY_CHARS])
             intents = {"date"} if set(words) & text.DATE_INTENT else set()
             intents |= {"number"} if set(words) & text.NUMBER_INTENT else set()
-            terms = [t for t in reference_analyse(query[:text.MAX_QUERY_CHARS])
-                     if t not in text.DATE_INTENT and t not in {"number", "count", "figur", "figure"}]
+            terms = [
+                t
+                for t in reference_analyse(query[: text.MAX_QUERY_CHARS])
+                if t not in text.DATE_INTENT and t not in {"number", "count", "figur", "figure"}
+            ]
         else:
             terms, intents = plain_terms(query), set()
         expanded = [(t, pos) for pos, t in enumerate(terms) if t in self.postings]
@@ -210,9 +229,22 @@ def queries(answers: Answers) -> list[str]:
     d = answers.digest
     found = [f.statement for f in d.facts.values()] + [e.title for e in d.events.values()]
     found += [n for t in d.treaties.values() for n in (t.name, *t.aliases)] + questions()
-    found += ["how many us troops are in korea", "armistise date", "mutal defense tready", "korea", "the", "",
-              "when did the war start", "korea korea korea", "us rok us rok", "AND OR NEAR( * \"x\"", "x" * 3000,
-              "é ñ ü — ’ “ ”", "$5 billion 28,500 1950s 25th", "how much was paid in 2019 and 2020"]
+    found += [
+        "how many us troops are in korea",
+        "armistise date",
+        "mutal defense tready",
+        "korea",
+        "the",
+        "",
+        "when did the war start",
+        "korea korea korea",
+        "us rok us rok",
+        'AND OR NEAR( * "x"',
+        "x" * 3000,
+        "é ñ ü — ’ “ ”",
+        "$5 billion 28,500 1950s 25th",
+        "how much was paid in 2019 and 2020",
+    ]
     rng = random.Random(7)
     vocab = sorted({w for f in d.facts.values() for w in f.statement.lower().split()})
     for _ in range(300):
@@ -221,15 +253,21 @@ def queries(answers: Answers) -> list[str]:
             w = rng.randrange(len(words))
             if len(words[w]) > 4:
                 j = rng.randrange(1, len(words[w]) - 1)
-                words[w] = words[w][:j] + words[w][j + 1] + words[w][j] + words[w][j + 2:]
+                words[w] = words[w][:j] + words[w][j + 1] + words[w][j] + words[w][j + 2 :]
         found.append(" ".join(words))
     return found
 
 
 def long_query(answers: Answers) -> str:
     """A question of more distinct terms than the index tracks as bits per document (_TERM_BITS)."""
-    words = sorted({w for f in answers.digest.facts.values() for w in raw_words(f.statement)
-                    if 3 <= len(w) <= 5 and w.isalpha() and w not in STOPWORDS})
+    words = sorted(
+        {
+            w
+            for f in answers.digest.facts.values()
+            for w in raw_words(f.statement)
+            if 3 <= len(w) <= 5 and w.isalpha() and w not in STOPWORDS
+        }
+    )
     return " ".join(words[:110])
 
 
@@ -247,8 +285,13 @@ def assert_same_hits(index: SearchIndex, reference: ReferenceIndex, query: str, 
 
 def test_analysis_matches_the_word_loop(answers: Answers) -> None:
     d = answers.digest
-    texts = [v for coll in (d.events, d.facts, d.treaties, d.viewpoints, d.sources) for e in coll.values()
-             for v in e.model_dump().values() if isinstance(v, str)]
+    texts = [
+        v
+        for coll in (d.events, d.facts, d.treaties, d.viewpoints, d.sources)
+        for e in coll.values()
+        for v in e.model_dump().values()
+        if isinstance(v, str)
+    ]
     texts += list(d.source_texts.values()) + queries(answers)
     rng = random.Random(3)
     alphabet = "`ΣİıſK abc uskorea$.,-–'’1234567890 northsouthunitedstatesofamerica é\u0301ñ\n\t"
@@ -288,15 +331,21 @@ def test_fact_index_ranks_as_the_reference(answers: Answers) -> None:
 
 
 def test_other_indexes_rank_as_the_reference(answers: Answers) -> None:
-    for index, params in ((answers._treaty_index, {"limit": 10, "min_coverage": 0.5}),
-                          (answers._viewpoint_index, {"limit": 3, "min_ratio": 0.5}),
-                          (answers._source_index, {"limit": 3, "min_ratio": 0.8, "min_coverage": 0.5})):
+    for index, params in (
+        (answers._treaty_index, {"limit": 10, "min_coverage": 0.5}),
+        (answers._viewpoint_index, {"limit": 3, "min_ratio": 0.5}),
+        (answers._source_index, {"limit": 3, "min_ratio": 0.8, "min_coverage": 0.5}),
+    ):
         reference = ReferenceIndex(index, index.docs, index.weights)
         for query in queries(answers)[::3]:
             assert_same_hits(index, reference, query, **params)
     # the search-quality baseline: no synonyms, no typo correction
-    docs = [SearchDoc(f"{sid}:{i}", "sentence", {"text": s}) for sid, t in answers.digest.source_texts.items()
-            for i, s in enumerate(re.split(r"(?<=[.!?])\s+|\n+", t)) if s.strip()]
+    docs = [
+        SearchDoc(f"{sid}:{i}", "sentence", {"text": s})
+        for sid, t in answers.digest.source_texts.items()
+        for i, s in enumerate(re.split(r"(?<=[.!?])\s+|\n+", t))
+        if s.strip()
+    ]
     index = SearchIndex(docs, {"text": 1.0}, fuzzy=False, synonyms=False)
     reference = ReferenceIndex(index, docs, {"text": 1.0})
     for query in questions():
@@ -329,8 +378,32 @@ def test_many_copies_rank_as_the_reference(tmp_path: Path) -> None:
 def test_autocomplete_finds_what_the_scan_found(answers: Answers) -> None:
     rng = random.Random(5)
     for option, choices in answers._choices.items():
-        typed = ["k", "ko", "kor", "korea", "mutual def", "us tro", "armist", "jul", "07", "1953", "e", "ea",
-                 "ty", "the", "war 1950", "cost", "KOR", "Mut", "seoul", " e ", "s k", "-", "(", "x" * 150]
+        typed = [
+            "k",
+            "ko",
+            "kor",
+            "korea",
+            "mutual def",
+            "us tro",
+            "armist",
+            "jul",
+            "07",
+            "1953",
+            "e",
+            "ea",
+            "ty",
+            "the",
+            "war 1950",
+            "cost",
+            "KOR",
+            "Mut",
+            "seoul",
+            " e ",
+            "s k",
+            "-",
+            "(",
+            "x" * 150,
+        ]
         for _, name, value in choices.items[:40]:
             words = fold(name).split()
             typed.append(rng.choice(words)[: rng.randint(1, 6)])
@@ -364,8 +437,8 @@ def test_treaty_query_of_only_combining_marks(answers: Answers) -> None:
 
 
 def test_views_are_made_once(answers: Answers) -> None:
-    first = answers.today("07-27", now=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
-    again = answers.today("07-27", now=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    first = answers.today("07-27", now=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    again = answers.today("07-27", now=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
     assert first == again and all(a is b for a, b in zip(first.events, again.events))
     other = answers.today("2031-07-27")
     assert [e.years_ago for e in other.events] == [e.years_ago + 5 for e in first.events]
@@ -379,9 +452,8 @@ def test_gc_paused_restores_the_collector() -> None:
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        with gc_paused():
-            raise RuntimeError
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError
     assert gc.isenabled()
 
 
@@ -389,157 +461,231 @@ def test_gc_paused_restores_the_collector() -> None:
 
 
 # Outcomes recorded from the reader that composed PyYAML's node tree and walked it.
-GOLDEN = [('', ('ok', None, {}, {})),
- ('# only a comment\n', ('ok', None, {}, {})),
- ('---\n', ('ok', None, {(): 2}, {})),
- ('a: 1\n', ('ok', {'a': 1}, {(): 1, ('a',): 1}, {('a',): '1'})),
- ('- a\n- b\n', ('ok', ['a', 'b'], {(): 1, (0,): 1, (1,): 2}, {})),
- ('a: &x [1]\nb: *x\n',
-  ('problem', 'anchors and aliases (&name / *name) are not allowed in content files: write the value out', 1)),
- ('a: &x 1\nb: *x\n',
-  ('problem', 'anchors and aliases (&name / *name) are not allowed in content files: write the value out', 1)),
- ('&k a: 1\nb: *k\n', ('ok', {'a': 1, 'b': 'a'}, {(): 1, ('a',): 1, ('b',): 2}, {('a',): '1'})),
- ('&k a: 1\n*k : 2\n', ('problem', "duplicate key 'a' in the same mapping (the first would be silently lost)", 1)),
- ('&k a: 1\nb: *k\nc: *k\n',
-  ('problem', 'anchors and aliases (&name / *name) are not allowed in content files: write the value out', 1)),
- ('a: *nope\n', ('problem', 'YAML syntax error: found undefined alias', 1)),
- ('a: &x 1\nb: &x 2\n',
-  ('problem', 'YAML syntax error: found duplicate anchor; first occurrence, second occurrence', 2)),
- ('a: &x [*x]\n',
-  ('problem', 'anchors and aliases (&name / *name) are not allowed in content files: write the value out', 1)),
- ('a: 1\n---\nb: 2\n',
-  ('problem', 'YAML syntax error: expected a single document in the stream, but found another document', 2)),
- ('%YAML 1.1\n---\na: 1\n', ('ok', {'a': 1}, {(): 3, ('a',): 3}, {('a',): '1'})),
- ('a: !!str 12\n', ('ok', {'a': '12'}, {(): 1, ('a',): 1}, {})),
- ("a: !!int '12'\n", ('ok', {'a': '12'}, {(): 1, ('a',): 1}, {})),
- ('a: !!python/object:os.system {}\n',
-  ('problem', "the tag 'tag:yaml.org,2002:python/object:os.system' is not allowed in content files", 1)),
- ('a: !!omap [a: 1]\n', ('problem', "the tag 'tag:yaml.org,2002:omap' is not allowed in content files", 1)),
- ('a: !!map [1]\n', ('problem', "the tag 'tag:yaml.org,2002:map' is not allowed on a list", 1)),
- ('a: !!seq {b: 1}\n', ('problem', "the tag 'tag:yaml.org,2002:seq' is not allowed on a mapping", 1)),
- ('<<: {a: 1}\n', ('problem', 'keys must be plain words (no lists, mappings or << merges as keys)', 1)),
- ("'<<': 1\n", ('ok', {'<<': 1}, {(): 1, ('<<',): 1}, {('<<',): '1'})),
- ('? [a]\n: 1\n', ('problem', 'keys must be plain words (no lists, mappings or << merges as keys)', 1)),
- ('a: 1\na: 2\n', ('problem', "duplicate key 'a' in the same mapping (the first would be silently lost)", 2)),
- ('x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n',
-  ('problem', 'structure nested too deeply (limit 24 levels)', 1)),
- ('x: [[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]\n',
-  ('ok',
-   {'x': [[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]},
-   {(): 1,
-    ('x',): 1,
-    ('x', 0): 1,
-    ('x', 0, 0): 1,
-    ('x', 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
-    ('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1},
-   {('x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): '1'})),
- ('d: 1953-07-27\ne: 1953-02-30\nf: no\ng: On\nh: 3.10\ni: 1953\nj: ~\nk: null\nl:\no: 0x1F\n',
-  ('ok',
-   {'d': datetime.date(1953, 7, 27),
-    'e': '1953-02-30',
-    'f': False,
-    'g': True,
-    'h': 3.1,
-    'i': 1953,
-    'j': None,
-    'k': None,
-    'l': None,
-    'o': 31},
-   {(): 1,
-    ('d',): 1,
-    ('e',): 2,
-    ('f',): 3,
-    ('g',): 4,
-    ('h',): 5,
-    ('i',): 6,
-    ('j',): 7,
-    ('k',): 8,
-    ('l',): 9,
-    ('o',): 10},
-   {('d',): '1953-07-27',
-    ('e',): '1953-02-30',
-    ('f',): 'no',
-    ('g',): 'On',
-    ('h',): '3.10',
-    ('i',): '1953',
-    ('j',): '~',
-    ('k',): 'null',
-    ('o',): '0x1F'})),
- ('a: |\n  block\n  text\nb: >\n  folded\n  text\n',
-  ('ok', {'a': 'block\ntext\n', 'b': 'folded text\n'}, {(): 1, ('a',): 1, ('b',): 4}, {})),
- ('a: \'single\'\nb: "double"\n', ('ok', {'a': 'single', 'b': 'double'}, {(): 1, ('a',): 1, ('b',): 2}, {})),
- ('[1, 2, {a: b}]\n',
-  ('ok', [1, 2, {'a': 'b'}], {(): 1, (0,): 1, (1,): 1, (2,): 1, (2, 'a'): 1}, {(0,): '1', (1,): '2'})),
- ('a: ! 12\nb: ! foo\n', ('ok', {'a': 12, 'b': 'foo'}, {(): 1, ('a',): 1, ('b',): 2}, {('a',): '12'})),
- ('!!seq [1]\n', ('ok', [1], {(): 1, (0,): 1}, {(0,): '1'})),
- ('a: b: c\n', ('problem', 'YAML syntax error: mapping values are not allowed in this context', 1)),
- ('a:\n  - b\n   - c\n', ('ok', {'a': ['b - c']}, {(): 1, ('a',): 1, ('a', 0): 2}, {})),
- ('\ufeffa: 1\n', ('ok', {'a': 1}, {(): 1, ('a',): 1}, {('a',): '1'})),
- ('a: &x b\nc: [*x, *x]\n',
-  ('problem', 'anchors and aliases (&name / *name) are not allowed in content files: write the value out', 1)),
- ('- &x a\n- *x\n',
-  ('problem', 'anchors and aliases (&name / *name) are not allowed in content files: write the value out', 1)),
- ('&r a: *r\n', ('ok', {'a': 'a'}, {(): 1, ('a',): 1}, {})),
- ('events:\n  - [1, 2]\n  - {id: x, tags: [a, yes]}\n',
-  ('ok',
-   {'events': [[1, 2], {'id': 'x', 'tags': ['a', True]}]},
-   {(): 1,
-    ('events',): 1,
-    ('events', 0): 2,
-    ('events', 0, 0): 2,
-    ('events', 0, 1): 2,
-    ('events', 1): 3,
-    ('events', 1, 'id'): 3,
-    ('events', 1, 'tags'): 3,
-    ('events', 1, 'tags', 0): 3,
-    ('events', 1, 'tags', 1): 3},
-   {('events', 0, 0): '1', ('events', 0, 1): '2', ('events', 1, 'tags', 1): 'yes'})),
- ('a: `x`\n',
-  ('problem',
-   'YAML syntax error: while scanning for the next token, found character that cannot start any token',
-   1)),
- ('1: a\ntrue: b\n~: c\n',
-  ('ok', {'1': 'a', 'true': 'b', '~': 'c'}, {(): 1, ('1',): 1, ('true',): 2, ('~',): 3}, {})),
- ('a: !!binary aGVsbG8=\n', ('problem', "the tag 'tag:yaml.org,2002:binary' is not allowed in content files", 1)),
- ('a: 2001-12-14t21:59:43.10-05:00\n',
-  ('ok',
-   {'a': datetime.datetime(2001, 12, 14, 21, 59, 43, 100000, tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=68400)))},
-   {(): 1, ('a',): 1},
-   {('a',): '2001-12-14t21:59:43.10-05:00'})),
- ('k: [a, b, [c, d]]\nm: {x: {y: z}}\n',
-  ('ok',
-   {'k': ['a', 'b', ['c', 'd']], 'm': {'x': {'y': 'z'}}},
-   {(): 1,
-    ('k',): 1,
-    ('k', 0): 1,
-    ('k', 1): 1,
-    ('k', 2): 1,
-    ('k', 2, 0): 1,
-    ('k', 2, 1): 1,
-    ('m',): 2,
-    ('m', 'x'): 2,
-    ('m', 'x', 'y'): 2},
-   {}))]
-
+GOLDEN = [
+    ("", ("ok", None, {}, {})),
+    ("# only a comment\n", ("ok", None, {}, {})),
+    ("---\n", ("ok", None, {(): 2}, {})),
+    ("a: 1\n", ("ok", {"a": 1}, {(): 1, ("a",): 1}, {("a",): "1"})),
+    ("- a\n- b\n", ("ok", ["a", "b"], {(): 1, (0,): 1, (1,): 2}, {})),
+    (
+        "a: &x [1]\nb: *x\n",
+        ("problem", "anchors and aliases (&name / *name) are not allowed in content files: write the value out", 1),
+    ),
+    (
+        "a: &x 1\nb: *x\n",
+        ("problem", "anchors and aliases (&name / *name) are not allowed in content files: write the value out", 1),
+    ),
+    ("&k a: 1\nb: *k\n", ("ok", {"a": 1, "b": "a"}, {(): 1, ("a",): 1, ("b",): 2}, {("a",): "1"})),
+    ("&k a: 1\n*k : 2\n", ("problem", "duplicate key 'a' in the same mapping (the first would be silently lost)", 1)),
+    (
+        "&k a: 1\nb: *k\nc: *k\n",
+        ("problem", "anchors and aliases (&name / *name) are not allowed in content files: write the value out", 1),
+    ),
+    ("a: *nope\n", ("problem", "YAML syntax error: found undefined alias", 1)),
+    (
+        "a: &x 1\nb: &x 2\n",
+        ("problem", "YAML syntax error: found duplicate anchor; first occurrence, second occurrence", 2),
+    ),
+    (
+        "a: &x [*x]\n",
+        ("problem", "anchors and aliases (&name / *name) are not allowed in content files: write the value out", 1),
+    ),
+    (
+        "a: 1\n---\nb: 2\n",
+        ("problem", "YAML syntax error: expected a single document in the stream, but found another document", 2),
+    ),
+    ("%YAML 1.1\n---\na: 1\n", ("ok", {"a": 1}, {(): 3, ("a",): 3}, {("a",): "1"})),
+    ("a: !!str 12\n", ("ok", {"a": "12"}, {(): 1, ("a",): 1}, {})),
+    ("a: !!int '12'\n", ("ok", {"a": "12"}, {(): 1, ("a",): 1}, {})),
+    (
+        "a: !!python/object:os.system {}\n",
+        ("problem", "the tag 'tag:yaml.org,2002:python/object:os.system' is not allowed in content files", 1),
+    ),
+    ("a: !!omap [a: 1]\n", ("problem", "the tag 'tag:yaml.org,2002:omap' is not allowed in content files", 1)),
+    ("a: !!map [1]\n", ("problem", "the tag 'tag:yaml.org,2002:map' is not allowed on a list", 1)),
+    ("a: !!seq {b: 1}\n", ("problem", "the tag 'tag:yaml.org,2002:seq' is not allowed on a mapping", 1)),
+    ("<<: {a: 1}\n", ("problem", "keys must be plain words (no lists, mappings or << merges as keys)", 1)),
+    ("'<<': 1\n", ("ok", {"<<": 1}, {(): 1, ("<<",): 1}, {("<<",): "1"})),
+    ("? [a]\n: 1\n", ("problem", "keys must be plain words (no lists, mappings or << merges as keys)", 1)),
+    ("a: 1\na: 2\n", ("problem", "duplicate key 'a' in the same mapping (the first would be silently lost)", 2)),
+    (
+        "x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+        ("problem", "structure nested too deeply (limit 24 levels)", 1),
+    ),
+    (
+        "x: [[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]\n",
+        (
+            "ok",
+            {"x": [[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]},
+            {
+                (): 1,
+                ("x",): 1,
+                ("x", 0): 1,
+                ("x", 0, 0): 1,
+                ("x", 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+                ("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): 1,
+            },
+            {("x", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0): "1"},
+        ),
+    ),
+    (
+        "d: 1953-07-27\ne: 1953-02-30\nf: no\ng: On\nh: 3.10\ni: 1953\nj: ~\nk: null\nl:\no: 0x1F\n",
+        (
+            "ok",
+            {
+                "d": datetime.date(1953, 7, 27),
+                "e": "1953-02-30",
+                "f": False,
+                "g": True,
+                "h": 3.1,
+                "i": 1953,
+                "j": None,
+                "k": None,
+                "l": None,
+                "o": 31,
+            },
+            {
+                (): 1,
+                ("d",): 1,
+                ("e",): 2,
+                ("f",): 3,
+                ("g",): 4,
+                ("h",): 5,
+                ("i",): 6,
+                ("j",): 7,
+                ("k",): 8,
+                ("l",): 9,
+                ("o",): 10,
+            },
+            {
+                ("d",): "1953-07-27",
+                ("e",): "1953-02-30",
+                ("f",): "no",
+                ("g",): "On",
+                ("h",): "3.10",
+                ("i",): "1953",
+                ("j",): "~",
+                ("k",): "null",
+                ("o",): "0x1F",
+            },
+        ),
+    ),
+    (
+        "a: |\n  block\n  text\nb: >\n  folded\n  text\n",
+        ("ok", {"a": "block\ntext\n", "b": "folded text\n"}, {(): 1, ("a",): 1, ("b",): 4}, {}),
+    ),
+    ("a: 'single'\nb: \"double\"\n", ("ok", {"a": "single", "b": "double"}, {(): 1, ("a",): 1, ("b",): 2}, {})),
+    (
+        "[1, 2, {a: b}]\n",
+        ("ok", [1, 2, {"a": "b"}], {(): 1, (0,): 1, (1,): 1, (2,): 1, (2, "a"): 1}, {(0,): "1", (1,): "2"}),
+    ),
+    ("a: ! 12\nb: ! foo\n", ("ok", {"a": 12, "b": "foo"}, {(): 1, ("a",): 1, ("b",): 2}, {("a",): "12"})),
+    ("!!seq [1]\n", ("ok", [1], {(): 1, (0,): 1}, {(0,): "1"})),
+    ("a: b: c\n", ("problem", "YAML syntax error: mapping values are not allowed in this context", 1)),
+    ("a:\n  - b\n   - c\n", ("ok", {"a": ["b - c"]}, {(): 1, ("a",): 1, ("a", 0): 2}, {})),
+    ("\ufeffa: 1\n", ("ok", {"a": 1}, {(): 1, ("a",): 1}, {("a",): "1"})),
+    (
+        "a: &x b\nc: [*x, *x]\n",
+        ("problem", "anchors and aliases (&name / *name) are not allowed in content files: write the value out", 1),
+    ),
+    (
+        "- &x a\n- *x\n",
+        ("problem", "anchors and aliases (&name / *name) are not allowed in content files: write the value out", 1),
+    ),
+    ("&r a: *r\n", ("ok", {"a": "a"}, {(): 1, ("a",): 1}, {})),
+    (
+        "events:\n  - [1, 2]\n  - {id: x, tags: [a, yes]}\n",
+        (
+            "ok",
+            {"events": [[1, 2], {"id": "x", "tags": ["a", True]}]},
+            {
+                (): 1,
+                ("events",): 1,
+                ("events", 0): 2,
+                ("events", 0, 0): 2,
+                ("events", 0, 1): 2,
+                ("events", 1): 3,
+                ("events", 1, "id"): 3,
+                ("events", 1, "tags"): 3,
+                ("events", 1, "tags", 0): 3,
+                ("events", 1, "tags", 1): 3,
+            },
+            {("events", 0, 0): "1", ("events", 0, 1): "2", ("events", 1, "tags", 1): "yes"},
+        ),
+    ),
+    (
+        "a: `x`\n",
+        (
+            "problem",
+            "YAML syntax error: while scanning for the next token, found character that cannot start any token",
+            1,
+        ),
+    ),
+    (
+        "1: a\ntrue: b\n~: c\n",
+        ("ok", {"1": "a", "true": "b", "~": "c"}, {(): 1, ("1",): 1, ("true",): 2, ("~",): 3}, {}),
+    ),
+    ("a: !!binary aGVsbG8=\n", ("problem", "the tag 'tag:yaml.org,2002:binary' is not allowed in content files", 1)),
+    (
+        "a: 2001-12-14t21:59:43.10-05:00\n",
+        (
+            "ok",
+            {
+                "a": datetime.datetime(
+                    2001,
+                    12,
+                    14,
+                    21,
+                    59,
+                    43,
+                    100000,
+                    tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=68400)),
+                )
+            },
+            {(): 1, ("a",): 1},
+            {("a",): "2001-12-14t21:59:43.10-05:00"},
+        ),
+    ),
+    (
+        "k: [a, b, [c, d]]\nm: {x: {y: z}}\n",
+        (
+            "ok",
+            {"k": ["a", "b", ["c", "d"]], "m": {"x": {"y": "z"}}},
+            {
+                (): 1,
+                ("k",): 1,
+                ("k", 0): 1,
+                ("k", 1): 1,
+                ("k", 2): 1,
+                ("k", 2, 0): 1,
+                ("k", 2, 1): 1,
+                ("m",): 2,
+                ("m", "x"): 2,
+                ("m", "x", "y"): 2,
+            },
+            {},
+        ),
+    ),
+]
 
 
 @pytest.mark.parametrize(("source", "expected"), GOLDEN)

@@ -27,7 +27,9 @@ async def settle(env: BotEnv, n_rows: int) -> list[tuple]:
 @pytest.mark.parametrize("is_global", [False, True])
 async def test_rate_limited_callback_is_retried_and_answered_once(bot_env: BotEnv, is_global: bool) -> None:
     fake = bot_env.fake
-    fake.rate_limit_next("POST", CALLBACK, retry_after=0.3, is_global=is_global, scope="global" if is_global else "user")
+    fake.rate_limit_next(
+        "POST", CALLBACK, retry_after=0.3, is_global=is_global, scope="global" if is_global else "user"
+    )
     payload = await fake.send_interaction(fake.command("fact", {"query": "cheonan"}))
     cb = await fake.wait_for_callback(payload)
     assert "Cheonan" in str(cb)
@@ -50,8 +52,9 @@ async def test_server_errors_the_library_retries(bot_env: BotEnv, status: int) -
     assert [(r[1], r[3]) for r in await settle(bot_env, 1)] == [("today", "answered")]
 
 
-async def test_discord_failing_for_good_is_logged_with_an_error_id(bot_env: BotEnv,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_discord_failing_for_good_is_logged_with_an_error_id(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = bot_env.fake
     fake.fail_next("POST", CALLBACK, 503, times=1000)  # the interaction endpoint is down
     payload = await fake.send_interaction(fake.command("fact", {"query": "troops"}))
@@ -81,7 +84,8 @@ async def test_a_slow_discord_still_gets_one_answer(bot_env: BotEnv) -> None:
 
 
 async def test_a_connection_reset_is_logged_with_an_error_id_and_nothing_is_lost(
-        bot_env: BotEnv, caplog: pytest.LogCaptureFixture) -> None:
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = bot_env.fake
     fake.reset_next("POST", CALLBACK)
     payload = await fake.send_interaction(fake.command("fact", {"query": "thaad"}))
@@ -107,16 +111,20 @@ async def test_heartbeat_acks_that_stop_lead_to_a_reconnect(bot_env: BotEnv) -> 
     # (a heartbeat request) so that its next wait uses the shorter limit
     bot.ws._max_heartbeat_timeout = 2.0
     await fake.gateway_request_heartbeat()
-    await eventually(lambda: fake.resume_count > resumes or fake.identify_count > identifies, 20,
-                     "a reconnect after missing heartbeat ACKs")
+    await eventually(
+        lambda: fake.resume_count > resumes or fake.identify_count > identifies,
+        20,
+        "a reconnect after missing heartbeat ACKs",
+    )
     fake.resume_heartbeat_acks()
     await eventually(lambda: fake.connected, 10, "connected again")
     cb = await bot_env.ask("fact", {"query": "cheonan"})
     assert "Cheonan" in str(cb)
 
 
-async def test_a_full_disk_keeps_answers_flowing_logs_once_and_recovers(bot_env: BotEnv,
-                                                                         caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_full_disk_keeps_answers_flowing_logs_once_and_recovers(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     import sqlite3
 
     db = bot_env.db
@@ -125,8 +133,11 @@ async def test_a_full_disk_keeps_answers_flowing_logs_once_and_recovers(bot_env:
     for size in (2000, 200, 20, 0):  # use up the free space left inside the file, down to the last bytes
         with pytest.raises(sqlite3.OperationalError, match="full"):
             for _ in range(100_000):
-                await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES "
-                                 "(0, 'filler', 'filler', ?, 'answered')", ("x" * size,))
+                await db.execute(
+                    "INSERT INTO usage (ts, kind, command, options, outcome) VALUES "
+                    "(0, 'filler', 'filler', ?, 'answered')",
+                    ("x" * size,),
+                )
     for i in range(8):
         cb = await bot_env.ask("fact", {"query": f"troops {i}"})
         assert "28,500" in str(cb)
@@ -176,13 +187,25 @@ async def test_moderator_commands_refused_through_every_path(bot_env: BotEnv) ->
     assert "for moderators" in str(cb)
     # a moderator's paged answer: a member pressing its buttons is refused
     for i in range(40):
-        bot_env.usage.record(__import__("alliance_bot.storage.usage", fromlist=["UsageRecord"]).UsageRecord(
-            __import__("time").time(), "command", f"cmd{i}", None, "nothing_found", 1.0, fake.guild_id, 1, "h",
-            "en-US"))
+        bot_env.usage.record(
+            __import__("alliance_bot.storage.usage", fromlist=["UsageRecord"]).UsageRecord(
+                __import__("time").time(),
+                "command",
+                f"cmd{i}",
+                None,
+                "nothing_found",
+                1.0,
+                fake.guild_id,
+                1,
+                "h",
+                "en-US",
+            )
+        )
     # crafted component ids aimed at moderator answers: expired, never executed
     for custom_id in ("ab1:pg:forged-token:1", "ab1:ln:forged-token", "content:reload", "ab1:pg::0"):
-        p = await fake.send_interaction(fake.component(custom_id, message_id=fake.channel_id + 5,
-                                                       member_permissions=MEMBER_PERMISSIONS))
+        p = await fake.send_interaction(
+            fake.component(custom_id, message_id=fake.channel_id + 5, member_permissions=MEMBER_PERMISSIONS)
+        )
         cb = await fake.wait_for_callback(p)
         assert "expired" in str(cb)
     rows = await bot_env.usage_rows(8 + 4)
@@ -193,14 +216,22 @@ async def test_moderator_commands_refused_through_every_path(bot_env: BotEnv) ->
 
 async def test_a_moderators_pages_refuse_a_member(bot_env: BotEnv) -> None:
     fake = bot_env.fake
-    payload = await fake.send_interaction(fake.command("source", {"source": "oh-alliance-history"},
-                                                       member_permissions=MANAGE_GUILD))
+    payload = await fake.send_interaction(
+        fake.command("source", {"source": "oh-alliance-history"}, member_permissions=MANAGE_GUILD)
+    )
     await fake.wait_for_callback(payload)
     message = await eventually(lambda: fake.original_message(payload), what="the answer")
-    next_id = next(c["custom_id"] for row in message["components"] for c in row["components"]
-                   if c.get("custom_id", "").endswith(":1"))
-    click = await fake.send_interaction(fake.component(next_id, message_id=message["id"], user_id=fake.add_user(),
-                                                       member_permissions=MEMBER_PERMISSIONS))
+    next_id = next(
+        c["custom_id"]
+        for row in message["components"]
+        for c in row["components"]
+        if c.get("custom_id", "").endswith(":1")
+    )
+    click = await fake.send_interaction(
+        fake.component(
+            next_id, message_id=message["id"], user_id=fake.add_user(), member_permissions=MEMBER_PERMISSIONS
+        )
+    )
     cb = await fake.wait_for_callback(click)
     assert "Only the person who asked" in str(cb)
     rows = await bot_env.usage_rows(2)
@@ -209,15 +240,44 @@ async def test_a_moderators_pages_refuse_a_member(bot_env: BotEnv) -> None:
 
 HOSTILE = st.one_of(
     st.text(max_size=200),
-    st.sampled_from(["@everyone", "@here", "<@&123456789012345678>", "<@1>", "**x**", "`x`", "||x||", "\u202e",
-                     "Z̴̡̧a̷l̸g̵o̶" * 20, "NEAR(", "a AND b", '"', "*", "\x00\x1b[31m", "x" * 6000]),
+    st.sampled_from(
+        [
+            "@everyone",
+            "@here",
+            "<@&123456789012345678>",
+            "<@1>",
+            "**x**",
+            "`x`",
+            "||x||",
+            "\u202e",
+            "Z̴̡̧a̷l̸g̵o̶" * 20,
+            "NEAR(",
+            "a AND b",
+            '"',
+            "*",
+            "\x00\x1b[31m",
+            "x" * 6000,
+        ]
+    ),
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                HealthCheck.function_scoped_fixture])
-@given(command=st.sampled_from([("fact", "query"), ("treaty", "name"), ("viewpoints", "topic"), ("today", "date"),
-                                ("source", "source"), ("timeline", "tag")]), text=HOSTILE)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    command=st.sampled_from(
+        [
+            ("fact", "query"),
+            ("treaty", "name"),
+            ("viewpoints", "topic"),
+            ("today", "date"),
+            ("source", "source"),
+            ("timeline", "tag"),
+        ]
+    ),
+    text=HOSTILE,
+)
 async def test_hostile_options_through_discord(bot_env: BotEnv, command: tuple[str, str], text: str) -> None:
     name, option = command
     fake = bot_env.fake
@@ -240,8 +300,10 @@ async def test_moderator_role_refuses_everyone_and_managed_roles(bot_env: BotEnv
         assert cb["data"]["flags"] & EPHEMERAL
         assert why in str(cb) and "not changed" in str(cb)
         # nothing was stored: a member is still no moderator
-        assert await bot_env.db.scalar("SELECT moderator_role FROM guild_settings WHERE guild_id = ?",
-                                       (fake.guild_id,)) is None
+        assert (
+            await bot_env.db.scalar("SELECT moderator_role FROM guild_settings WHERE guild_id = ?", (fake.guild_id,))
+            is None
+        )
         member = await bot_env.ask("content", subcommand="status", member_permissions=MEMBER_PERMISSIONS)
         assert "for moderators" in str(member)
     rows = await bot_env.usage_rows(6)
@@ -251,7 +313,9 @@ async def test_moderator_role_refuses_everyone_and_managed_roles(bot_env: BotEnv
 async def test_a_stored_everyone_role_grants_nothing(bot_env: BotEnv) -> None:
     # a database written before the refusal may hold @everyone (role id = server id): it makes no one a moderator
     fake = bot_env.fake
-    await bot_env.db.execute("INSERT INTO guild_settings (guild_id, moderator_role, updated_at) VALUES (?, ?, 0)",
-                             (fake.guild_id, fake.guild_id))
+    await bot_env.db.execute(
+        "INSERT INTO guild_settings (guild_id, moderator_role, updated_at) VALUES (?, ?, 0)",
+        (fake.guild_id, fake.guild_id),
+    )
     member = await bot_env.ask("content", subcommand="status", member_permissions=MEMBER_PERMISSIONS)
     assert "for moderators" in str(member)

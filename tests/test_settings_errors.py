@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONTENT
-from test_ops import run_cli
-
 from alliance_bot.ops import doctor
 from alliance_bot.settings import SettingsError, load_settings
-
+from conftest import CONTENT
+from test_ops import run_cli
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
@@ -32,8 +30,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
 # ---------------------------------------------------------------- settings files
 
 
-def test_a_settings_file_that_is_not_utf8_is_named_with_the_byte(clean_env: pytest.MonkeyPatch,
-                                                                  tmp_path: Path) -> None:
+def test_a_settings_file_that_is_not_utf8_is_named_with_the_byte(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / ".env").write_bytes(b"ALLIANCE_BOT_LOG_LEVEL=INFO\nDISCORD_TOKEN=\xff\xfe\n")
     with pytest.raises(SettingsError) as err:
         load_settings()
@@ -48,8 +45,9 @@ def test_a_settings_file_that_is_not_utf8_is_named_with_the_byte(clean_env: pyte
     clean_env.setenv("ALLIANCE_BOT_CONFIG", str(config))
     with pytest.raises(SettingsError) as err:
         load_settings()
-    assert str(err.value).startswith(f"ALLIANCE_BOT_CONFIG: {config}: not UTF-8 text: byte 0xe9 at position 29 "
-                                     f"(line 2)"), str(err.value)
+    assert str(err.value).startswith(
+        f"ALLIANCE_BOT_CONFIG: {config}: not UTF-8 text: byte 0xe9 at position 29 (line 2)"
+    ), str(err.value)
 
 
 # ---------------------------------------------------------------- the token
@@ -57,12 +55,17 @@ def test_a_settings_file_that_is_not_utf8_is_named_with_the_byte(clean_env: pyte
 
 @pytest.mark.parametrize("value", [f"Bot {TOKEN}", f"bot {TOKEN}", f'"Bot {TOKEN}"'])
 def test_a_token_with_the_bot_prefix_is_refused_by_doctor_and_run_alike(tmp_path: Path, value: str) -> None:
-    env = {"DISCORD_TOKEN": value, "ALLIANCE_BOT_DB": str(tmp_path / "bot.db"), "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT)}
+    env = {
+        "DISCORD_TOKEN": value,
+        "ALLIANCE_BOT_DB": str(tmp_path / "bot.db"),
+        "ALLIANCE_BOT_CONTENT_DIR": str(CONTENT),
+    }
     done = run_cli("doctor", env=env, cwd=tmp_path)
     assert done.returncode == 1
     fails = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
-    assert len(fails) == 1 and fails[0].startswith("FAIL  token: ") and "remove the 'Bot ' prefix" in fails[0], \
+    assert len(fails) == 1 and fails[0].startswith("FAIL  token: ") and "remove the 'Bot ' prefix" in fails[0], (
         done.stdout
+    )
     run = run_cli("run", "--require-token", env=env, cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [f"alliance-bot: {fails[0].removeprefix('FAIL  token: ')}"]
@@ -96,8 +99,15 @@ def test_a_dotenv_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
     env["ALLIANCE_BOT_DB"] = str(tmp_path / "bot.db")
     # a FIFO nobody writes to: reading it waited forever (the timeout fails the test, it never hangs the suite)
-    done = subprocess.run([sys.executable, "-m", "alliance_bot", "doctor"], capture_output=True, text=True,
-                          timeout=30, env=env, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "alliance_bot", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
-    assert done.stdout.splitlines()[0].startswith(f"FAIL  settings: {tmp_path / '.env'}: not a regular file"), \
+    assert done.stdout.splitlines()[0].startswith(f"FAIL  settings: {tmp_path / '.env'}: not a regular file"), (
         done.stdout
+    )

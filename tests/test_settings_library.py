@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from alliance_bot.discord_ui.sync import validate_payload
 from alliance_bot.library import ContentStore
 from alliance_bot.logsetup import ScrubFilter, scrub
 from alliance_bot.present.limits import (
     FIELD_VALUE_MAX,
+    Rendered,
     _Builder,
     escape_md,
     limit_violations,
-    Rendered,
     split_text,
 )
 from alliance_bot.settings import SettingsError, load_settings, setting_names, token_looks_valid
-from alliance_bot.discord_ui.sync import validate_payload
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -59,16 +59,18 @@ def test_settings_from_dotenv_and_config_file(clean_env: pytest.MonkeyPatch, tmp
     assert s.retention_days == 30
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("ALLIANCE_BOT_TIMEZONE", "Mars/Olympus", "ALLIANCE_BOT_TIMEZONE: unknown time zone “Mars/Olympus”"),
-    ("ALLIANCE_BOT_RETENTION_DAYS", "soon", "ALLIANCE_BOT_RETENTION_DAYS: "),
-    ("ALLIANCE_BOT_RETENTION_DAYS", "0", "ALLIANCE_BOT_RETENTION_DAYS: "),
-    ("ALLIANCE_BOT_LOG_FORMAT", "xml", "ALLIANCE_BOT_LOG_FORMAT: "),
-    ("ALLIANCE_BOT_DEV_GUILD", "abc", "ALLIANCE_BOT_DEV_GUILD: "),
-    ("ALLIANCE_BOT_CONFIG", "/nonexistent/bot.toml", "ALLIANCE_BOT_CONFIG: config file"),
-])
-def test_invalid_settings_name_the_setting(clean_env: pytest.MonkeyPatch, name: str, value: str,
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ALLIANCE_BOT_TIMEZONE", "Mars/Olympus", "ALLIANCE_BOT_TIMEZONE: unknown time zone “Mars/Olympus”"),
+        ("ALLIANCE_BOT_RETENTION_DAYS", "soon", "ALLIANCE_BOT_RETENTION_DAYS: "),
+        ("ALLIANCE_BOT_RETENTION_DAYS", "0", "ALLIANCE_BOT_RETENTION_DAYS: "),
+        ("ALLIANCE_BOT_LOG_FORMAT", "xml", "ALLIANCE_BOT_LOG_FORMAT: "),
+        ("ALLIANCE_BOT_DEV_GUILD", "abc", "ALLIANCE_BOT_DEV_GUILD: "),
+        ("ALLIANCE_BOT_CONFIG", "/nonexistent/bot.toml", "ALLIANCE_BOT_CONFIG: config file"),
+    ],
+)
+def test_invalid_settings_name_the_setting(clean_env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
     clean_env.setenv(name, value)
     with pytest.raises(SettingsError) as err:
         load_settings()
@@ -130,10 +132,13 @@ async def test_reload_swaps_only_valid_content(tmp_path: Path) -> None:
     # a valid edit is swapped in, with what changed
     events.write_text(good)
     facts = root / "facts.yaml"
-    facts.write_text(facts.read_text().replace("statement: \"About 28,500 U.S. troops", "statement: \"Around 28,500 U.S. troops", 1))
+    facts.write_text(
+        facts.read_text().replace('statement: "About 28,500 U.S. troops', 'statement: "Around 28,500 U.S. troops', 1)
+    )
     (root / "extra.yaml").write_text(
         "facts:\n  - id: new-fact-x\n    statement: A new fact.\n    citations:\n"
-        "      - {source: detrani-2025, quote: \"Friday, August 22, 2025\"}\n")
+        '      - {source: detrani-2025, quote: "Friday, August 22, 2025"}\n'
+    )
     result = await store.reload()
     assert result.ok, result.problems
     assert result.diff.added == ["new-fact-x"]
@@ -187,11 +192,23 @@ def test_escape_md_neutralises_mentions_and_markdown() -> None:
 
 
 def test_sync_payload_validation() -> None:
-    good = [{"name": "fact", "description": "Look up facts", "type": 1,
-             "options": [{"name": "query", "description": "What", "type": 3}]}]
+    good = [
+        {
+            "name": "fact",
+            "description": "Look up facts",
+            "type": 1,
+            "options": [{"name": "query", "description": "What", "type": 3}],
+        }
+    ]
     assert validate_payload(good) == []
-    bad = [{"name": "Fact", "description": "", "type": 1,
-            "options": [{"name": "q" * 33, "description": "d" * 101, "type": 3}]}]
+    bad = [
+        {
+            "name": "Fact",
+            "description": "",
+            "type": 1,
+            "options": [{"name": "q" * 33, "description": "d" * 101, "type": 3}],
+        }
+    ]
     problems = validate_payload(bad)
     assert any("/Fact: name" in p for p in problems)
     assert any("description must be 1-100" in p for p in problems)

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from conftest import MANAGE_GUILD, BotEnv, eventually
+from conftest import MANAGE_GUILD, BotEnv
 
 LOADING = 1 << 7
 
@@ -28,13 +28,14 @@ async def deferred_reload_in_flight(env: BotEnv, monkeypatch: pytest.MonkeyPatch
     release = asyncio.Event()
     real = env.store.reload
 
-    async def slow_reload():  # noqa: ANN202
+    async def slow_reload():
         await release.wait()
         return await real()
 
     monkeypatch.setattr(env.store, "reload", slow_reload)
-    payload = await env.fake.send_interaction(env.fake.command("content", subcommand="reload",
-                                                               member_permissions=MANAGE_GUILD))
+    payload = await env.fake.send_interaction(
+        env.fake.command("content", subcommand="reload", member_permissions=MANAGE_GUILD)
+    )
     cb = await env.fake.wait_for_callback(payload)
     assert cb["type"] == 5  # deferred: "thinking…"
     return payload, release
@@ -47,8 +48,8 @@ async def settled(problems: list[dict]) -> None:
 
 
 async def test_a_deferred_command_in_flight_finishes_before_the_session_closes(
-        bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-        loop_problems: list[dict]) -> None:
+    bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, loop_problems: list[dict]
+) -> None:
     fake = bot_env.fake
     payload, release = await deferred_reload_in_flight(bot_env, monkeypatch)
     closing = asyncio.create_task(bot_env.bot.close())
@@ -66,8 +67,8 @@ async def test_a_deferred_command_in_flight_finishes_before_the_session_closes(
 
 
 async def test_a_command_still_running_after_the_budget_is_cancelled_cleanly(
-        bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-        loop_problems: list[dict]) -> None:
+    bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, loop_problems: list[dict]
+) -> None:
     fake = bot_env.fake
     bot_env.bot.shutdown_budget = 0.3
     payload, _never = await deferred_reload_in_flight(bot_env, monkeypatch)

@@ -13,16 +13,30 @@ from pathlib import Path
 import pytest
 
 from alliance_bot.storage.db import SCHEMA_VERSION, Database, DatabaseError
-
-from conftest import eventually
 from alliance_bot.storage.usage import UsageLog, UsageRecord, export_csv, hash_user, summarise
+from conftest import eventually
 
 
-def rec(command: str = "fact", outcome: str = "answered", latency: float = 5.0, ts: float | None = None,
-        options: dict | None = None, guild: int = 1) -> UsageRecord:
-    return UsageRecord(ts=time.time() if ts is None else ts, kind="command", command=command,
-                       options=json.dumps(options) if options else None, outcome=outcome, latency_ms=latency,
-                       guild_id=guild, channel_id=2, user_hash=hash_user(b"k", 42), locale="en-US")
+def rec(
+    command: str = "fact",
+    outcome: str = "answered",
+    latency: float = 5.0,
+    ts: float | None = None,
+    options: dict | None = None,
+    guild: int = 1,
+) -> UsageRecord:
+    return UsageRecord(
+        ts=time.time() if ts is None else ts,
+        kind="command",
+        command=command,
+        options=json.dumps(options) if options else None,
+        outcome=outcome,
+        latency_ms=latency,
+        guild_id=guild,
+        channel_id=2,
+        user_hash=hash_user(b"k", 42),
+        locale="en-US",
+    )
 
 
 async def test_new_database_is_migrated_and_in_wal(tmp_path: Path) -> None:
@@ -75,9 +89,11 @@ async def test_one_process_per_database(tmp_path: Path) -> None:
         import subprocess
         import sys
 
-        code = ("import asyncio; from alliance_bot.storage.db import Database, DatabaseError\n"
-                f"async def m():\n    try:\n        await Database.open({str(path)!r})\n"
-                "    except DatabaseError as e:\n        print(e); raise SystemExit(3)\nasyncio.run(m())")
+        code = (
+            "import asyncio; from alliance_bot.storage.db import Database, DatabaseError\n"
+            f"async def m():\n    try:\n        await Database.open({str(path)!r})\n"
+            "    except DatabaseError as e:\n        print(e); raise SystemExit(3)\nasyncio.run(m())"
+        )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert done.returncode == 3
         assert "another alliance-bot process" in done.stdout and "run only one bot per database" in done.stdout
@@ -205,8 +221,17 @@ def _varied_rows(n: int, now: float, seed: int = 13) -> list[UsageRecord]:
     rng = random.Random(seed)
     commands = ["fact", "today", "treaty", "anniversaries set", "stats", "zz", "Ä"]
     outcomes = ["answered", "answered", "answered", "nothing_found", "invalid_input", "refused", "error"]
-    option_shapes = [None, {"query": "troops"}, {"query": "nuclear sharing"}, {"name": "korus", "page": 2},
-                     {"query": "x" * 150}, {"a": "x y"}, {"a": "x", "b": "y"}, {"query": 3}, {"flag": True}]
+    option_shapes = [
+        None,
+        {"query": "troops"},
+        {"query": "nuclear sharing"},
+        {"name": "korus", "page": 2},
+        {"query": "x" * 150},
+        {"a": "x y"},
+        {"a": "x", "b": "y"},
+        {"query": 3},
+        {"flag": True},
+    ]
     rows = []
     for i in range(n):
         ts = now - rng.random() * 45 * 86400
@@ -217,10 +242,20 @@ def _varied_rows(n: int, now: float, seed: int = 13) -> list[UsageRecord]:
         if i % 211 == 0:
             options = "not json at all " + "y" * 120  # a truncated options_json is not JSON
         latency = None if rng.random() < 0.1 else rng.choice([1.0, 2.0, 2.0, round(rng.lognormvariate(3, 1), 3)])
-        rows.append(UsageRecord(ts=ts, kind=rng.choice(["command", "command", "component", "autocomplete"]),
-                                command=rng.choice(commands), options=options, outcome=rng.choice(outcomes),
-                                latency_ms=latency, guild_id=rng.choice([1, 1, 2, None]), channel_id=2,
-                                user_hash="h", locale="en-US"))
+        rows.append(
+            UsageRecord(
+                ts=ts,
+                kind=rng.choice(["command", "command", "component", "autocomplete"]),
+                command=rng.choice(commands),
+                options=options,
+                outcome=rng.choice(outcomes),
+                latency_ms=latency,
+                guild_id=rng.choice([1, 1, 2, None]),
+                channel_id=2,
+                user_hash="h",
+                locale="en-US",
+            )
+        )
     return rows
 
 
@@ -294,9 +329,13 @@ async def test_a_summary_past_its_time_limit_is_stopped_with_a_clear_message(tmp
 
 async def test_the_statistics_indexes_exist(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.db")
-    plan = " ".join(str(tuple(r)) for r in await db.fetchall(
-        "EXPLAIN QUERY PLAN SELECT command, count(*), sum(outcome = 'error') FROM usage "
-        "WHERE ts >= 0 AND kind != 'autocomplete' AND guild_id = 1 GROUP BY command"))
+    plan = " ".join(
+        str(tuple(r))
+        for r in await db.fetchall(
+            "EXPLAIN QUERY PLAN SELECT command, count(*), sum(outcome = 'error') FROM usage "
+            "WHERE ts >= 0 AND kind != 'autocomplete' AND guild_id = 1 GROUP BY command"
+        )
+    )
     assert "COVERING INDEX" in plan, plan
     await db.close()
 
@@ -310,12 +349,16 @@ async def _fill_the_disk(db: Database) -> None:
     for size in (2000, 200, 20, 0):
         with pytest.raises(sqlite3.OperationalError, match="full"):
             for _ in range(100_000):
-                await db.execute("INSERT INTO usage (ts, kind, command, options, outcome) VALUES "
-                                 "(0, 'filler', 'filler', ?, 'answered')", ("x" * size,))
+                await db.execute(
+                    "INSERT INTO usage (ts, kind, command, options, outcome) VALUES "
+                    "(0, 'filler', 'filler', ?, 'answered')",
+                    ("x" * size,),
+                )
 
 
-async def test_rows_not_written_at_shutdown_are_counted_and_reported(tmp_path: Path,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_rows_not_written_at_shutdown_are_counted_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     db = await Database.open(tmp_path / "bot.db")
     usage = UsageLog(db, interval=3600)
     await _fill_the_disk(db)
@@ -336,8 +379,11 @@ async def test_shutdown_keeps_trying_within_its_budget(tmp_path: Path, caplog: p
     for i in range(40):
         usage.record(rec(options={"n": i}))
     closing = asyncio.create_task(usage.close(budget=30))
-    await eventually(lambda: any("not written yet at shutdown" in r.getMessage() for r in caplog.records), 10,
-                     "the first failed attempt")
+    await eventually(
+        lambda: any("not written yet at shutdown" in r.getMessage() for r in caplog.records),
+        10,
+        "the first failed attempt",
+    )
     await db.execute("PRAGMA max_page_count = 1073741823")  # space comes back while the bot is stopping
     await db.execute("DELETE FROM usage WHERE kind = 'filler'")
     await asyncio.wait_for(closing, 30)
@@ -347,7 +393,8 @@ async def test_shutdown_keeps_trying_within_its_budget(tmp_path: Path, caplog: p
 
 
 async def test_a_deleted_database_file_is_noticed_and_nothing_is_written_into_it(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "bot.db"
     db = await Database.open(path)
     usage = UsageLog(db, interval=3600)
@@ -394,7 +441,7 @@ async def test_closing_while_the_writer_is_in_the_middle_of_a_write_loses_nothin
     real_transaction = db.transaction
 
     @contextlib.asynccontextmanager
-    async def slow_transaction():  # noqa: ANN202
+    async def slow_transaction():
         async with real_transaction() as conn:
             writing.set()
             await asyncio.sleep(0.2)  # the commit of a busy database

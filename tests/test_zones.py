@@ -13,18 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from alliance_bot.anniversaries.ledger import ServerSchedule
+from alliance_bot.anniversaries.scheduler import LAST_TICK_META
+from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
+from alliance_bot.cli import main
+from alliance_bot.library import ContentStore
+from alliance_bot.settings import SettingsError, load_settings
 from conftest import MANAGE_GUILD, BotEnv, Clock
 from test_anniversaries import Recorder, make, run_until, seoul, utc
 from test_anniversaries_e2e import text_of
 from test_ops import run_cli
-
-from alliance_bot.answers.errors import InvalidInput
-from alliance_bot.cli import main
-from alliance_bot.library import ContentStore
-from alliance_bot.anniversaries.scheduler import LAST_TICK_META
-from alliance_bot.settings import SettingsError, load_settings
-from alliance_bot.anniversaries.ledger import ServerSchedule
-from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 LONG = "a" * 256
@@ -66,27 +65,30 @@ def test_names_only_the_host_has_are_refused(name: str) -> None:
         load_zone(name)
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Asia", "“Asia” is a region, not a time zone: name a place in it, e.g. Asia/Seoul"),
-    ("America", "e.g. America/New_York"),
-    ("Etc", "e.g. Etc/UTC"),
-    ("asia", "e.g. Asia/Seoul"),
-    ("America/Argentina", "e.g. America/Argentina/Buenos_Aires"),
-    ("asia/seoul", "unknown time zone “asia/seoul”: did you mean Asia/Seoul?"),
-    ("right/Asia/Seoul", "did you mean Asia/Seoul?"),
-    ("posix/Asia/Seoul", "did you mean Asia/Seoul?"),
-    ("Seoul", "did you mean Asia/Seoul?"),
-    ("Asia/Seol", "did you mean Asia/Seoul?"),
-    ("america/new york", "did you mean America/New_York?"),
-    ("localtime", "unknown time zone “localtime”: use an IANA name such as Asia/Seoul or America/New_York"),
-    ("posixrules", "unknown time zone"),
-    ("Mars/Olympus", "unknown time zone “Mars/Olympus”"),
-    (LONG, "is not a time zone name"),
-    ("../../etc/passwd", "unknown time zone"),
-    ("/etc/localtime", "unknown time zone"),
-    ("Asia/Seoul\x00", "is not a time zone name"),
-    ("", "no time zone given"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Asia", "“Asia” is a region, not a time zone: name a place in it, e.g. Asia/Seoul"),
+        ("America", "e.g. America/New_York"),
+        ("Etc", "e.g. Etc/UTC"),
+        ("asia", "e.g. Asia/Seoul"),
+        ("America/Argentina", "e.g. America/Argentina/Buenos_Aires"),
+        ("asia/seoul", "unknown time zone “asia/seoul”: did you mean Asia/Seoul?"),
+        ("right/Asia/Seoul", "did you mean Asia/Seoul?"),
+        ("posix/Asia/Seoul", "did you mean Asia/Seoul?"),
+        ("Seoul", "did you mean Asia/Seoul?"),
+        ("Asia/Seol", "did you mean Asia/Seoul?"),
+        ("america/new york", "did you mean America/New_York?"),
+        ("localtime", "unknown time zone “localtime”: use an IANA name such as Asia/Seoul or America/New_York"),
+        ("posixrules", "unknown time zone"),
+        ("Mars/Olympus", "unknown time zone “Mars/Olympus”"),
+        (LONG, "is not a time zone name"),
+        ("../../etc/passwd", "unknown time zone"),
+        ("/etc/localtime", "unknown time zone"),
+        ("Asia/Seoul\x00", "is not a time zone name"),
+        ("", "no time zone given"),
+    ],
+)
 def test_a_bad_name_gets_one_clear_line(name: str, expected: str) -> None:
     with pytest.raises(InvalidInput) as err:
         load_zone(name)
@@ -103,13 +105,16 @@ def test_a_good_name_is_kept_as_its_key() -> None:
 # ---------------------------------------------------------------- where names are typed
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("Asia", "ALLIANCE_BOT_TIMEZONE: “Asia” is a region, not a time zone"),
-    ("Etc", "ALLIANCE_BOT_TIMEZONE: “Etc” is a region"),
-    (LONG, "ALLIANCE_BOT_TIMEZONE: “aaaa"),
-    ("right/Asia/Seoul", "ALLIANCE_BOT_TIMEZONE: unknown time zone “right/Asia/Seoul”: did you mean Asia/Seoul?"),
-    ("Mars/Olympus", "ALLIANCE_BOT_TIMEZONE: unknown time zone “Mars/Olympus”"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Asia", "ALLIANCE_BOT_TIMEZONE: “Asia” is a region, not a time zone"),
+        ("Etc", "ALLIANCE_BOT_TIMEZONE: “Etc” is a region"),
+        (LONG, "ALLIANCE_BOT_TIMEZONE: “aaaa"),
+        ("right/Asia/Seoul", "ALLIANCE_BOT_TIMEZONE: unknown time zone “right/Asia/Seoul”: did you mean Asia/Seoul?"),
+        ("Mars/Olympus", "ALLIANCE_BOT_TIMEZONE: unknown time zone “Mars/Olympus”"),
+    ],
+)
 def test_a_bad_timezone_setting_names_the_setting(clean_env: pytest.MonkeyPatch, value: str, expected: str) -> None:
     clean_env.setenv("ALLIANCE_BOT_TIMEZONE", value)
     with pytest.raises(SettingsError) as err:
@@ -123,8 +128,9 @@ def test_settings_keep_the_zones_key(clean_env: pytest.MonkeyPatch) -> None:
     assert load_settings().timezone == "Europe/Paris"
 
 
-@pytest.mark.parametrize("args", [["today", "--timezone", "Asia"], ["today", "--timezone", LONG],
-                                  ["today", "--timezone", "asia/seoul"]])
+@pytest.mark.parametrize(
+    "args", [["today", "--timezone", "Asia"], ["today", "--timezone", LONG], ["today", "--timezone", "asia/seoul"]]
+)
 def test_ask_with_a_bad_timezone_gets_one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     assert main(["ask", *args]) == 2
     captured = capsys.readouterr()
@@ -133,8 +139,9 @@ def test_ask_with_a_bad_timezone_gets_one_line(capsys: pytest.CaptureFixture[str
     assert len(lines) == 1 and lines[0].startswith("alliance-bot: --timezone: "), captured.err
 
 
-def test_ask_names_the_environment_variable(capsys: pytest.CaptureFixture[str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ask_names_the_environment_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ALLIANCE_BOT_TIMEZONE", "Asia")
     assert main(["ask", "today"]) == 2
     err = capsys.readouterr().err
@@ -145,21 +152,23 @@ def test_doctor_and_run_blame_the_timezone_not_the_config(tmp_path: Path) -> Non
     env = {"DISCORD_TOKEN": TOKEN, "ALLIANCE_BOT_DB": str(tmp_path / "bot.db"), "ALLIANCE_BOT_TIMEZONE": "Asia"}
     done = run_cli("doctor", env=env, cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stdout.splitlines()[0].startswith("FAIL  settings: ALLIANCE_BOT_TIMEZONE: “Asia” is a region"), \
+    assert done.stdout.splitlines()[0].startswith("FAIL  settings: ALLIANCE_BOT_TIMEZONE: “Asia” is a region"), (
         done.stdout
+    )
     assert "CONFIG" not in done.stdout and "Traceback" not in done.stdout + done.stderr
     done = run_cli("run", env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "alliance-bot: ALLIANCE_BOT_TIMEZONE: “Asia” is a region, not a time zone: name a place in it, "
-        "e.g. Asia/Seoul"]
+        "alliance-bot: ALLIANCE_BOT_TIMEZONE: “Asia” is a region, not a time zone: name a place in it, e.g. Asia/Seoul"
+    ]
 
 
 # ---------------------------------------------------------------- a stored zone that no longer loads
 
 
 async def test_a_stored_zone_that_does_not_load_pauses_only_its_server(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     library = ContentStore(Path(__file__).resolve().parents[1] / "content")
     assert library.load().ok
     clock, rec = Clock(utc(2026, 7, 26, 20, 0)), Recorder()
@@ -187,28 +196,41 @@ async def test_a_stored_zone_that_does_not_load_pauses_only_its_server(
 
 async def test_show_says_the_posts_are_paused_and_why(bot_env: BotEnv) -> None:
     fake, sched = bot_env.fake, bot_env.scheduler
-    await bot_env.anniversaries.save(ServerSchedule(fake.guild_id, dt.time(9, 0), "right/Asia/Seoul",
-                                                    channel_id=fake.channel_id))
+    await bot_env.anniversaries.save(
+        ServerSchedule(fake.guild_id, dt.time(9, 0), "right/Asia/Seoul", channel_id=fake.channel_id)
+    )
     await sched.startup()
     show = await bot_env.ask("anniversaries", subcommand="show", member_permissions=MANAGE_GUILD)
     text = text_of(show["data"])
     assert "Posts are **paused**" in text and "Posts are **on**" not in text
     assert "did you mean Asia/Seoul?" in text and "/anniversaries set" in text
-    preview = await bot_env.ask("anniversaries", {"date": "07-27"}, subcommand="preview",
-                                member_permissions=MANAGE_GUILD)
+    preview = await bot_env.ask(
+        "anniversaries", {"date": "07-27"}, subcommand="preview", member_permissions=MANAGE_GUILD
+    )
     assert "73rd anniversary" in text_of(preview["data"])
-    cb = await bot_env.ask("anniversaries", {"channel": fake.channel_id, "time": "09:00", "timezone": "Asia/Seoul"},
-                           subcommand="set", member_permissions=MANAGE_GUILD)
+    cb = await bot_env.ask(
+        "anniversaries",
+        {"channel": fake.channel_id, "time": "09:00", "timezone": "Asia/Seoul"},
+        subcommand="set",
+        member_permissions=MANAGE_GUILD,
+    )
     assert "Posts are **on**" in text_of(cb["data"]) and sched.paused(fake.guild_id) is None
 
 
-@pytest.mark.parametrize(("zone", "expected"), [
-    ("Asia", "is a region, not a time zone"), ("Etc", "e.g. Etc/UTC"), ("a" * 64, "unknown time zone"),
-    ("asia/seoul", "did you mean Asia/Seoul?"), ("right/Asia/Seoul", "did you mean Asia/Seoul?"),
-])
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Asia", "is a region, not a time zone"),
+        ("Etc", "e.g. Etc/UTC"),
+        ("a" * 64, "unknown time zone"),
+        ("asia/seoul", "did you mean Asia/Seoul?"),
+        ("right/Asia/Seoul", "did you mean Asia/Seoul?"),
+    ],
+)
 async def test_set_refuses_a_bad_zone_clearly(bot_env: BotEnv, zone: str, expected: str) -> None:
-    cb = await bot_env.ask("anniversaries", {"time": "09:00", "timezone": zone}, subcommand="set",
-                           member_permissions=MANAGE_GUILD)
+    cb = await bot_env.ask(
+        "anniversaries", {"time": "09:00", "timezone": zone}, subcommand="set", member_permissions=MANAGE_GUILD
+    )
     text = text_of(cb["data"])
     assert expected in text and "error id" not in text.lower(), text
     assert await bot_env.anniversaries.get(bot_env.fake.guild_id) is None

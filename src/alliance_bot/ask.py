@@ -21,9 +21,15 @@ def add_ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     # every argument but --content is user text: made plain text on the way in (termio.user_text)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the stable machine-readable form")
-    common.add_argument("--content", metavar="DIR", help="content folder (default: ./content or ALLIANCE_BOT_CONTENT_DIR)")
-    common.add_argument("--timezone", metavar="TZ", help="IANA time zone for 'today' (default: ALLIANCE_BOT_TIMEZONE "
-                                                          f"or {DEFAULT_TIMEZONE})", type=user_text)
+    common.add_argument(
+        "--content", metavar="DIR", help="content folder (default: ./content or ALLIANCE_BOT_CONTENT_DIR)"
+    )
+    common.add_argument(
+        "--timezone",
+        metavar="TZ",
+        help=f"IANA time zone for 'today' (default: ALLIANCE_BOT_TIMEZONE or {DEFAULT_TIMEZONE})",
+        type=user_text,
+    )
 
     ask = sub.add_parser("ask", help="ask any bot command in the terminal")
     ask_sub = ask.add_subparsers(dest="ask_command", metavar="QUESTION")
@@ -60,10 +66,10 @@ def load_answers(content: str | None, timezone: str | None) -> Answers | None:
     import os
 
     from alliance_bot.answers.service import Answers
+    from alliance_bot.answers.zones import ZoneError, load_zone
     from alliance_bot.digest.files import shown
     from alliance_bot.digest.loader import load_digest
     from alliance_bot.settings import configured_cache, default_content_dir
-    from alliance_bot.answers.zones import ZoneError, load_zone
 
     env_tz = os.environ.get("ALLIANCE_BOT_TIMEZONE")
     tz = timezone or env_tz or DEFAULT_TIMEZONE

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import httpx
@@ -72,19 +72,21 @@ def _load_store(settings: Settings, *, serving: bool = False) -> ContentStore:
     if not result.ok:
         for problem in result.problems:
             print(problem, file=sys.stderr)
-        print(f"alliance-bot: the content in {settings.content_dir} has {len(result.problems)} problem(s); "
-              "fix them (alliance-bot content check) and start again", file=sys.stderr)
+        print(
+            f"alliance-bot: the content in {settings.content_dir} has {len(result.problems)} problem(s); "
+            "fix them (alliance-bot content check) and start again",
+            file=sys.stderr,
+        )
         raise SystemExit(EXIT_PROBLEMS)
     return store
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import asyncio
+    import sqlite3
 
     from alliance_bot.logsetup import setup_logging
     from alliance_bot.runner import offline_demo, run_bot
-    import sqlite3
-
     from alliance_bot.settings import SettingsError
     from alliance_bot.storage.db import DatabaseError, describe_error
 
@@ -185,8 +187,15 @@ def _cmd_anniversaries_post(args: argparse.Namespace) -> int:
     return asyncio.run(post_anniversaries(settings, store, args.webhook, args.date, dry_run=args.dry_run))
 
 
-async def post_anniversaries(settings: Settings, store: ContentStore, webhook: str, date: str | None, *,
-                             dry_run: bool = False, transport: httpx.AsyncBaseTransport | None = None) -> int:
+async def post_anniversaries(
+    settings: Settings,
+    store: ContentStore,
+    webhook: str,
+    date: str | None,
+    *,
+    dry_run: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
     """The day's anniversary post through a webhook, for cron: the same ledger as the bot, so never twice.
 
     `transport` (an httpx transport) is for tests only: a function argument, never a setting or an option."""
@@ -195,21 +204,27 @@ async def post_anniversaries(settings: Settings, store: ContentStore, webhook: s
 
     import httpx
 
+    from alliance_bot.anniversaries.ledger import AnniversaryStore, target_for
     from alliance_bot.anniversaries.rules import items_on
+    from alliance_bot.anniversaries.webhook import (
+        DeliveryError,
+        InvalidWebhook,
+        WebhookSender,
+        mask,
+        validate_webhook_url,
+    )
     from alliance_bot.answers.errors import InvalidInput
     from alliance_bot.answers.userdates import parse_day
-    from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
-    from alliance_bot.present.embed_anniversaries import render_anniversary_post
-    from alliance_bot.anniversaries.ledger import AnniversaryStore, target_for
-    from alliance_bot.storage.db import Database, DatabaseError
     from alliance_bot.answers.zones import load_zone
+    from alliance_bot.present.embed_anniversaries import render_anniversary_post
+    from alliance_bot.storage.db import Database, DatabaseError
 
     try:
         url = validate_webhook_url(webhook)
     except InvalidWebhook as exc:
         print(f"alliance-bot: --webhook: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    today = dt.datetime.now(dt.timezone.utc).astimezone(load_zone(settings.timezone)).date()
+    today = dt.datetime.now(dt.UTC).astimezone(load_zone(settings.timezone)).date()
     if date:
         try:
             q = parse_day(date)
@@ -250,7 +265,7 @@ async def post_anniversaries(settings: Settings, store: ContentStore, webhook: s
             payload = render_anniversary_post([i for i in items if i.event.id in won], day)
             async with httpx.AsyncClient(headers={"User-Agent": "alliance-bot (cron)"}, transport=transport) as client:
                 result = await WebhookSender(client).send(url, payload)
-        except Exception as exc:  # noqa: BLE001 - the claim is settled whatever failed, so a later run can retry
+        except Exception as exc:
             reason = exc.reason if isinstance(exc, DeliveryError) else f"unexpected error ({type(exc).__name__})"
             await ledger.fail(target, day, won, reason, time.time())
             print(f"alliance-bot: posting to {mask(url)} failed: {reason}", file=sys.stderr)

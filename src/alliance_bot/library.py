@@ -83,8 +83,14 @@ class ReloadResult:
 
 
 class ContentStore:
-    def __init__(self, root: Path, *, timezone: str = "Asia/Seoul", cache: ContentCache | None = None,
-                 reload_timeout: float = RELOAD_TIMEOUT) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        timezone: str = "Asia/Seoul",
+        cache: ContentCache | None = None,
+        reload_timeout: float = RELOAD_TIMEOUT,
+    ) -> None:
         self.root = Path(root)
         self.timezone = timezone
         self.cache = cache
@@ -139,17 +145,39 @@ class ContentStore:
             start = time.perf_counter()
             limit = f"{self.reload_timeout:g} seconds"
             if self._building is not None and not self._building.done():
-                library, problems = None, [Problem(shown(self.root), None, "", (
-                    f"the previous reload is still reading the content (it took longer than {limit}); "
-                    "try again later, or restart the bot if it never ends"))]
+                library, problems = (
+                    None,
+                    [
+                        Problem(
+                            shown(self.root),
+                            None,
+                            "",
+                            (
+                                f"the previous reload is still reading the content (it took longer than {limit}); "
+                                "try again later, or restart the bot if it never ends"
+                            ),
+                        )
+                    ],
+                )
             else:
                 build = self._building = in_own_thread(self._build)
                 try:
                     library, problems = await asyncio.wait_for(asyncio.shield(build), self.reload_timeout)
-                except asyncio.TimeoutError:
-                    library, problems = None, [Problem(shown(self.root), None, "", (
-                        f"reading the content took longer than {limit} (a file on a slow or hung disk?); "
-                        "still serving the last good content"))]
+                except TimeoutError:
+                    library, problems = (
+                        None,
+                        [
+                            Problem(
+                                shown(self.root),
+                                None,
+                                "",
+                                (
+                                    f"reading the content took longer than {limit} (a file on a slow or hung disk?); "
+                                    "still serving the last good content"
+                                ),
+                            )
+                        ],
+                    )
                     build.add_done_callback(partial(self._late, began=start))
                 except Exception as exc:  # a bug or an OS error mid-read: keep serving
                     library, problems = None, [Problem(shown(self.root), None, "", f"reload failed: {exc!r}")]
@@ -165,8 +193,12 @@ class ContentStore:
     def _late(self, build: asyncio.Future[_Built], began: float) -> None:
         """A build the reload gave up on has ended: its result is not used (a newer reload may be installed)."""
         error = build.exception() if not build.cancelled() else None
-        log.warning("a content reload that gave up after %g s ended after %.1f s%s; its result was not used",
-                    self.reload_timeout, time.perf_counter() - began, f" with {error!r}" if error else "")
+        log.warning(
+            "a content reload that gave up after %g s ended after %.1f s%s; its result was not used",
+            self.reload_timeout,
+            time.perf_counter() - began,
+            f" with {error!r}" if error else "",
+        )
 
     def _install(self, library: Library | None, problems: list[Problem], seconds: float) -> ReloadResult:
         if library is None:

@@ -8,9 +8,10 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from alliance_bot.storage.db import connect_readonly, damaged_message, describe_error
 
@@ -50,8 +51,15 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
     token = settings.token_value()  # what `run` sends: the same cleaning, the same rule (settings.token_problem)
     problem = token_problem(token)
     if not token:  # a warning with --offline, unlike `run --require-token`
-        checks.append(Check("token", offline_ok, f"{TOKEN_ENV} is not set", "put the bot token in DISCORD_TOKEN "
-                            "(environment, .env or DISCORD_TOKEN_FILE in the container)", warn=offline_ok))
+        checks.append(
+            Check(
+                "token",
+                offline_ok,
+                f"{TOKEN_ENV} is not set",
+                "put the bot token in DISCORD_TOKEN (environment, .env or DISCORD_TOKEN_FILE in the container)",
+                warn=offline_ok,
+            )
+        )
     elif problem is not None:
         checks.append(Check("token", False, problem))
     else:
@@ -64,8 +72,14 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
         checks.append(Check("content", True, f"{settings.content_dir}: {result.digest.summary_line()}"))
     else:
         first = str(result.problems[0]) if result.problems else "unknown problem"
-        checks.append(Check("content", False, f"{len(result.problems)} problem(s), first: {first}",
-                            f"run `alliance-bot content check {settings.content_dir}` and fix them"))
+        checks.append(
+            Check(
+                "content",
+                False,
+                f"{len(result.problems)} problem(s), first: {first}",
+                f"run `alliance-bot content check {settings.content_dir}` and fix them",
+            )
+        )
 
     checks.append(_check_timezones(settings.timezone))
     checks.extend(_check_database(Path(settings.db)))
@@ -79,8 +93,12 @@ def _check_timezones(zone: str) -> Check:
         for name in ("Asia/Seoul", "America/New_York", "Pacific/Auckland", zone):
             load_zone(name)
     except ZoneError as exc:
-        return Check("time zones", False, f"time zone data missing ({exc.message})",
-                     "install the tzdata package (pip install tzdata)")
+        return Check(
+            "time zones",
+            False,
+            f"time zone data missing ({exc.message})",
+            "install the tzdata package (pip install tzdata)",
+        )
     return Check("time zones", True, f"IANA data available; today uses {zone}")
 
 
@@ -95,8 +113,14 @@ def _check_database(path: Path) -> list[Check]:
             pass
         checks.append(Check("write access", True, f"{folder.resolve()} is writable"))
     except OSError as exc:
-        checks.append(Check("write access", False, f"cannot write in {folder}: {exc.strerror or exc}",
-                            "give the bot's user write access there, or set ALLIANCE_BOT_DB to a writable path"))
+        checks.append(
+            Check(
+                "write access",
+                False,
+                f"cannot write in {folder}: {exc.strerror or exc}",
+                "give the bot's user write access there, or set ALLIANCE_BOT_DB to a writable path",
+            )
+        )
         return checks
     if not path.exists():
         checks.append(Check("database", True, f"{path} does not exist yet; it is created on first start"))
@@ -116,8 +140,14 @@ def _check_database(path: Path) -> list[Check]:
         detail, _, fix = damaged_message(path, quick).partition(": ")
         checks.append(Check("database", False, detail, fix))
     elif version > SCHEMA_VERSION:
-        checks.append(Check("database", False, f"schema version {version} is newer than this code ({SCHEMA_VERSION})",
-                            "upgrade alliance-bot, or restore a backup made by this version"))
+        checks.append(
+            Check(
+                "database",
+                False,
+                f"schema version {version} is newer than this code ({SCHEMA_VERSION})",
+                "upgrade alliance-bot, or restore a backup made by this version",
+            )
+        )
     elif version < SCHEMA_VERSION:
         checks.append(Check("database", True, f"schema version {version}; migrated to {SCHEMA_VERSION} on start"))
     else:
@@ -165,8 +195,13 @@ class HeartbeatFile:
             self._fd = None
 
 
-async def heartbeat_loop(db: Any, is_ready: Callable[[], bool], latency: Callable[[], float],
-                         interval: float = HEARTBEAT_INTERVAL, usage: Any = None) -> None:
+async def heartbeat_loop(
+    db: Any,
+    is_ready: Callable[[], bool],
+    latency: Callable[[], float],
+    interval: float = HEARTBEAT_INTERVAL,
+    usage: Any = None,
+) -> None:
     """Written by the running bot; read by `alliance-bot health` (container health checks): alive, connected,
     and whether the usage log and the database file are sound."""
     import logging
@@ -178,11 +213,16 @@ async def heartbeat_loop(db: Any, is_ready: Callable[[], bool], latency: Callabl
         while True:
             try:
                 lat = latency()
-                beat.write({
-                    "time": time.time(), "pid": os.getpid(), "ready": bool(is_ready()),
-                    "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1),
-                    "usage": usage.status() if usage is not None else None,
-                    "database": (db.file_problem() or "")[:1500] or None})
+                beat.write(
+                    {
+                        "time": time.time(),
+                        "pid": os.getpid(),
+                        "ready": bool(is_ready()),
+                        "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1),
+                        "usage": usage.status() if usage is not None else None,
+                        "database": (db.file_problem() or "")[:1500] or None,
+                    }
+                )
                 if failed is not None:
                     log.warning("heartbeat written again")
                     failed = None
@@ -228,9 +268,11 @@ def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str
         last = f" (its last heartbeat said: {usage['failing']})" if usage.get("failing") else ""
         return False, f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s): the bot is stuck or stopped{last}"
     if usage.get("failing"):
-        return False, (f"usage log cannot be written: {usage.get('pending', 0)} rows waiting in memory "
-                       f"({usage['failing']}); the bot is alive (heartbeat {age:.0f} s ago) and answering: fix "
-                       f"that, and do not restart it meanwhile (a restart loses the rows waiting)")
+        return False, (
+            f"usage log cannot be written: {usage.get('pending', 0)} rows waiting in memory "
+            f"({usage['failing']}); the bot is alive (heartbeat {age:.0f} s ago) and answering: fix "
+            f"that, and do not restart it meanwhile (a restart loses the rows waiting)"
+        )
     if data.get("database"):
         return False, f"alive (heartbeat {age:.0f} s ago), but {data['database']}"
     if not data.get("ready"):

@@ -53,24 +53,39 @@ async def retention_loop(usage: UsageLog, days: int, interval: float = 86400.0) 
         await asyncio.sleep(interval)
 
 
-def build_bot(settings: Settings, store: ContentStore, db: Database, usage: UsageLog | None, hash_key: bytes,
-              http: httpx.AsyncClient | None, *, schedule: bool = True, **client_options: Any) -> AllianceBot:
+def build_bot(
+    settings: Settings,
+    store: ContentStore,
+    db: Database,
+    usage: UsageLog | None,
+    hash_key: bytes,
+    http: httpx.AsyncClient | None,
+    *,
+    schedule: bool = True,
+    **client_options: Any,
+) -> AllianceBot:
     """The bot with all its cogs; `schedule=False` registers the commands without starting the scheduler (sync)."""
     import datetime as dt
 
+    from alliance_bot.anniversaries.ledger import AnniversaryStore
+    from alliance_bot.anniversaries.scheduler import Scheduler
     from alliance_bot.anniversaries.webhook import WebhookSender
     from alliance_bot.discord_ui.bot import AllianceBot
     from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
-    from alliance_bot.anniversaries.scheduler import Scheduler
-    from alliance_bot.anniversaries.ledger import AnniversaryStore
 
-    bot = AllianceBot(store=store, db=db, usage=usage, hash_key=hash_key, moderator_role=settings.moderator_role,
-                      **client_options)
+    bot = AllianceBot(
+        store=store, db=db, usage=usage, hash_key=hash_key, moderator_role=settings.moderator_role, **client_options
+    )
     ann_store = AnniversaryStore(db)
-    scheduler = Scheduler(ann_store, store, make_deliverer(bot, WebhookSender(http) if http is not None else None),
-                          grace=dt.timedelta(hours=settings.anniversary_grace_hours))
-    bot.extra_cogs.append(AnniversariesCog(bot, ann_store, scheduler, default_timezone=settings.timezone,
-                                           start_scheduler=schedule))
+    scheduler = Scheduler(
+        ann_store,
+        store,
+        make_deliverer(bot, WebhookSender(http) if http is not None else None),
+        grace=dt.timedelta(hours=settings.anniversary_grace_hours),
+    )
+    bot.extra_cogs.append(
+        AnniversariesCog(bot, ann_store, scheduler, default_timezone=settings.timezone, start_scheduler=schedule)
+    )
     return bot
 
 
@@ -88,8 +103,12 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         bot = build_bot(settings, store, db, usage, key, http, **bot_kwargs)
         from alliance_bot.ops import heartbeat_loop
 
-        tasks.append(asyncio.create_task(heartbeat_loop(db, lambda: bot.is_ready() and bot.gateway_connected,
-                                                          lambda: bot.latency, usage=usage), name="heartbeat"))
+        tasks.append(
+            asyncio.create_task(
+                heartbeat_loop(db, lambda: bot.is_ready() and bot.gateway_connected, lambda: bot.latency, usage=usage),
+                name="heartbeat",
+            )
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -98,11 +117,18 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
                 result = await store.reload()
                 d = result.diff
                 if result.ok and d is not None:
-                    log.info("content reloaded (SIGHUP): %d added, %d changed, %d removed",
-                             len(d.added), len(d.changed), len(d.removed))
+                    log.info(
+                        "content reloaded (SIGHUP): %d added, %d changed, %d removed",
+                        len(d.added),
+                        len(d.changed),
+                        len(d.removed),
+                    )
                 else:
-                    log.error("content reload (SIGHUP) refused, still serving the last good content: %s",
-                              "; ".join(str(p) for p in result.problems[:20]))
+                    log.error(
+                        "content reload (SIGHUP) refused, still serving the last good content: %s",
+                        "; ".join(str(p) for p in result.problems[:20]),
+                    )
+
             tasks.append(asyncio.create_task(go(), name="sighup-reload"))
 
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -132,9 +158,14 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         await usage.close()
         await db.close()
         if usage.unwritten or usage.dropped:
-            log.error("stopped; usage log NOT flushed: %d rows written, %d could not be written (%s), %d dropped "
-                      "(queue full): those rows are lost", usage.written, usage.unwritten, usage.failing,
-                      usage.dropped)
+            log.error(
+                "stopped; usage log NOT flushed: %d rows written, %d could not be written (%s), %d dropped "
+                "(queue full): those rows are lost",
+                usage.written,
+                usage.unwritten,
+                usage.failing,
+                usage.dropped,
+            )
         else:
             log.info("stopped; usage log flushed (%d rows written, %d dropped)", usage.written, usage.dropped)
 
@@ -147,6 +178,8 @@ def offline_demo(store: ContentStore, out: Any = sys.stdout) -> None:
     out.write(f"Content: {lib.digest.summary_line()} (version {lib.digest.version}), all valid.\n\n")
     out.write(to_text(lib.answers.today()))
     out.write("\n" + to_text(lib.answers.fact("how many us troops are in korea")))
-    out.write("\nAsk anything offline: alliance-bot ask today|treaty|fact|viewpoints|timeline|source …\n"
-              "To go online: set DISCORD_TOKEN (see README, “Running it on Discord”), "
-              "run `alliance-bot sync`, then `alliance-bot run`.\n")
+    out.write(
+        "\nAsk anything offline: alliance-bot ask today|treaty|fact|viewpoints|timeline|source …\n"
+        "To go online: set DISCORD_TOKEN (see README, “Running it on Discord”), "
+        "run `alliance-bot sync`, then `alliance-bot run`.\n"
+    )

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict,
-                               TomlConfigSettingsSource)
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
-from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
 from alliance_bot.answers.zones import ZoneError, load_zone
+from alliance_bot.digest.cache import ContentCache, default_cache_dir, parse_cache_setting
 
 ENV_PREFIX = "ALLIANCE_BOT_"
 TOKEN_ENV = "DISCORD_TOKEN"
@@ -41,12 +47,12 @@ def file_problem(path: Path, exc: Exception) -> str:
     """Why a settings file cannot be read, in one line: the byte that is not UTF-8, or the OS's reason."""
     if isinstance(exc, UnicodeDecodeError):
         pos, line = exc.start, 0
-        bad = exc.object[pos:pos + 1] if isinstance(exc.object, bytes) else b""
+        bad = exc.object[pos : pos + 1] if isinstance(exc.object, bytes) else b""
         try:
             raw = path.read_bytes()
             raw.decode("utf-8")
         except UnicodeDecodeError as err:  # the position in the whole file, not in the decoder's chunk
-            pos, bad, line = err.start, raw[err.start:err.start + 1], raw.count(b"\n", 0, err.start) + 1
+            pos, bad, line = err.start, raw[err.start : err.start + 1], raw.count(b"\n", 0, err.start) + 1
         except OSError:
             pass
         where = f"byte 0x{bad.hex()} at position {pos}" + (f" (line {line})" if line else "")
@@ -87,38 +93,55 @@ def token_problem(token: str) -> str | None:
     prefix when it logs in), and the fix is one edit that the message names.
     """
     if not token:
-        return (f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in the environment "
-                f"or in .env")
+        return (
+            f"{TOKEN_ENV} is not set: put the bot token from the Discord developer portal in the environment or in .env"
+        )
     if _BOT_PREFIX.match(token):
-        return (f"{TOKEN_ENV} starts with 'Bot ': remove the 'Bot ' prefix and keep only the token (the bot adds "
-                f"the prefix itself)")
+        return (
+            f"{TOKEN_ENV} starts with 'Bot ': remove the 'Bot ' prefix and keep only the token (the bot adds "
+            f"the prefix itself)"
+        )
     if not token_looks_valid(token):
-        return (f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts): copy the token again "
-                f"from the Discord developer portal (Bot → Reset Token)")
+        return (
+            f"{TOKEN_ENV} does not look like a bot token (three dot-separated parts): copy the token again "
+            f"from the Discord developer portal (Bot → Reset Token)"
+        )
     return None
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, env_file_encoding="utf-8",
-                                      extra="ignore", case_sensitive=False,
-                                      env_ignore_empty=True)  # `NAME=` in a settings file means "not set"
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=None,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
+    )  # `NAME=` in a settings file means "not set"
 
-    token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV,
-                                    description="the bot token from the Discord developer portal")
+    token: SecretStr | None = Field(
+        default=None, validation_alias=TOKEN_ENV, description="the bot token from the Discord developer portal"
+    )
     db: Path = Field(default=Path("alliance_bot.sqlite3"), description="SQLite database file (usage logs, settings)")
     content_dir: Path = Field(default_factory=default_content_dir, description="folder of the content files")
     timezone: str = Field(default="Asia/Seoul", description="IANA time zone for /today without a date")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log verbosity")
     log_format: Literal["text", "json"] = Field(default="text", description="one line per event, as text or JSON")
-    hash_key: SecretStr | None = Field(default=None, description="key for hashing user ids in usage logs "
-                                                                 "(default: generated once and kept in the database)")
+    hash_key: SecretStr | None = Field(
+        default=None,
+        description="key for hashing user ids in usage logs (default: generated once and kept in the database)",
+    )
     dev_guild: int | None = Field(default=None, description="guild id where `sync` registers commands instantly")
     retention_days: int = Field(default=90, ge=1, le=3650, description="days of usage logs kept")
-    anniversary_grace_hours: float = Field(default=3.0, gt=0, lt=24,
-                                           description="how late a missed anniversary post may still be made")
-    moderator_role: int | None = Field(default=None, description="default moderator role id (servers can set their own)")
-    cache_dir: Path | None = Field(default_factory=default_cache_dir,
-                                   description="folder for the cache of checked content files (`off`: none)")
+    anniversary_grace_hours: float = Field(
+        default=3.0, gt=0, lt=24, description="how late a missed anniversary post may still be made"
+    )
+    moderator_role: int | None = Field(
+        default=None, description="default moderator role id (servers can set their own)"
+    )
+    cache_dir: Path | None = Field(
+        default_factory=default_cache_dir, description="folder for the cache of checked content files (`off`: none)"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -219,5 +242,5 @@ def load_settings(**overrides: Any) -> Settings:
         env = TOKEN_ENV if field in {"token", TOKEN_ENV} else f"{ENV_PREFIX}{field.upper()}"
         message = err["msg"].removeprefix("Value error, ")
         raise SettingsError(f"{env}: {message}") from None
-    except Exception as exc:  # noqa: BLE001 - one line naming what failed, never a traceback
+    except Exception as exc:
         raise SettingsError(f"the settings cannot be read: {type(exc).__name__}: {exc}") from None

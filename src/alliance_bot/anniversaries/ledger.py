@@ -68,16 +68,21 @@ async def rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
     from alliance_bot.anniversaries.webhook import webhook_id
 
     async with conn.execute(
-            "SELECT DISTINCT p.target, p.guild_id, s.webhook_url FROM anniversary_posts p "
-            "JOIN anniversary_settings s ON s.guild_id = p.guild_id "
-            "WHERE p.target LIKE 'webhook:%' AND p.target NOT LIKE 'webhook:%:%' AND s.webhook_url IS NOT NULL") as cur:
+        "SELECT DISTINCT p.target, p.guild_id, s.webhook_url FROM anniversary_posts p "
+        "JOIN anniversary_settings s ON s.guild_id = p.guild_id "
+        "WHERE p.target LIKE 'webhook:%' AND p.target NOT LIKE 'webhook:%:%' AND s.webhook_url IS NOT NULL"
+    ) as cur:
         found = list(await cur.fetchall())
     for old, guild_id, url in found:
         if old == f"webhook:{webhook_id(url)}":
-            await conn.execute("UPDATE anniversary_posts SET target = ? WHERE target = ? AND guild_id = ?",
-                               (target_for(guild_id, url), old, guild_id))
-    await conn.execute("UPDATE anniversary_posts SET error = substr(error, 1, instr(error, '):')) "
-                       "WHERE error LIKE 'the webhook refused the post (%): %'")
+            await conn.execute(
+                "UPDATE anniversary_posts SET target = ? WHERE target = ? AND guild_id = ?",
+                (target_for(guild_id, url), old, guild_id),
+            )
+    await conn.execute(
+        "UPDATE anniversary_posts SET error = substr(error, 1, instr(error, '):')) "
+        "WHERE error LIKE 'the webhook refused the post (%): %'"
+    )
 
 
 def make_nonce(target: str, day: dt.date, event_ids: list[str]) -> str:
@@ -116,13 +121,16 @@ class AnniversaryStore:
     async def get(self, guild_id: int) -> ServerSchedule | None:
         rows = await self.db.fetchall(
             "SELECT guild_id, post_time, timezone, channel_id, webhook_url, role_id, enabled, disabled_reason "
-            "FROM anniversary_settings WHERE guild_id = ?", (guild_id,))
+            "FROM anniversary_settings WHERE guild_id = ?",
+            (guild_id,),
+        )
         return _schedule(rows[0]) if rows else None
 
     async def all_enabled(self) -> list[ServerSchedule]:
         rows = await self.db.fetchall(
             "SELECT guild_id, post_time, timezone, channel_id, webhook_url, role_id, enabled, disabled_reason "
-            "FROM anniversary_settings WHERE enabled = 1")
+            "FROM anniversary_settings WHERE enabled = 1"
+        )
         return [_schedule(r) for r in rows]
 
     async def save(self, s: ServerSchedule) -> None:
@@ -133,17 +141,38 @@ class AnniversaryStore:
             "webhook_url = excluded.webhook_url, post_time = excluded.post_time, timezone = excluded.timezone, "
             "role_id = excluded.role_id, enabled = excluded.enabled, disabled_reason = excluded.disabled_reason, "
             "updated_at = excluded.updated_at",
-            (s.guild_id, s.channel_id, s.webhook_url, s.post_time.strftime("%H:%M"), s.timezone, s.role_id,
-             int(s.enabled), s.disabled_reason, time.time()))
+            (
+                s.guild_id,
+                s.channel_id,
+                s.webhook_url,
+                s.post_time.strftime("%H:%M"),
+                s.timezone,
+                s.role_id,
+                int(s.enabled),
+                s.disabled_reason,
+                time.time(),
+            ),
+        )
 
     async def disable(self, guild_id: int, reason: str | None) -> None:
-        await self.db.execute("UPDATE anniversary_settings SET enabled = 0, disabled_reason = ?, updated_at = ? "
-                              "WHERE guild_id = ?", (reason, time.time(), guild_id))
+        await self.db.execute(
+            "UPDATE anniversary_settings SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE guild_id = ?",
+            (reason, time.time(), guild_id),
+        )
 
     # ------------------------------------------------------------ ledger
 
-    async def claim(self, target: str, guild_id: int | None, day: dt.date, event_ids: list[str], nonce: str | None,
-                    now: float, *, retry_failed: bool = False) -> list[str]:
+    async def claim(
+        self,
+        target: str,
+        guild_id: int | None,
+        day: dt.date,
+        event_ids: list[str],
+        nonce: str | None,
+        now: float,
+        *,
+        retry_failed: bool = False,
+    ) -> list[str]:
         """Claim the rows of a post; returns the event ids this caller won (possibly none).
 
         With `retry_failed`, rows whose earlier send failed may be claimed again (a person retrying by hand);
@@ -154,35 +183,43 @@ class AnniversaryStore:
                 cur = await conn.execute(
                     "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, attempts, "
                     "nonce, claimed_at) VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?)",
-                    (target, day.isoformat(), event_id, guild_id, nonce, now))
+                    (target, day.isoformat(), event_id, guild_id, nonce, now),
+                )
                 if cur.rowcount == 0 and retry_failed:
                     cur = await conn.execute(
                         "UPDATE anniversary_posts SET status = 'claimed', claimed_at = ?, nonce = ? "
                         "WHERE target = ? AND day = ? AND event_id = ? AND status = 'failed'",
-                        (now, nonce, target, day.isoformat(), event_id))
+                        (now, nonce, target, day.isoformat(), event_id),
+                    )
                 if cur.rowcount == 1:
                     won.append(event_id)
         return won
 
-    async def _update(self, target: str, day: dt.date, event_ids: list[str], sql: str,
-                      params: tuple[object, ...]) -> None:
+    async def _update(
+        self, target: str, day: dt.date, event_ids: list[str], sql: str, params: tuple[object, ...]
+    ) -> None:
         marks = ", ".join("?" for _ in event_ids)
-        await self.db.execute(f"UPDATE anniversary_posts SET {sql} WHERE target = ? AND day = ? "
-                              f"AND event_id IN ({marks})", (*params, target, day.isoformat(), *event_ids))
+        await self.db.execute(
+            f"UPDATE anniversary_posts SET {sql} WHERE target = ? AND day = ? AND event_id IN ({marks})",
+            (*params, target, day.isoformat(), *event_ids),
+        )
 
     async def attempted(self, target: str, day: dt.date, event_ids: list[str], error: str | None) -> None:
         await self._update(target, day, event_ids, "attempts = attempts + 1, error = ?", (error,))
 
-    async def complete(self, target: str, day: dt.date, event_ids: list[str], message_id: str | None,
-                       now: float) -> None:
-        await self._update(target, day, event_ids, "status = 'sent', done_at = ?, message_id = ?, error = NULL",
-                           (now, message_id))
+    async def complete(
+        self, target: str, day: dt.date, event_ids: list[str], message_id: str | None, now: float
+    ) -> None:
+        await self._update(
+            target, day, event_ids, "status = 'sent', done_at = ?, message_id = ?, error = NULL", (now, message_id)
+        )
 
     async def fail(self, target: str, day: dt.date, event_ids: list[str], error: str, now: float) -> None:
         await self._update(target, day, event_ids, "status = 'failed', done_at = ?, error = ?", (now, error))
 
-    async def skip(self, target: str, guild_id: int | None, day: dt.date, event_ids: list[str], reason: str,
-                   now: float) -> int:
+    async def skip(
+        self, target: str, guild_id: int | None, day: dt.date, event_ids: list[str], reason: str, now: float
+    ) -> int:
         """Record posts that will not be made (missed beyond the grace period); never overwrites a claim."""
         count = 0
         async with self.db.transaction() as conn:
@@ -190,7 +227,8 @@ class AnniversaryStore:
                 cur = await conn.execute(
                     "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, done_at, "
                     "error) VALUES (?, ?, ?, ?, 'skipped', ?, ?)",
-                    (target, day.isoformat(), event_id, guild_id, now, reason))
+                    (target, day.isoformat(), event_id, guild_id, now, reason),
+                )
                 count += cur.rowcount
         return count
 
@@ -198,7 +236,8 @@ class AnniversaryStore:
         """After a restart: claims left by a dead process (see the module's docstring)."""
         rows = await self.db.fetchall(
             "SELECT target, guild_id, day, event_id, nonce, claimed_at FROM anniversary_posts "
-            "WHERE status = 'claimed' ORDER BY target, day, event_id")
+            "WHERE status = 'claimed' ORDER BY target, day, event_id"
+        )
         groups: dict[tuple[str, str], list[sqlite3.Row]] = {}
         for r in rows:
             groups.setdefault((r[0], r[2]), []).append(r)
@@ -210,9 +249,13 @@ class AnniversaryStore:
             if recent and nonce and target.startswith("guild:"):
                 resend.append(Recovered(target, members[0][1], dt.date.fromisoformat(day), ids, nonce))
             else:
-                await self._update(target, dt.date.fromisoformat(day), ids,
-                                   "status = 'unknown', done_at = ?, error = ?",
-                                   (now, "the bot stopped while sending; this post may not have been made"))
+                await self._update(
+                    target,
+                    dt.date.fromisoformat(day),
+                    ids,
+                    "status = 'unknown', done_at = ?, error = ?",
+                    (now, "the bot stopped while sending; this post may not have been made"),
+                )
         return resend
 
     async def recent(self, guild_id: int, limit: int = 10, *, target: str | None = None) -> list[LedgerRow]:
@@ -221,16 +264,26 @@ class AnniversaryStore:
         rows = await self.db.fetchall(
             "SELECT target, day, event_id, status, attempts, claimed_at, done_at, message_id, error "
             "FROM anniversary_posts WHERE guild_id = ? OR target = ? ORDER BY day DESC, event_id LIMIT ?",
-            (guild_id, target, limit))
+            (guild_id, target, limit),
+        )
         return [LedgerRow(*r) for r in rows]
 
     async def status_of(self, target: str, day: dt.date) -> dict[str, str]:
-        rows = await self.db.fetchall("SELECT event_id, status FROM anniversary_posts WHERE target = ? AND day = ?",
-                                      (target, day.isoformat()))
+        rows = await self.db.fetchall(
+            "SELECT event_id, status FROM anniversary_posts WHERE target = ? AND day = ?", (target, day.isoformat())
+        )
         return {r[0]: r[1] for r in rows}
 
 
 def _schedule(r: sqlite3.Row) -> ServerSchedule:
     hh, mm = str(r[1]).split(":")
-    return ServerSchedule(guild_id=r[0], post_time=dt.time(int(hh), int(mm)), timezone=r[2], channel_id=r[3],
-                          webhook_url=r[4], role_id=r[5], enabled=bool(r[6]), disabled_reason=r[7])
+    return ServerSchedule(
+        guild_id=r[0],
+        post_time=dt.time(int(hh), int(mm)),
+        timezone=r[2],
+        channel_id=r[3],
+        webhook_url=r[4],
+        role_id=r[5],
+        enabled=bool(r[6]),
+        disabled_reason=r[7],
+    )

@@ -106,7 +106,7 @@ def post_instant(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
     does not exist posts at 03:30), and an ambiguous time in the fall-back hour is
     its first occurrence.
     """
-    return dt.datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,9 @@ def next_due(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, after: dt.d
     return None
 
 
-def due_between(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, start: dt.datetime,
-                end: dt.datetime) -> list[Due]:
+def due_between(
+    days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> list[Due]:
     """Every post instant in (start, end]."""
     out: list[Due] = []
     cursor = start

@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from alliance_bot.anniversaries.ledger import AnniversaryStore, Recovered, ServerSchedule, make_nonce
 from alliance_bot.anniversaries.rules import Due, anniversary_days, due_between, items_on, next_due
 from alliance_bot.anniversaries.webhook import DeliveryError, mask
+from alliance_bot.answers.zones import ZoneError, load_zone
 from alliance_bot.library import ContentStore
 from alliance_bot.present.embed_anniversaries import AnniversaryPost, render_anniversary_post
-from alliance_bot.anniversaries.ledger import AnniversaryStore, Recovered, ServerSchedule, make_nonce
-from alliance_bot.answers.zones import ZoneError, load_zone
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(order=True)
@@ -66,9 +66,17 @@ class _Entry:
 
 
 class Scheduler:
-    def __init__(self, store: AnniversaryStore, library: ContentStore, deliver: Deliverer, *,
-                 grace: dt.timedelta = dt.timedelta(hours=3), clock: Clock = utc_now,
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        store: AnniversaryStore,
+        library: ContentStore,
+        deliver: Deliverer,
+        *,
+        grace: dt.timedelta = dt.timedelta(hours=3),
+        clock: Clock = utc_now,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        concurrency: int = 8,
+    ) -> None:
         self.store = store
         self.library = library
         self.deliver = deliver
@@ -99,8 +107,7 @@ class Scheduler:
             end = "" if exc.message.endswith(("?", ".")) else "."
             reason = f"{exc.message}{end} Set a time zone with /anniversaries set."
             if self._paused.get(gid) != reason:
-                log.warning("anniversary posts for guild %s paused: its time zone does not load: %s", gid,
-                            exc.message)
+                log.warning("anniversary posts for guild %s paused: its time zone does not load: %s", gid, exc.message)
             self._paused[gid] = reason
             return None
         self._paused.pop(gid, None)
@@ -197,12 +204,20 @@ class Scheduler:
                 continue  # paused: nothing is due for it
             for due in due_between(days, s.post_time, zone, start, end):
                 ids = [i.event.id for i in items_on(digest, due.day)]
-                n = await self.store.skip(s.target, s.guild_id, due.day, ids,
-                                          f"the bot was offline from {start:%Y-%m-%d %H:%M} UTC past the "
-                                          f"{self._grace_text()} grace period", now.timestamp())
+                n = await self.store.skip(
+                    s.target,
+                    s.guild_id,
+                    due.day,
+                    ids,
+                    f"the bot was offline from {start:%Y-%m-%d %H:%M} UTC past the {self._grace_text()} grace period",
+                    now.timestamp(),
+                )
                 if n:
-                    log.warning("anniversary post for guild %s on %s skipped: missed by more than the grace period",
-                                s.guild_id, due.day)
+                    log.warning(
+                        "anniversary post for guild %s on %s skipped: missed by more than the grace period",
+                        s.guild_id,
+                        due.day,
+                    )
 
     def _grace_text(self) -> str:
         hours = self.grace.total_seconds() / 3600
@@ -240,7 +255,7 @@ class Scheduler:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=delay)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def close(self) -> None:
@@ -289,8 +304,7 @@ class Scheduler:
             raise
         except Exception:
             error_id = secrets.token_hex(4)
-            log.exception("anniversary post for guild %s on %s failed [error_id=%s]", schedule.guild_id, day,
-                          error_id)
+            log.exception("anniversary post for guild %s on %s failed [error_id=%s]", schedule.guild_id, day, error_id)
 
     async def _post_inner(self, schedule: ServerSchedule, day: dt.date, due_at: dt.datetime) -> None:
         digest = self.library.current.digest
@@ -301,9 +315,14 @@ class Scheduler:
         now = self.clock()
         target = schedule.target
         if now - due_at > self.grace:
-            await self.store.skip(target, schedule.guild_id, day, ids,
-                                  f"due {due_at:%Y-%m-%d %H:%M} UTC, more than the {self._grace_text()} grace "
-                                  f"period ago", now.timestamp())
+            await self.store.skip(
+                target,
+                schedule.guild_id,
+                day,
+                ids,
+                f"due {due_at:%Y-%m-%d %H:%M} UTC, more than the {self._grace_text()} grace period ago",
+                now.timestamp(),
+            )
             return
         nonce = make_nonce(target, day, ids) if not schedule.webhook_url else None
         won = await self.store.claim(target, schedule.guild_id, day, ids, nonce, now.timestamp())
@@ -313,8 +332,16 @@ class Scheduler:
         payload = render_anniversary_post(items, day, schedule.role_id)
         await self._deliver(schedule, target, day, won, payload, nonce, due_at)
 
-    async def _deliver(self, schedule: ServerSchedule, target: str, day: dt.date, ids: list[str],
-                       payload: AnniversaryPost, nonce: str | None, due_at: dt.datetime) -> None:
+    async def _deliver(
+        self,
+        schedule: ServerSchedule,
+        target: str,
+        day: dt.date,
+        ids: list[str],
+        payload: AnniversaryPost,
+        nonce: str | None,
+        due_at: dt.datetime,
+    ) -> None:
         attempt = 0
         while True:
             try:
@@ -323,11 +350,16 @@ class Scheduler:
                     message_id = await self.deliver(schedule, payload, nonce)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - one path for every failure: recorded, never fatal
+            except Exception as exc:
                 if not isinstance(exc, DeliveryError):
                     error_id = secrets.token_hex(4)
-                    log.error("anniversary post for guild %s on %s: unexpected error [error_id=%s]",
-                              schedule.guild_id, day, error_id, exc_info=exc)
+                    log.error(
+                        "anniversary post for guild %s on %s: unexpected error [error_id=%s]",
+                        schedule.guild_id,
+                        day,
+                        error_id,
+                        exc_info=exc,
+                    )
                     exc = DeliveryError(f"unexpected error (error id {error_id})", permanent=True)
                 await self.store.attempted(target, day, ids, exc.reason)
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
@@ -338,8 +370,11 @@ class Scheduler:
                     if exc.disable:
                         await self.store.disable(schedule.guild_id, exc.reason)
                         self.update(None, schedule.guild_id)
-                        log.warning("anniversary posts for guild %s disabled (webhook %s gone)", schedule.guild_id,
-                                    mask(schedule.webhook_url))
+                        log.warning(
+                            "anniversary posts for guild %s disabled (webhook %s gone)",
+                            schedule.guild_id,
+                            mask(schedule.webhook_url),
+                        )
                     return
                 log.info("anniversary post for guild %s on %s: %s; retrying", schedule.guild_id, day, exc.reason)
                 await self.sleep(delay)
@@ -353,8 +388,13 @@ class Scheduler:
         """Finish a post a dead process had claimed moments before dying; the nonce prevents a duplicate."""
         schedule = self._schedules.get(rec.guild_id or 0) or await self.store.get(rec.guild_id or 0)
         if schedule is None or schedule.target != rec.target:
-            await self.store.fail(rec.target, rec.day, rec.event_ids, "settings changed before the post was "
-                                  "completed", self.clock().timestamp())
+            await self.store.fail(
+                rec.target,
+                rec.day,
+                rec.event_ids,
+                "settings changed before the post was completed",
+                self.clock().timestamp(),
+            )
             return
         items = [i for i in items_on(self.library.current.digest, rec.day) if i.event.id in rec.event_ids]
         payload = render_anniversary_post(items, rec.day, schedule.role_id)

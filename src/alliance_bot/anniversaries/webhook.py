@@ -25,12 +25,19 @@ import httpx
 
 log = logging.getLogger(__name__)
 
-DISCORD_HOSTS = {"discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com",
-                 "ptb.discordapp.com", "canary.discordapp.com"}
+DISCORD_HOSTS = {
+    "discord.com",
+    "discordapp.com",
+    "ptb.discord.com",
+    "canary.discord.com",
+    "ptb.discordapp.com",
+    "canary.discordapp.com",
+}
 SHAPE = "https://discord.com/api/webhooks/ID/TOKEN"
 # the whole URL, ASCII only: scheme, host (no user, no port), /api[/vN]/webhooks/<id>/<token>[/]
-_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)",
-                  re.ASCII | re.DOTALL)
+_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)", re.ASCII | re.DOTALL
+)
 _PATH = re.compile(r"/api(?:/v\d{1,2})?/webhooks/(\d{5,25})/([A-Za-z0-9_-]{20,100})/?", re.ASCII)
 _PARTS = re.compile(r"/api(?:/v\d{1,2})?/webhooks/(?P<id>[^/]*)(?:/(?P<token>[^/]*))?/?", re.ASCII)
 _LOOSE_PATH = re.compile(r"/webhooks/(\d{1,25})(?:/([^/?#]*))?", re.ASCII)
@@ -150,8 +157,13 @@ class WebhookResult:
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-                 base_backoff: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        base_backoff: float = 1.0,
+    ) -> None:
         self.client = client
         self.sleep = sleep
         self.base_backoff = base_backoff
@@ -163,8 +175,11 @@ class WebhookSender:
         try:
             url = validate_webhook_url(url)
         except InvalidWebhook:
-            raise DeliveryError("the webhook URL is not a Discord webhook URL (https://discord.com/api/webhooks/…): "
-                                "set a new one", permanent=True, disable=True) from None
+            raise DeliveryError(
+                "the webhook URL is not a Discord webhook URL (https://discord.com/api/webhooks/…): set a new one",
+                permanent=True,
+                disable=True,
+            ) from None
         target = url.rstrip("/") + "?wait=true"
         last = "no attempt"
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -174,7 +189,7 @@ class WebhookSender:
                 last = "the webhook did not answer in time"
             except httpx.HTTPError as exc:
                 last = f"network error: {type(exc).__name__}"
-            except Exception as exc:  # noqa: BLE001 - InvalidURL, a bug: not worth retrying, never a traceback
+            except Exception as exc:
                 log.warning("webhook %s: the request could not be made: %s", mask(url), type(exc).__name__)
                 raise DeliveryError(f"the request could not be made ({type(exc).__name__})", permanent=True) from None
             else:
@@ -190,7 +205,10 @@ class WebhookSender:
                 if status in (401, 403, 404):
                     raise DeliveryError(
                         f"the webhook answered {status}: it was deleted or its token was reset; set a new one",
-                        permanent=True, disable=status in (401, 404), status=status)
+                        permanent=True,
+                        disable=status in (401, 404),
+                        status=status,
+                    )
                 if status == 429:
                     wait = _retry_after(response)
                     last = f"rate limited (429), retry after {wait:.1f} s"
@@ -203,9 +221,11 @@ class WebhookSender:
                     last = f"Discord error {status}"
                 elif 400 <= status < 500:
                     # the body is whatever answered: never shown or logged, only the status and its meaning
-                    raise DeliveryError(f"the webhook refused the post ({status} "
-                                        f"{httpx.codes.get_reason_phrase(status) or 'error'})",
-                                        permanent=True, status=status)
+                    raise DeliveryError(
+                        f"the webhook refused the post ({status} {httpx.codes.get_reason_phrase(status) or 'error'})",
+                        permanent=True,
+                        status=status,
+                    )
                 else:
                     last = f"unexpected answer {status}"
             if attempt < MAX_ATTEMPTS:

@@ -60,8 +60,9 @@ class ChoiceIndex:
             if key.isprintable():  # no whitespace but spaces: every token begins the text or follows a space
                 starting_of.append(tokens)
             else:  # the token at the start of each space-separated part
-                starting_of.append({sys.intern(part.split(None, 1)[0]) for part in key.split(" ")
-                                    if part and not part[0].isspace()})
+                starting_of.append(
+                    {sys.intern(part.split(None, 1)[0]) for part in key.split(" ") if part and not part[0].isspace()}
+                )
         self._vocab = vocab = sorted(set().union(*tokens_of)) if tokens_of else []
         number = {t: i for i, t in enumerate(vocab)}
         self._ptr, self._token_keys = _csr(tokens_of, number, len(vocab))
@@ -128,7 +129,7 @@ class ChoiceIndex:
         assert match is not None
         lo, hi = self._prefix_range(words[0], self._vocab)
         begins = np.zeros(self._n, dtype=bool)
-        begins[self._start_keys[self._start_ptr[lo]:self._start_ptr[hi]]] = True
+        begins[self._start_keys[self._start_ptr[lo] : self._start_ptr[hi]]] = True
         starts: list[int] = np.flatnonzero(match & begins)[:limit].tolist()  # tolist() is typed Any
         if len(starts) == limit:
             return starts
@@ -174,8 +175,9 @@ class ChoiceIndex:
 def _csr(token_sets: list[set[str]], number: dict[str, int], n_tokens: int) -> tuple[np.ndarray, np.ndarray]:
     """token -> the positions of the sets holding it, as one array of positions sliced by `ptr`."""
     lengths = [len(t) for t in token_sets]
-    token_ids = np.fromiter(map(number.__getitem__, chain.from_iterable(token_sets)), dtype=np.int64,
-                            count=sum(lengths))
+    token_ids = np.fromiter(
+        map(number.__getitem__, chain.from_iterable(token_sets)), dtype=np.int64, count=sum(lengths)
+    )
     positions = np.repeat(np.arange(len(token_sets), dtype=np.int64), lengths)
     order = np.lexsort((positions, token_ids))
     ptr = np.searchsorted(token_ids[order], np.arange(n_tokens + 1))
@@ -193,17 +195,17 @@ def build_choices(self: Answers) -> dict[str, list[tuple[str, str, str]]]:
         key = fold(" ".join((name, value, *extra)))
         return (key, _clip(name), value[:CHOICE_MAX])
 
-    treaty = [entry(t.name + (f" ({t.date.year})" if t.date else ""), t.id, *t.aliases)
-              for t in treaties_by_date(self)]
-    viewpoints = [entry(v.topic, v.id, v.question, *v.keywords)
-                  for v in sorted(d.viewpoints.values(), key=lambda v: v.topic)]
-    sources = [entry(f"{s.author or s.outlet or 'Unsigned'}: {s.title}", s.id, s.kind)
-               for s in d.sources.values()]
+    treaty = [entry(t.name + (f" ({t.date.year})" if t.date else ""), t.id, *t.aliases) for t in treaties_by_date(self)]
+    viewpoints = [
+        entry(v.topic, v.id, v.question, *v.keywords) for v in sorted(d.viewpoints.values(), key=lambda v: v.topic)
+    ]
+    sources = [entry(f"{s.author or s.outlet or 'Unsigned'}: {s.title}", s.id, s.kind) for s in d.sources.values()]
     days = []
-    for (m, dd) in self._days:
+    for m, dd in self._days:
         titles = "; ".join(e.title for e in self._events_by_day[(m, dd)])
-        days.append(entry(f"{MONTH_NAMES[m - 1]} {dd}: {titles}", f"{m:02d}-{dd:02d}",
-                          f"{MONTH_NAMES[m - 1][:3]} {dd}"))
+        days.append(
+            entry(f"{MONTH_NAMES[m - 1]} {dd}: {titles}", f"{m:02d}-{dd:02d}", f"{MONTH_NAMES[m - 1][:3]} {dd}")
+        )
     facts = []
     for fa in d.facts.values():
         facts.append(entry(fa.statement, _clip(fa.statement), *fa.keywords))

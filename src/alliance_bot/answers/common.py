@@ -50,8 +50,13 @@ def event_view(self: Answers, ev: Event, reference_year: int | None = None) -> E
     base = self._event_views.get(ev.id)
     if base is None:
         base = self._event_views[ev.id] = EventView(
-            id=ev.id, date=ev.date, title=ev.title, summary=ev.summary, tags=tuple(ev.tags),
-            sources=entry_sources(self, ev))
+            id=ev.id,
+            date=ev.date,
+            title=ev.title,
+            summary=ev.summary,
+            tags=tuple(ev.tags),
+            sources=entry_sources(self, ev),
+        )
     if reference_year is None:
         return base
     years = reference_year - ev.date.year
@@ -69,9 +74,16 @@ def event_view(self: Answers, ev: Event, reference_year: int | None = None) -> E
         message = None
         if ann is not None:
             message = ann.message.format(year=ev.date.year, years=years, ordinal=ordinal(years), title=ev.title)
-        view = views[ev.id] = EventView(id=ev.id, date=ev.date, title=ev.title, summary=ev.summary,
-                                        tags=base.tags, sources=base.sources, years_ago=years,
-                                        anniversary=message)
+        view = views[ev.id] = EventView(
+            id=ev.id,
+            date=ev.date,
+            title=ev.title,
+            summary=ev.summary,
+            tags=base.tags,
+            sources=base.sources,
+            years_ago=years,
+            anniversary=message,
+        )
     return view
 
 

@@ -28,40 +28,69 @@ def fact_docs(self: Answers) -> list[SearchDoc[FactEntry]]:
     d = self.digest
     docs: list[SearchDoc[FactEntry]] = []
     for fa in d.facts.values():
-        docs.append(SearchDoc(fa.id, "fact", {
-            "main": fa.statement,
-            "keywords": " ".join(fa.keywords),
-            "tags": " ".join(fa.tags),
-            "quotes": " ".join(c.quote for c in fa.citations),
-        }, fa))
+        docs.append(
+            SearchDoc(
+                fa.id,
+                "fact",
+                {
+                    "main": fa.statement,
+                    "keywords": " ".join(fa.keywords),
+                    "tags": " ".join(fa.tags),
+                    "quotes": " ".join(c.quote for c in fa.citations),
+                },
+                fa,
+            )
+        )
     for ev in d.events.values():
-        docs.append(SearchDoc(ev.id, "event", {
-            "title": ev.title,
-            "date": f"{ev.date.human()} {ev.date.iso()}",
-            "summary": ev.summary,
-            "tags": " ".join(ev.tags),
-            "quotes": " ".join(c.quote for c in ev.citations),
-        }, ev))
+        docs.append(
+            SearchDoc(
+                ev.id,
+                "event",
+                {
+                    "title": ev.title,
+                    "date": f"{ev.date.human()} {ev.date.iso()}",
+                    "summary": ev.summary,
+                    "tags": " ".join(ev.tags),
+                    "quotes": " ".join(c.quote for c in ev.citations),
+                },
+                ev,
+            )
+        )
     for src in d.sources.values():
-        docs.append(SearchDoc(src.id, "source", {
-            "main": f"{src.title}, {src.kind} (author {src.author or 'not named'})",
-            "keywords": " ".join(filter(None, (src.author, src.outlet))),
-            "summary": src.perspective,
-        }, src))
+        docs.append(
+            SearchDoc(
+                src.id,
+                "source",
+                {
+                    "main": f"{src.title}, {src.kind} (author {src.author or 'not named'})",
+                    "keywords": " ".join(filter(None, (src.author, src.outlet))),
+                    "summary": src.perspective,
+                },
+                src,
+            )
+        )
     for tr in d.treaties.values():
-        docs.append(SearchDoc(tr.id, "treaty", {
-            "main": tr.name,
-            "keywords": " ".join(tr.aliases),
-            "date": f"{tr.date.human()} {tr.date.iso()}" if tr.date else "",
-            "summary": " ".join([tr.summary, *tr.provisions, tr.significance or ""]),
-            "tags": " ".join(tr.tags),
-            "quotes": " ".join(c.quote for c in tr.citations),
-        }, tr))
+        docs.append(
+            SearchDoc(
+                tr.id,
+                "treaty",
+                {
+                    "main": tr.name,
+                    "keywords": " ".join(tr.aliases),
+                    "date": f"{tr.date.human()} {tr.date.iso()}" if tr.date else "",
+                    "summary": " ".join([tr.summary, *tr.provisions, tr.significance or ""]),
+                    "tags": " ".join(tr.tags),
+                    "quotes": " ".join(c.quote for c in tr.citations),
+                },
+                tr,
+            )
+        )
     return docs
 
 
-def _fact_result(self: Answers, kind: str, entry: FactEntry, score: float = 0.0, *,
-                 differs: bool = False) -> FactResult:
+def _fact_result(
+    self: Answers, kind: str, entry: FactEntry, score: float = 0.0, *, differs: bool = False
+) -> FactResult:
     """An entry as a fact result: its text and sources are made once, the score is the query's."""
     parts = self._fact_parts.get(entry.id)
     if parts is None:
@@ -70,8 +99,9 @@ def _fact_result(self: Answers, kind: str, entry: FactEntry, score: float = 0.0,
     return FactResult(kind, ident, text, sources, title=title, group=group, differs=differs, score=score)
 
 
-def _fact_result_parts(self: Answers, kind: str, entry: FactEntry) -> tuple[str, str, str, tuple[SourceRef, ...],
-                                                                         str | None, str | None]:
+def _fact_result_parts(
+    self: Answers, kind: str, entry: FactEntry
+) -> tuple[str, str, str, tuple[SourceRef, ...], str | None, str | None]:
     if kind == "fact":
         assert isinstance(entry, Fact)
         return ("fact", entry.id, entry.statement, entry_sources(self, entry), None, entry.group)
@@ -93,7 +123,7 @@ def _fact_result_parts(self: Answers, kind: str, entry: FactEntry) -> tuple[str,
 
 def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
     """Free-text lookup over facts, events and treaties, best first; disagreeing facts kept together."""
-    query = query[:MAX_QUERY_CHARS * 10]
+    query = query[: MAX_QUERY_CHARS * 10]
     hits = self._fact_index.search(query, limit=limit * 2, min_ratio=0.2, min_coverage=0.3)
     results: list[FactResult] = []
     seen: set[str] = set()

@@ -160,8 +160,9 @@ class SearchIndex(Generic[_Payload]):
         self._keys = [doc.key for doc in docs]
 
         # 1. analyse every field (each distinct text once)
-        analysis.prepare([text for doc in docs for name, text in doc.fields.items() if name in weights and text],
-                         synonyms)
+        analysis.prepare(
+            [text for doc in docs for name, text in doc.fields.items() if name in weights and text], synonyms
+        )
         total_len: Counter[str] = Counter()
         field_ids: list[np.ndarray] = []  # term numbers of every field, one field after another
         field_doc: list[int] = []  # per field: its document
@@ -260,9 +261,9 @@ class SearchIndex(Generic[_Payload]):
                     surface[word] += count * times
         if synonyms:
             for phrase in SYNONYMS:
-                surface.update({w: 0 for w in phrase.split()})
-            surface.update({w: 0 for w in NUMBER_WORDS})
-            surface.update({w: 0 for w in MONTHS})
+                surface.update(dict.fromkeys(phrase.split(), 0))
+            surface.update(dict.fromkeys(NUMBER_WORDS, 0))
+            surface.update(dict.fromkeys(MONTHS, 0))
         self._surface = surface
         self._surface_words = [w for w in surface if len(w) >= 3 and not w.isdigit()]
 
@@ -276,8 +277,13 @@ class SearchIndex(Generic[_Payload]):
         words = raw_words(query)
         fixes: dict[str, str] = {}
         for w in set(words):
-            if (w in self._surface or w in STOPWORDS or not 4 <= len(w) <= 30 or not w.isalpha()
-                    or stem(w) in self._vocab):
+            if (
+                w in self._surface
+                or w in STOPWORDS
+                or not 4 <= len(w) <= 30
+                or not w.isalpha()
+                or stem(w) in self._vocab
+            ):
                 continue
             max_dist = 1 if len(w) <= 6 else 2
             # optimal string alignment: a swapped pair of letters ("ukriane") is one edit
@@ -300,8 +306,15 @@ class SearchIndex(Generic[_Payload]):
         lo, hi = np.searchsorted(self._bigram_code, [code, code + 1])
         return self._bigram_doc[lo:hi]
 
-    def search(self, query: str, *, limit: int = 10, kinds: set[str] | None = None,
-               min_ratio: float = 0.0, min_coverage: float = 0.0) -> list[Hit[_Payload]]:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        kinds: set[str] | None = None,
+        min_ratio: float = 0.0,
+        min_coverage: float = 0.0,
+    ) -> list[Hit[_Payload]]:
         if self.fuzzy:
             query, _ = self.correct(query)
         if self.synonyms:
@@ -382,8 +395,7 @@ class SearchIndex(Generic[_Payload]):
                 where = np.minimum(np.searchsorted(docs, picked), len(docs) - 1)
                 for j in np.flatnonzero(docs[where] == picked).tolist():
                     matched[j].add(term_of[tid])
-        return [Hit(self.docs[i], score_of(i), tuple(sorted(m)), float(coverage[i]))
-                for i, m in zip(ranked, matched)]
+        return [Hit(self.docs[i], score_of(i), tuple(sorted(m)), float(coverage[i])) for i, m in zip(ranked, matched)]
 
 
 _TERM_BITS = 62  # query terms tracked as bits of an int64 per document

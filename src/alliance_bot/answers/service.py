@@ -118,22 +118,39 @@ class Answers:
         self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
         self._treaty_label_texts = [label for label, _ in self._treaty_labels]
         self._treaty_years = [(tr.date.year, tr.id) for tr in d.treaties.values() if tr.date]
-        self._treaties_sorted = sorted(d.treaties.values(),
-                                       key=lambda t: (t.date.sort_key() if t.date else (9999, 0, 0), t.name))
+        self._treaties_sorted = sorted(
+            d.treaties.values(), key=lambda t: (t.date.sort_key() if t.date else (9999, 0, 0), t.name)
+        )
         self._source_index = SearchIndex(
-            [SearchDoc(s.id, "source", {"main": " ".join(filter(None, (s.author, s.outlet, s.id.replace("-", " ")))),
-                                        "title": s.title, "kind": s.kind}, s) for s in d.sources.values()],
+            [
+                SearchDoc(
+                    s.id,
+                    "source",
+                    {
+                        "main": " ".join(filter(None, (s.author, s.outlet, s.id.replace("-", " ")))),
+                        "title": s.title,
+                        "kind": s.kind,
+                    },
+                    s,
+                )
+                for s in d.sources.values()
+            ],
             {"main": 3.0, "title": 1.5, "kind": 1.0},
             analysis=analysis,
         )
         self._viewpoint_index = SearchIndex(
             [
-                SearchDoc(vp.id, "viewpoint", {
-                    "main": f"{vp.topic} {vp.id.replace('-', ' ')}",
-                    "keywords": " ".join(vp.keywords),
-                    "summary": vp.question + " " + " ".join(p.label for p in vp.positions),
-                    "related": " ".join(name_of(self, r) for r in vp.related),
-                }, vp)
+                SearchDoc(
+                    vp.id,
+                    "viewpoint",
+                    {
+                        "main": f"{vp.topic} {vp.id.replace('-', ' ')}",
+                        "keywords": " ".join(vp.keywords),
+                        "summary": vp.question + " " + " ".join(p.label for p in vp.positions),
+                        "related": " ".join(name_of(self, r) for r in vp.related),
+                    },
+                    vp,
+                )
                 for vp in viewpoints
             ],
             {"main": 3.0, "keywords": 2.5, "summary": 1.0, "related": 1.0},
@@ -144,8 +161,10 @@ class Answers:
         self._choices = {option: ChoiceIndex(items) for option, items in build_choices(self).items()}
 
         # views of single entries (see the class docstring)
-        self._source_meta = {s.id: (s.id, s.title, s.author, s.outlet, s.published.iso() if s.published else None)
-                             for s in d.sources.values()}
+        self._source_meta = {
+            s.id: (s.id, s.title, s.author, s.outlet, s.published.iso() if s.published else None)
+            for s in d.sources.values()
+        }
         self._sources_cache: dict[str, tuple[SourceRef, ...]] = {}
         self._event_views: dict[str, EventView] = {}
         self._views_by_year: dict[int, dict[str, EventView]] = {}
@@ -163,8 +182,9 @@ class Answers:
         for vp in viewpoints:
             positions, salt, related = viewpoint_parts(self, vp)
             for k in range(len(positions)):
-                self._rotations[(vp.id, k)] = ViewpointView(vp.id, vp.topic, vp.question,
-                                                            positions[k:] + positions[:k], related)
+                self._rotations[(vp.id, k)] = ViewpointView(
+                    vp.id, vp.topic, vp.question, positions[k:] + positions[:k], related
+                )
 
     # ------------------------------------------------------------------ views shared by the answers (common.py)
 

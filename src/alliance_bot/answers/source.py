@@ -35,8 +35,18 @@ def _cited(self: Answers) -> dict[str, tuple[CitedEntry, ...]]:
 
 def source_view(self: Answers, source_id: str) -> SourceView:
     s = self.digest.sources[source_id]
-    return SourceView(s.id, s.title, s.author, s.outlet, s.published.iso() if s.published else None,
-                      s.published_note, s.kind, s.perspective, s.url, _cited(self).get(source_id, ()))
+    return SourceView(
+        s.id,
+        s.title,
+        s.author,
+        s.outlet,
+        s.published.iso() if s.published else None,
+        s.published_note,
+        s.kind,
+        s.perspective,
+        s.url,
+        _cited(self).get(source_id, ()),
+    )
 
 
 def source(self: Answers, query: str = "") -> SourceAnswer:

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 
 def today_date(self: Answers, now: dt.datetime | None = None) -> dt.date:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
+        now = now.replace(tzinfo=dt.UTC)
     return now.astimezone(self.tz).date()
 
 
@@ -42,8 +42,9 @@ def on_day(self: Answers, month: int, day: int, reference_year: int) -> TodayAns
     # February 29 events are remembered on February 28 in common years
     if (month, day) == (2, 28) and not _is_leap(reference_year):
         for ev in self._events_by_day.get((2, 29), []):
-            events.append(replace(self.event_view(ev, reference_year),
-                                  note="February 29; marked on February 28 in common years"))
+            events.append(
+                replace(self.event_view(ev, reference_year), note="February 29; marked on February 28 in common years")
+            )
     month_events = tuple(self.event_view(ev, reference_year) for ev in self._events_by_month.get(month, []))
     before: tuple[EventView, ...] = ()
     after: tuple[EventView, ...] = ()

@@ -28,9 +28,18 @@ def treaty_view(self: Answers, tr: Treaty) -> TreatyView:
 
 def _make_treaty_view(self: Answers, tr: Treaty) -> TreatyView:
     return TreatyView(
-        id=tr.id, name=tr.name, aliases=tuple(tr.aliases), kind=tr.kind, date=tr.date, date_kind=tr.date_kind,
-        date_note=tr.date_note, parties=tuple(tr.parties), status=tr.status, summary=tr.summary,
-        provisions=tuple(tr.provisions), significance=tr.significance,
+        id=tr.id,
+        name=tr.name,
+        aliases=tuple(tr.aliases),
+        kind=tr.kind,
+        date=tr.date,
+        date_kind=tr.date_kind,
+        date_note=tr.date_note,
+        parties=tuple(tr.parties),
+        status=tr.status,
+        summary=tr.summary,
+        provisions=tuple(tr.provisions),
+        significance=tr.significance,
         related_events=tuple(self.event_view(self.digest.events[e]) for e in tr.related_events),
         viewpoints=tuple(Ref(vp.id, vp.topic, "viewpoints") for vp in self._treaty_viewpoints.get(tr.id, [])),
         sources=entry_sources(self, tr),
@@ -42,8 +51,9 @@ def treaty(self: Answers, query: str) -> TreatyAnswer:
     d = self.digest
     text = query.strip()[:MAX_QUERY_CHARS]
     if not text:
-        return TreatyAnswer(query="", results=tuple(self.treaty_view(t) for t in treaties_by_date(self)),
-                            ambiguous=True)
+        return TreatyAnswer(
+            query="", results=tuple(self.treaty_view(t) for t in treaties_by_date(self)), ambiguous=True
+        )
     if text in d.treaties:
         return TreatyAnswer(text, (self.treaty_view(d.treaties[text]),))
     corrected, _ = self._treaty_index.correct(text)
@@ -61,8 +71,9 @@ def treaty(self: Answers, query: str) -> TreatyAnswer:
     # a whole name or alias, misspelt beyond what word-by-word correction repairs
     folded = fold(text)
     if folded:
-        for _, score, i in process.extract(folded, self._treaty_label_texts, scorer=fuzz.ratio, limit=5,
-                                           score_cutoff=80):
+        for _, score, i in process.extract(
+            folded, self._treaty_label_texts, scorer=fuzz.ratio, limit=5, score_cutoff=80
+        ):
             tid = self._treaty_labels[i][1]
             scores[tid] = max(scores[tid], (score - 60) / 40)
     # a year narrows the candidates: "1953 treaty"

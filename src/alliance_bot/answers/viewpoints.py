@@ -39,7 +39,8 @@ def viewpoint_view(self: Answers, vp: Viewpoint, *, on: dt.date | None = None) -
     view = self._rotations.get((vp.id, k))
     if view is None:
         view = self._rotations[(vp.id, k)] = ViewpointView(
-            vp.id, vp.topic, vp.question, positions[k:] + positions[:k], related)
+            vp.id, vp.topic, vp.question, positions[k:] + positions[:k], related
+        )
     return view
 
 

@@ -24,9 +24,16 @@ from alliance_bot.answers.userdates import shown
 
 MAX_NAME = 64  # the longest IANA name is 32 characters; Discord's option allows 64
 HINT = "use an IANA name such as Asia/Seoul or America/New_York"
-_REGION_EXAMPLES = {"Africa": "Africa/Nairobi", "America": "America/New_York", "Asia": "Asia/Seoul",
-                    "Australia": "Australia/Sydney", "Europe": "Europe/London", "Etc": "Etc/UTC",
-                    "Pacific": "Pacific/Auckland", "US": "US/Eastern"}
+_REGION_EXAMPLES = {
+    "Africa": "Africa/Nairobi",
+    "America": "America/New_York",
+    "Asia": "Asia/Seoul",
+    "Australia": "Australia/Sydney",
+    "Europe": "Europe/London",
+    "Etc": "Etc/UTC",
+    "Pacific": "Pacific/Auckland",
+    "US": "US/Eastern",
+}
 
 
 class ZoneError(InvalidInput):
@@ -49,9 +56,10 @@ def load_zone(name: str) -> ZoneInfo:
     if text in zone_names():
         try:
             return ZoneInfo(text)
-        except Exception as exc:  # noqa: BLE001 - a damaged data file: say so, never a traceback
-            raise ZoneError(f"the time zone data for {text} cannot be read ({type(exc).__name__}): reinstall the "
-                            f"tzdata package") from None
+        except Exception as exc:
+            raise ZoneError(
+                f"the time zone data for {text} cannot be read ({type(exc).__name__}): reinstall the tzdata package"
+            ) from None
     raise ZoneError(_refusal(text))
 
 

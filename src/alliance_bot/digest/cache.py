@@ -54,8 +54,17 @@ MAX_CACHED_BYTES = 16 * 1024 * 1024  # what a content file (at most 2 MB of YAML
 UNUSED_SECONDS = 30 * 24 * 3600  # a cache file of a content file no load has read for this long is removed
 _NAME = re.compile(r"^([0-9a-f]{16})-[0-9a-f]{64}\.json$")
 # the code whose behaviour a cached file stands for: a change to any of these is a new cache
-_CODE_FILES = ("cache.py", "crosscheck.py", "dates.py", "files.py", "loader.py", "model.py", "problems.py", "result.py",
-               "yamlread.py")
+_CODE_FILES = (
+    "cache.py",
+    "crosscheck.py",
+    "dates.py",
+    "files.py",
+    "loader.py",
+    "model.py",
+    "problems.py",
+    "result.py",
+    "yamlread.py",
+)
 
 
 class CachedFile(ContentFile):
@@ -85,8 +94,9 @@ class CachedFile(ContentFile):
 def _code_fingerprint() -> bytes:
     from alliance_bot import __version__
 
-    h = hashlib.sha256(f"format {FORMAT}\0{__version__}\0{sys.version}\0{pydantic.VERSION}\0{yaml.__version__}\0"
-                       .encode())
+    h = hashlib.sha256(
+        f"format {FORMAT}\0{__version__}\0{sys.version}\0{pydantic.VERSION}\0{yaml.__version__}\0".encode()
+    )
     here = Path(__file__).resolve().parent
     for name in _CODE_FILES:
         try:
@@ -154,8 +164,8 @@ class ContentCache:
             log.debug("content cache: %s is not a valid cache file; reading the YAML instead", key)
             return None
         if len(set(cached.kinds)) != len(cached.kinds) or any(
-                kind not in KINDS or len(cached.entries(kind)) != len(cached.lines.get(kind, ()))
-                for kind in cached.kinds):
+            kind not in KINDS or len(cached.entries(kind)) != len(cached.lines.get(kind, ())) for kind in cached.kinds
+        ):
             self.misses += 1  # not what put() writes
             return None
         self.hits += 1
@@ -174,8 +184,11 @@ class ContentCache:
         except OSError as exc:
             if not self._warned:
                 self._warned = True
-                log.warning("content cache: cannot write to %s (%s); loading works, only slower",
-                            self.folder, exc.strerror or exc)
+                log.warning(
+                    "content cache: cannot write to %s (%s); loading works, only slower",
+                    self.folder,
+                    exc.strerror or exc,
+                )
         finally:
             if tmp is not None:
                 try:

@@ -43,8 +43,20 @@ from alliance_bot.digest.yamlread import Path as ValuePath
 _Identified = TypeVar("_Identified", Source, Event, Treaty, Fact, Viewpoint)  # the kinds whose entries have an id
 
 _WS = re.compile(r"\s+")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
 
 
 def normalise_for_quote(text: str) -> str:
@@ -89,7 +101,11 @@ def _cross_check(
     facts = unique("facts", Fact)
     viewpoints = unique("viewpoints", Viewpoint)
     by_kind: dict[str, Mapping[str, Entry]] = {
-        "sources": sources, "events": events, "treaties": treaties, "facts": facts, "viewpoints": viewpoints,
+        "sources": sources,
+        "events": events,
+        "treaties": treaties,
+        "facts": facts,
+        "viewpoints": viewpoints,
     }
 
     # source texts
@@ -133,9 +149,12 @@ def _cross_check(
             if cit.source not in sources:
                 report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
             elif cit.source in normalised and not found_in_source(cit.source, cit.quote):
-                report(obj, (*loc, "quote"),
-                       f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
-                       f"straight/curly quotes may differ): {cit.quote[:80]!r}")
+                report(
+                    obj,
+                    (*loc, "quote"),
+                    f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
+                    f"straight/curly quotes may differ): {cit.quote[:80]!r}",
+                )
 
     def check_refs(obj: Entry, field_name: str, ids: list[str], allowed: tuple[str, ...]) -> None:
         for i, ref in enumerate(ids):
@@ -167,8 +186,11 @@ def _cross_check(
             groups[fa.group].append(fa)
     for name, members in groups.items():
         if len(members) < 2:
-            report(members[0], ("group",),
-                   f"group {name!r} has only this fact; a group joins facts that answer one question differently")
+            report(
+                members[0],
+                ("group",),
+                f"group {name!r} has only this fact; a group joins facts that answer one question differently",
+            )
 
     anniversaries: dict[str, Anniversary] = {}
     for ann, _, _ in entries.get("anniversaries", []):
@@ -177,15 +199,23 @@ def _cross_check(
         if found is None:
             report(ann, ("event",), f"unknown event id {ann.event!r}")
         elif found.date.precision is not Precision.DAY:
-            report(ann, ("event",), f"event {ann.event!r} is dated to the {found.date.precision.value} "
-                                    f"({found.date.iso()}); an anniversary needs a day")
+            report(
+                ann,
+                ("event",),
+                f"event {ann.event!r} is dated to the {found.date.precision.value} "
+                f"({found.date.iso()}); an anniversary needs a day",
+            )
         if ann.event in anniversaries:
             report(ann, ("event",), f"event {ann.event!r} already has an anniversary entry")
         try:
             unknown = message_placeholders(ann.message) - ANNIVERSARY_FIELDS
             if unknown:
-                report(ann, ("message",), f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
-                                          f"use {{year}}, {{years}}, {{ordinal}}, {{title}}")
+                report(
+                    ann,
+                    ("message",),
+                    f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
+                    f"use {{year}}, {{years}}, {{ordinal}}, {{title}}",
+                )
         except ValueError as exc:
             report(ann, ("message",), f"broken {{placeholder}}: {exc} (write {{{{ and }}}} for literal braces)")
         anniversaries.setdefault(ann.event, ann)

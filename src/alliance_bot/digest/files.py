@@ -110,8 +110,7 @@ def _read_bytes(path: Path, col: _Collector) -> tuple[Path, bytes] | None:
     except _NotRegular:
         col.add(rel, None, "", "not a regular file")
     except _TooLarge as exc:
-        col.add(rel, None, "", f"file is {exc.size:,} bytes; content files are limited to {MAX_FILE_BYTES:,}: "
-                               "split it")
+        col.add(rel, None, "", f"file is {exc.size:,} bytes; content files are limited to {MAX_FILE_BYTES:,}: split it")
     except OSError as exc:
         col.add(rel, None, "", f"cannot read the file: {exc.strerror or exc}")
     return None

@@ -121,15 +121,18 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
             col.add(rel, None, "", "the file is empty: it should hold a mapping such as `events:` with a list")
             continue
         if not isinstance(data, dict):
-            col.add(rel, located.line_of(()), "",
-                    f"the file must be a mapping of kinds ({', '.join(KINDS)}) to lists, not a {type(data).__name__}")
+            col.add(
+                rel,
+                located.line_of(()),
+                "",
+                f"the file must be a mapping of kinds ({', '.join(KINDS)}) to lists, not a {type(data).__name__}",
+            )
             continue
         problems_before = len(col.problems)
         checked: dict[str, list[tuple[Entry, int | None]]] = {}
         for kind, items in data.items():
             if kind not in KINDS:
-                col.add(rel, located.line_of((kind,)), str(kind),
-                        f"unknown kind; expected one of: {', '.join(KINDS)}")
+                col.add(rel, located.line_of((kind,)), str(kind), f"unknown kind; expected one of: {', '.join(KINDS)}")
                 continue
             if items is None:
                 continue
@@ -154,19 +157,28 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
                         full = (*prefix, *loc)
                         raw_text = located.coerced.get(full)
                         value = _value_at(item, loc)
-                        col.add(rel, located.line_of(full), _field_name(kind, index, item, loc),
-                                _explain(err, raw_text, value))
+                        col.add(
+                            rel,
+                            located.line_of(full),
+                            _field_name(kind, index, item, loc),
+                            _explain(err, raw_text, value),
+                        )
                     continue
                 entries[kind].append((obj, Where(rel, line), prefix))
                 locs[id(obj)] = (located, prefix, rel)
                 checked[kind].append((obj, line))
         if cache is not None and len(col.problems) == problems_before:
-            cache.put(key, CachedFile.model_construct(
-                _fields_set=None,  # those given (the default: named, so that the **entries below cannot be it)
-                format=FORMAT, data_hash=data_hash, kinds=list(checked),
-                lines={kind: [line for _, line in pairs] for kind, pairs in checked.items()},
-                **{kind: [obj for obj, _ in pairs] for kind, pairs in checked.items()},
-            ))
+            cache.put(
+                key,
+                CachedFile.model_construct(
+                    _fields_set=None,  # those given (the default: named, so that the **entries below cannot be it)
+                    format=FORMAT,
+                    data_hash=data_hash,
+                    kinds=list(checked),
+                    lines={kind: [line for _, line in pairs] for kind, pairs in checked.items()},
+                    **{kind: [obj for obj, _ in pairs] for kind, pairs in checked.items()},
+                ),
+            )
             used.add(key)
 
     digest = _cross_check(root, entries, locs, col)

@@ -39,8 +39,13 @@ DateText = Annotated[
     PartialDate,
     BeforeValidator(_to_partial_date),
     PlainSerializer(lambda d: d.iso(), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
-                    "description": "YYYY-MM-DD (day), YYYY-MM (month) or YYYY (year)"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "description": "YYYY-MM-DD (day), YYYY-MM (month) or YYYY (year)",
+        }
+    ),
 ]
 
 # Limits, in characters. Each keeps the rendered entry inside one embed field

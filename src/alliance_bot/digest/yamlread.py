@@ -198,7 +198,10 @@ def _composer_error(
     same fields), which PyYAML's own C parser and composer put in their errors too.
     """
     return ComposerError(
-        context, context_mark, problem, problem_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
+        context,
+        context_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
+        problem,
+        problem_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
     )
 
 
@@ -226,8 +229,11 @@ def _document_events(parser: _EventParser) -> tuple[list[Event], dict[str, _Node
             anchor = event.anchor
             if anchor is not None:
                 if anchor in anchors:
-                    what = "found duplicate anchor; first occurrence" if _C_COMPOSER else \
-                        f"found duplicate anchor {anchor!r}; first occurrence"
+                    what = (
+                        "found duplicate anchor; first occurrence"
+                        if _C_COMPOSER
+                        else f"found duplicate anchor {anchor!r}; first occurrence"
+                    )
                     raise _composer_error(what, anchors[anchor].start_mark, "second occurrence", event.start_mark)
                 anchors[anchor] = event
             if not isinstance(event, ScalarEvent):
@@ -244,8 +250,12 @@ def _document_events(parser: _EventParser) -> tuple[list[Event], dict[str, _Node
     parser.get_event()  # document end
     if not parser.check_event(StreamEndEvent):
         following = parser.peek_event()
-        raise _composer_error("expected a single document in the stream", events[0].start_mark,
-                              "but found another document", following.start_mark if following is not None else None)
+        raise _composer_error(
+            "expected a single document in the stream",
+            events[0].start_mark,
+            "but found another document",
+            following.start_mark if following is not None else None,
+        )
     return events, anchors
 
 
@@ -276,8 +286,9 @@ class _Builder:
         if node.anchor is not None:
             if id(node) in self.reached:
                 # an alias (*name) stands for the very node its anchor (&name) labels
-                raise YamlProblem("anchors and aliases (&name / *name) are not allowed in content files: write "
-                                  "the value out", line)
+                raise YamlProblem(
+                    "anchors and aliases (&name / *name) are not allowed in content files: write the value out", line
+                )
             self.reached.add(id(node))
         self.count += 1
         if self.count > MAX_NODES:
@@ -309,11 +320,15 @@ class _Builder:
             self.lines.setdefault(path, line)
             return self._scalar_value(node, line, path), i + 1
         if via_alias:  # pragma: no cover - a list or mapping is reached where it stands, before any alias
-            raise YamlProblem("anchors and aliases (&name / *name) are not allowed in content files: write "
-                              "the value out", line)
+            raise YamlProblem(
+                "anchors and aliases (&name / *name) are not allowed in content files: write the value out", line
+            )
         is_sequence = isinstance(node, SequenceStartEvent)
-        resolved = node.tag if node.tag is not None and node.tag != "!" else \
-            _resolver.resolve(SequenceNode if is_sequence else MappingNode, None, node.implicit)
+        resolved = (
+            node.tag
+            if node.tag is not None and node.tag != "!"
+            else _resolver.resolve(SequenceNode if is_sequence else MappingNode, None, node.implicit)
+        )
         if resolved not in _STANDARD_TAGS:
             raise YamlProblem(f"the tag {resolved!r} is not allowed in content files", line)
         self.lines.setdefault(path, line)
@@ -367,8 +382,9 @@ class _Builder:
                 raise YamlProblem("keys must be plain words (no lists, mappings or << merges as keys)", key_line)
             key = key_node.value
             if key in result:
-                raise YamlProblem(f"duplicate key {key!r} in the same mapping (the first would be silently lost)",
-                                  key_line)
+                raise YamlProblem(
+                    f"duplicate key {key!r} in the same mapping (the first would be silently lost)", key_line
+                )
             child = (*path, key)
             lines[child] = key_line  # a value's line is its key's
             event = events[i + 1]
@@ -392,7 +408,10 @@ def _scalar(event: ScalarEvent, tag: str, path: Path, out: Located) -> YamlValue
     # types-PyYAML types a node's marks as yaml.error.Mark, but libyaml's events carry yaml._yaml.Mark (the same
     # fields), as do the nodes PyYAML's own C composer makes
     node = ScalarNode(
-        tag, event.value, event.start_mark, event.end_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
+        tag,
+        event.value,
+        event.start_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
+        event.end_mark,  # type: ignore[arg-type]  # stubs: no libyaml Mark
         event.style,
     )
     try:

@@ -50,9 +50,17 @@ class _MessageOptions(TypedDict, total=False):
 
 
 class AllianceBot(commands.Bot):
-    def __init__(self, *, store: ContentStore, db: Database | None, usage: UsageLog | None, hash_key: bytes,
-                 moderator_role: int | None = None, extra_cogs: tuple[commands.Cog, ...] = (),
-                 **client_options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        store: ContentStore,
+        db: Database | None,
+        usage: UsageLog | None,
+        hash_key: bytes,
+        moderator_role: int | None = None,
+        extra_cogs: tuple[commands.Cog, ...] = (),
+        **client_options: Any,
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # no message commands: slash commands only
             intents=discord.Intents(guilds=True),
@@ -99,8 +107,13 @@ class AllianceBot(commands.Bot):
         # fires again after reconnects: nothing here may start work twice
         self.gateway_connected = True
         self.ready_count += 1
-        log.info("ready as %s (%s) in %d servers; ready #%d", self.user, getattr(self.user, "id", "?"),
-                 len(self.guilds), self.ready_count)
+        log.info(
+            "ready as %s (%s) in %d servers; ready #%d",
+            self.user,
+            getattr(self.user, "id", "?"),
+            len(self.guilds),
+            self.ready_count,
+        )
 
     def spawn(self, coro: Coroutine[object, object, _T], name: str) -> asyncio.Task[_T]:
         task = asyncio.create_task(coro, name=name)
@@ -127,12 +140,27 @@ class AllianceBot(commands.Bot):
 
     # ---------------------------------------------------------------- usage
 
-    def record(self, interaction: discord.Interaction, outcome: str, *, kind: str | None = None,
-               command: str | None = None, options: dict[str, object] | None = None,
-               error_id: str | None = None) -> None:
+    def record(
+        self,
+        interaction: discord.Interaction,
+        outcome: str,
+        *,
+        kind: str | None = None,
+        command: str | None = None,
+        options: dict[str, object] | None = None,
+        error_id: str | None = None,
+    ) -> None:
         """The interaction's one usage row and log line (a later call for it does nothing)."""
-        recording.record(self.usage, self.hash_key, interaction, outcome, kind=kind, command=command,
-                         options=options, error_id=error_id)
+        recording.record(
+            self.usage,
+            self.hash_key,
+            interaction,
+            outcome,
+            kind=kind,
+            command=command,
+            options=options,
+            error_id=error_id,
+        )
 
     async def on_app_command_completion(self, interaction: discord.Interaction, command: object) -> None:
         self.record(interaction, interaction.extras.get("outcome", "answered"))
@@ -144,15 +172,24 @@ class AllianceBot(commands.Bot):
         interaction.extras["outcome"] = "answered" if answer.found else "nothing_found"
         await self.send_rendered(interaction, render(answer), ephemeral=ephemeral)
 
-    async def send_rendered(self, interaction: discord.Interaction, rendered: Rendered, *, ephemeral: bool = False,
-                            files: list[discord.File] | None = None) -> None:
+    async def send_rendered(
+        self,
+        interaction: discord.Interaction,
+        rendered: Rendered,
+        *,
+        ephemeral: bool = False,
+        files: list[discord.File] | None = None,
+    ) -> None:
         ephemeral = ephemeral or rendered.ephemeral
         token = None
         if send.needs_components(rendered):
             token = self.pages.add(send.PageEntry(interaction.user.id, rendered, command_name(interaction)))
         view = send.components_for(rendered, token, 0)
-        kwargs: _MessageOptions = {"embeds": send.to_embeds(rendered.pages[0]), "ephemeral": ephemeral,
-                                   "allowed_mentions": discord.AllowedMentions.none()}
+        kwargs: _MessageOptions = {
+            "embeds": send.to_embeds(rendered.pages[0]),
+            "ephemeral": ephemeral,
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
         if view is not None:
             kwargs["view"] = view
         if files:
@@ -164,8 +201,9 @@ class AllianceBot(commands.Bot):
             message_id: int | None
             if interaction.response.is_done():
                 if token is not None:  # the message is wanted (see below): waited for
-                    sent = await asyncio.wait_for(interaction.followup.send(wait=True, **kwargs),
-                                                  timeout=FOLLOWUP_BUDGET)
+                    sent = await asyncio.wait_for(
+                        interaction.followup.send(wait=True, **kwargs), timeout=FOLLOWUP_BUDGET
+                    )
                     message_id = sent.id
                 else:
                     await asyncio.wait_for(interaction.followup.send(wait=False, **kwargs), timeout=FOLLOWUP_BUDGET)
@@ -179,8 +217,9 @@ class AllianceBot(commands.Bot):
                         self.load.shed(interaction)
                         return
                     try:
-                        response = await asyncio.wait_for(interaction.response.send_message(**kwargs),
-                                                          timeout=RESPONSE_BUDGET)
+                        response = await asyncio.wait_for(
+                            interaction.response.send_message(**kwargs), timeout=RESPONSE_BUDGET
+                        )
                     finally:
                         self.load.note_response_time(interaction)
                 message_id = response.message_id
@@ -195,8 +234,15 @@ class AllianceBot(commands.Bot):
                 entry.application_id, entry.webhook_token = interaction.application_id, interaction.token
                 entry.message_id = message_id
 
-    async def reply_message(self, interaction: discord.Interaction, title: str, text: str, *, error: bool = False,
-                            files: list[discord.File] | None = None) -> None:
+    async def reply_message(
+        self,
+        interaction: discord.Interaction,
+        title: str,
+        text: str,
+        *,
+        error: bool = False,
+        files: list[discord.File] | None = None,
+    ) -> None:
         await self.send_rendered(interaction, render_message(title, text, error=error), ephemeral=True, files=files)
 
     # ---------------------------------------------------------------- moderators
@@ -219,7 +265,9 @@ class AllianceBot(commands.Bot):
     async def moderator_role(self, guild_id: int) -> int | None:
         if self.db is not None:
             try:
-                value = await self.db.scalar("SELECT moderator_role FROM guild_settings WHERE guild_id = ?", (guild_id,))
+                value = await self.db.scalar(
+                    "SELECT moderator_role FROM guild_settings WHERE guild_id = ?", (guild_id,)
+                )
             except Exception:  # a locked or broken database must not lock moderators out silently
                 log.exception("could not read the moderator role of guild %s", guild_id)
                 value = None

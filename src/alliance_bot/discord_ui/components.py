@@ -49,24 +49,26 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
     entry = bot.pages.get(parsed[1]) if parsed else None
     if parsed is None or entry is None or parsed[0] == "noop":
         bot.record(interaction, "invalid_input", command="button", options={"custom_id": custom_id[:100]})
-        await bot.reply_message(interaction, "This button has expired",
-                                "Run the command again to get fresh buttons.")
+        await bot.reply_message(interaction, "This button has expired", "Run the command again to get fresh buttons.")
         return
     action, token, number = parsed
     if action == "pg":
         if interaction.user.id != entry.owner_id:
             bot.record(interaction, "refused", command=f"{entry.command} page")
-            await bot.reply_message(interaction, "Not your answer",
-                                    "Only the person who asked can turn these pages. Run the command yourself "
-                                    "to get your own copy.")
+            await bot.reply_message(
+                interaction,
+                "Not your answer",
+                "Only the person who asked can turn these pages. Run the command yourself to get your own copy.",
+            )
             return
         if number is None or not 0 <= number < entry.page_count:
             bot.record(interaction, "invalid_input", command=f"{entry.command} page")
             await bot.reply_message(interaction, "This button has expired", "That page does not exist.")
             return
         entry.page = number
-        await interaction.response.edit_message(embeds=send.to_embeds(entry.embeds(number)),
-                                                view=send.components_for(entry, token, number))
+        await interaction.response.edit_message(
+            embeds=send.to_embeds(entry.embeds(number)), view=send.components_for(entry, token, number)
+        )
         bot.record(interaction, "answered", command=f"{entry.command} page", options={"page": number + 1})
         return
     # a link menu: anyone may open the related entry, shown only to them
@@ -93,8 +95,9 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
         result = answers.fact(link.argument)
     interaction.extras["outcome"] = "answered" if result.found else "nothing_found"
     await bot.send_rendered(interaction, render(result), ephemeral=True)
-    bot.record(interaction, interaction.extras["outcome"], command=f"link {link.command}",
-               options={"target": link.argument})
+    bot.record(
+        interaction, interaction.extras["outcome"], command=f"link {link.command}", options={"target": link.argument}
+    )
 
 
 async def remove_buttons(bot: AllianceBot, entry: send.PageEntry) -> None:
@@ -106,5 +109,5 @@ async def remove_buttons(bot: AllianceBot, entry: send.PageEntry) -> None:
     webhook = discord.Webhook.partial(entry.application_id, entry.webhook_token, client=bot)
     try:
         await asyncio.wait_for(webhook.edit_message(entry.message_id, view=None), timeout=FOLLOWUP_BUDGET)
-    except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:  # message deleted, Discord failing
+    except (TimeoutError, discord.HTTPException, OSError) as exc:  # message deleted, Discord failing
         log.debug("could not remove expired buttons: %s", type(exc).__name__)

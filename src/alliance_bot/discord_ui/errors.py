@@ -6,7 +6,6 @@ Discord's window (it answers 404 Unknown interaction) is recorded `late` and not
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from typing import TYPE_CHECKING
@@ -51,15 +50,22 @@ async def handle_error(bot: AllianceBot, interaction: discord.Interaction, error
     else:
         error_id = secrets.token_hex(4)
         outcome, title = "error", "Something went wrong"
-        text = (f"Sorry, that failed on our side. Error id `{error_id}`: the bot's operators can find the "
-                f"details in its logs.")
-        log.error("interaction failed [error_id=%s] command=%s guild=%s", error_id, command_name(interaction),
-                  interaction.guild_id, exc_info=original)
+        text = (
+            f"Sorry, that failed on our side. Error id `{error_id}`: the bot's operators can find the "
+            f"details in its logs."
+        )
+        log.error(
+            "interaction failed [error_id=%s] command=%s guild=%s",
+            error_id,
+            command_name(interaction),
+            interaction.guild_id,
+            exc_info=original,
+        )
     if outcome == "refused":
         log.info("refused %s in guild %s: %s", command_name(interaction), interaction.guild_id, type(error).__name__)
     bot.record(interaction, outcome, error_id=error_id)
     try:
         await bot.reply_message(interaction, title, text, error=outcome == "error")
-    except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, discord.HTTPException, OSError) as exc:
         # the interaction expired or Discord is failing: logged, nothing else can be done for this one
         log.warning("could not send the error reply [error_id=%s]: %s", error_id, type(exc).__name__)

@@ -51,8 +51,12 @@ class InFlight:
         if not pending:
             return []
         cancelled = [(t, self._in_flight[t]) for t in pending]
-        log.warning("stopping: %d interaction%s still running after %g s, cancelled", len(cancelled),
-                    "" if len(cancelled) == 1 else "s", shutdown_budget)
+        log.warning(
+            "stopping: %d interaction%s still running after %g s, cancelled",
+            len(cancelled),
+            "" if len(cancelled) == 1 else "s",
+            shutdown_budget,
+        )
         for task, _ in cancelled:
             task.cancel()
         await asyncio.gather(*(t for t, _ in cancelled), return_exceptions=True)  # retrieved: nothing logged later
@@ -64,9 +68,10 @@ async def tell_cancelled(bot: AllianceBot, interaction: discord.Interaction) -> 
     bot.record(interaction, "cancelled")
     if interaction.type is discord.InteractionType.autocomplete:
         return
-    rendered = render_message("Stopped", "The bot is restarting and could not finish this: run the command "
-                                         "again in a minute.", error=True)
+    rendered = render_message(
+        "Stopped", "The bot is restarting and could not finish this: run the command again in a minute.", error=True
+    )
     try:
         await asyncio.wait_for(bot.send_rendered(interaction, rendered, ephemeral=True), timeout=NOTICE_BUDGET)
-    except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, discord.HTTPException, OSError) as exc:
         log.debug("could not tell a cancelled interaction: %s", type(exc).__name__)

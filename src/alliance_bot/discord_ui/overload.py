@@ -59,8 +59,11 @@ class LoadShedder:
         self.late_count += 1
         now = time.monotonic()
         if now - self._last_late >= SHED_LOG_QUIET:
-            log.warning("overloaded: interactions that cannot be answered within Discord's 3 seconds are not "
-                        "attempted (usage outcome=late; %d so far; logged once a burst)", self.late_count)
+            log.warning(
+                "overloaded: interactions that cannot be answered within Discord's 3 seconds are not "
+                "attempted (usage outcome=late; %d so far; logged once a burst)",
+                self.late_count,
+            )
         self._last_late = now
 
     def note_response_time(self, interaction: discord.Interaction) -> None:

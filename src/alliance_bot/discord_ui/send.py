@@ -74,8 +74,13 @@ class PageStore:
     the next to expire: one sweeper (`sweep`) waits for it, forgets what expired and removes its buttons.
     """
 
-    def __init__(self, timeout: float = PAGE_TIMEOUT, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        timeout: float = PAGE_TIMEOUT,
+        max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.timeout = timeout
         self.max_entries = max_entries
         self.max_bytes = max_bytes
@@ -154,7 +159,7 @@ async def sweep(store: PageStore, remove_buttons: Callable[[PageEntry], Awaitabl
             continue
         expired = store.pop_expired()
         for i in range(0, len(expired), REMOVE_AT_ONCE):
-            await asyncio.gather(*(remove_buttons(e) for e in expired[i:i + REMOVE_AT_ONCE]))
+            await asyncio.gather(*(remove_buttons(e) for e in expired[i : i + REMOVE_AT_ONCE]))
 
 
 def to_embeds(page: list[EmbedJson]) -> list[discord.Embed]:
@@ -167,17 +172,43 @@ def components_for(rendered: Rendered | PageEntry, token: str | None, page: int)
         return None
     view = discord.ui.View(timeout=None)
     if rendered.page_count > 1:
-        view.add_item(discord.ui.Button(label="◀ Previous", style=discord.ButtonStyle.secondary,
-                                        custom_id=f"{PREFIX}:pg:{token}:{page - 1}", disabled=page == 0))
-        view.add_item(discord.ui.Button(label=f"{page + 1}/{rendered.page_count}", style=discord.ButtonStyle.secondary,
-                                        custom_id=f"{PREFIX}:noop:{token}", disabled=True))
-        view.add_item(discord.ui.Button(label="Next ▶", style=discord.ButtonStyle.secondary,
-                                        custom_id=f"{PREFIX}:pg:{token}:{page + 1}",
-                                        disabled=page >= rendered.page_count - 1))
+        view.add_item(
+            discord.ui.Button(
+                label="◀ Previous",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{PREFIX}:pg:{token}:{page - 1}",
+                disabled=page == 0,
+            )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label=f"{page + 1}/{rendered.page_count}",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{PREFIX}:noop:{token}",
+                disabled=True,
+            )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label="Next ▶",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{PREFIX}:pg:{token}:{page + 1}",
+                disabled=page >= rendered.page_count - 1,
+            )
+        )
     if rendered.links:
-        options = [discord.SelectOption(label=link.label[:100], value=str(i)) for i, link in enumerate(rendered.links[:25])]
-        view.add_item(discord.ui.Select(custom_id=f"{PREFIX}:ln:{token}", placeholder="Open a related entry…",
-                                        options=options, min_values=1, max_values=1))
+        options = [
+            discord.SelectOption(label=link.label[:100], value=str(i)) for i, link in enumerate(rendered.links[:25])
+        ]
+        view.add_item(
+            discord.ui.Select(
+                custom_id=f"{PREFIX}:ln:{token}",
+                placeholder="Open a related entry…",
+                options=options,
+                min_values=1,
+                max_values=1,
+            )
+        )
     if not view.children:
         return None
     # Only the components are wanted: clicks come to on_interaction, which finds the entry by its token. A

@@ -19,7 +19,6 @@ from discord import app_commands
 from alliance_bot.storage.db import Database, DatabaseError
 
 if TYPE_CHECKING:
-    from alliance_bot.discord_ui.bot import AllianceBot
     from alliance_bot.library import ContentStore
     from alliance_bot.settings import Settings
 
@@ -72,8 +71,9 @@ def login_problem(exc: BaseException) -> str | None:
     return None
 
 
-async def sync_commands(settings: Settings, token: str, store: ContentStore, guild_id: int | None, *,
-                        force: bool = False) -> int:
+async def sync_commands(
+    settings: Settings, token: str, store: ContentStore, guild_id: int | None, *, force: bool = False
+) -> int:
     from alliance_bot.runner import build_bot
 
     try:
@@ -106,8 +106,10 @@ async def sync_commands(settings: Settings, token: str, store: ContentStore, gui
                 return _EXIT_OK
             synced = await bot.tree.sync(guild=guild)
             await db.set_meta(key, digest)
-            print(f"registered {len(synced)} commands {where}"
-                  + ("" if guild_id else " (global commands can take up to an hour to appear)"))
+            print(
+                f"registered {len(synced)} commands {where}"
+                + ("" if guild_id else " (global commands can take up to an hour to appear)")
+            )
             return _EXIT_OK
     finally:
         await db.close()

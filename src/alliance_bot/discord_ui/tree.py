@@ -64,13 +64,16 @@ class AllianceTree(app_commands.CommandTree["AllianceBot"]):
         name = command_name(interaction)
         if name not in self._unroutable_logged and len(self._unroutable_logged) < 1000:
             self._unroutable_logged.add(name)
-            log.warning("autocomplete for %r (option %r), which this bot does not have: answered with no choices; "
-                        "run `alliance-bot sync` if Discord's command list is out of date (logged once)",
-                        name, focused_option(interaction.data))
+            log.warning(
+                "autocomplete for %r (option %r), which this bot does not have: answered with no choices; "
+                "run `alliance-bot sync` if Discord's command list is out of date (logged once)",
+                name,
+                focused_option(interaction.data),
+            )
         self.client.record(interaction, "error", kind="autocomplete", command=name)
         if interaction.response.is_done():
             return
         try:
             await asyncio.wait_for(interaction.response.autocomplete([]), timeout=RESPONSE_BUDGET)
-        except (discord.HTTPException, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, discord.HTTPException, OSError) as exc:
             log.debug("could not answer an autocomplete: %s", type(exc).__name__)

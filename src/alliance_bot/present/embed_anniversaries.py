@@ -94,8 +94,9 @@ class AnniversaryPost(TypedDict):
     allowed_mentions: AllowedMentionsJson
 
 
-def render_anniversary_post(items: Sequence[PostItem], day: dt.date, role_id: int | None = None, *,
-                            preview: bool = False) -> AnniversaryPost:
+def render_anniversary_post(
+    items: Sequence[PostItem], day: dt.date, role_id: int | None = None, *, preview: bool = False
+) -> AnniversaryPost:
     """The message for a day's anniversaries (`anniversaries.AnniversaryItem`s), as Discord's JSON.
 
     The role mention is the only mention the bot ever makes, and only here."""
@@ -123,9 +124,15 @@ def render_anniversary_post(items: Sequence[PostItem], day: dt.date, role_id: in
     return {"content": content, "embeds": embeds, "allowed_mentions": mentions}
 
 
-def render_anniversary_settings(title: str, schedule: Schedule | None, webhook_masked: str | None,
-                                upcoming: Sequence[tuple[DueAt, Sequence[str]]], recent: Sequence[PostRecord], *,
-                                paused: str | None = None) -> Rendered:
+def render_anniversary_settings(
+    title: str,
+    schedule: Schedule | None,
+    webhook_masked: str | None,
+    upcoming: Sequence[tuple[DueAt, Sequence[str]]],
+    recent: Sequence[PostRecord],
+    *,
+    paused: str | None = None,
+) -> Rendered:
     """`/anniversaries show`: settings, the next posts with their local times, the last posts and failures.
 
     `paused`: why posts that are on are not being made (the scheduler's reason).
@@ -138,15 +145,20 @@ def render_anniversary_settings(title: str, schedule: Schedule | None, webhook_m
     if schedule.enabled and paused:
         state = "paused"
     where = f"webhook {webhook_masked}" if schedule.webhook_url else f"<#{schedule.channel_id}>"
-    b.describe(f"Posts are **{state}**: {where} at {schedule.post_time:%H:%M} {schedule.timezone}"
-               + (f", mentioning <@&{schedule.role_id}>" if schedule.role_id else "") + ".")
+    b.describe(
+        f"Posts are **{state}**: {where} at {schedule.post_time:%H:%M} {schedule.timezone}"
+        + (f", mentioning <@&{schedule.role_id}>" if schedule.role_id else "")
+        + "."
+    )
     if schedule.enabled and paused:
         b.add("Why no posts are made", escape_md(paused))
     if upcoming:
         lines = []
         for due, titles in upcoming:
-            lines.append(f"<t:{int(due.at.timestamp())}:F> ({due.day:%B} {due.day.day}, {schedule.post_time:%H:%M} "
-                         f"{schedule.timezone}): {escape_md('; '.join(titles))}")
+            lines.append(
+                f"<t:{int(due.at.timestamp())}:F> ({due.day:%B} {due.day.day}, {schedule.post_time:%H:%M} "
+                f"{schedule.timezone}): {escape_md('; '.join(titles))}"
+            )
         b.add("Next posts", "\n".join(lines))
     if recent:
         lines = []

@@ -69,44 +69,59 @@ def render_today(a: TodayAnswer) -> Rendered:
             _event_fields(b, e)
     else:
         b.describe(f"Nothing in the digest happened on {day}.")
-        near = [f"← {_event_heading(e)}" for e in a.nearest_before] + [f"→ {_event_heading(e)}" for e in a.nearest_after]
+        near = [f"← {_event_heading(e)}" for e in a.nearest_before] + [
+            f"→ {_event_heading(e)}" for e in a.nearest_after
+        ]
         if near:
             b.add("Nearest dates", "\n".join(escape_md(x) for x in near))
     if a.month_events:
-        lines = [f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
-                 for e in a.month_events]
+        lines = [
+            f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+            for e in a.month_events
+        ]
         b.add(f"This month in history ({MONTH_NAMES[a.month - 1]}, day not recorded)", "\n".join(lines))
-    links = [Link(f"Nearest: {e.date.human()}", "today", f"{e.date.month:02d}-{e.date.day:02d}")
-             for e in (*a.nearest_before, *a.nearest_after)]
+    links = [
+        Link(f"Nearest: {e.date.human()}", "today", f"{e.date.month:02d}-{e.date.day:02d}")
+        for e in (*a.nearest_before, *a.nearest_after)
+    ]
     return Rendered(b.build(), links=links[:2])
 
 
 def render_fact(a: FactAnswer) -> Rendered:
     if not a.results:
-        return _not_found("Nothing found", "Nothing in the digest", a.query,
-                          "Try other words, `/timeline`, `/treaty` or `/viewpoints`.")
+        return _not_found(
+            "Nothing found",
+            "Nothing in the digest",
+            a.query,
+            "Try other words, `/timeline`, `/treaty` or `/viewpoints`.",
+        )
     b = _Builder(f"Facts: {escape_md(_one_line(a.query, 200))}", COLOUR_ANSWER, FOOTER)
     if any(r.differs for r in a.results):
-        b.describe("⚠ Some sources give **different figures** for the same question; both are shown, each with its "
-                   "source.")
+        b.describe(
+            "⚠ Some sources give **different figures** for the same question; both are shown, each with its source."
+        )
     for i, r in enumerate(a.results, 1):
         kind = "" if r.kind == "fact" else f" ({r.kind})"
         mark = " · sources differ" if r.differs else ""
-        b.add(f"{i}. {r.title or 'Fact'}{kind}{mark}" if r.kind != "fact" else f"{i}. Fact{mark}",
-              escape_md(r.text) + "\n" + _cite_lines(r.sources))
+        b.add(
+            f"{i}. {r.title or 'Fact'}{kind}{mark}" if r.kind != "fact" else f"{i}. Fact{mark}",
+            escape_md(r.text) + "\n" + _cite_lines(r.sources),
+        )
     return Rendered(b.build())
 
 
 def render_treaty(a: TreatyAnswer) -> Rendered:
     if not a.results:
-        return _not_found("No treaty found", "No treaty or agreement", a.query,
-                          "Start typing a name in `/treaty` to see the list.")
+        return _not_found(
+            "No treaty found", "No treaty or agreement", a.query, "Start typing a name in `/treaty` to see the list."
+        )
     if a.ambiguous:
         b = _Builder("Which treaty?" if a.query else "Treaties and agreements", COLOUR_ANSWER, FOOTER)
         if a.query:
             b.describe(f"Several treaties match “{escape_md(_one_line(a.query, 200))}”:")
-        lines = [f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "")
-                 for t in a.results]
+        lines = [
+            f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "") for t in a.results
+        ]
         b.add("Candidates", "\n".join(lines))
         return Rendered(b.build(), links=[Link(_one_line(t.name, 80), "treaty", t.id) for t in a.results[:25]])
     t = a.results[0]
@@ -125,8 +140,10 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
     if t.significance:
         b.add("Significance", escape_md(t.significance))
     if t.related_events:
-        b.add("Related events", "\n".join(f"• {escape_md(e.date.human())} · {escape_md(e.title)}"
-                                          for e in t.related_events))
+        b.add(
+            "Related events",
+            "\n".join(f"• {escape_md(e.date.human())} · {escape_md(e.title)}" for e in t.related_events),
+        )
     if t.viewpoints:
         b.add("Debates", "\n".join(f"• {escape_md(v.name)}" for v in t.viewpoints))
     b.add("Sources", _cite_lines(t.sources))
@@ -137,8 +154,9 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
 
 def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
     if not a.results:
-        return _not_found("No topic found", "No debated topic", a.query,
-                          "Use `/viewpoints` and pick a topic from the list.")
+        return _not_found(
+            "No topic found", "No debated topic", a.query, "Use `/viewpoints` and pick a topic from the list."
+        )
     if a.listing:
         b = _Builder("Debated topics", COLOUR_VIEWPOINTS, FOOTER)
         for v in a.results:
@@ -146,8 +164,11 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
         return Rendered(b.build(), links=[Link(_one_line(v.topic, 100), "viewpoints", v.id) for v in a.results[:25]])
     pages: list[list[EmbedJson]] = []
     for v in a.results:
-        b = _Builder(v.topic, COLOUR_VIEWPOINTS, "Positions are shown side by side in an order that rotates; "
-                                                 "none is the default · " + FOOTER)
+        b = _Builder(
+            v.topic,
+            COLOUR_VIEWPOINTS,
+            "Positions are shown side by side in an order that rotates; none is the default · " + FOOTER,
+        )
         b.describe(f"**{escape_md(v.question)}**")
         refs: list[SourceRef] = []
         for i, p in enumerate(v.positions, 1):
@@ -158,8 +179,10 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
                 names.append(f"[{refs.index(s) + 1}]")
             value = escape_md(p.summary) + "\nSources: " + " ".join(dict.fromkeys(names))
             b.add(f"Position {i}: {p.label}", value, inline=True)
-        b.add("Quotes", "\n".join(f"[{i}] *{escape_md(s.short())}*: “{escape_md(s.quote)}”"
-                                  for i, s in enumerate(refs, 1)))
+        b.add(
+            "Quotes",
+            "\n".join(f"[{i}] *{escape_md(s.short())}*: “{escape_md(s.quote)}”" for i, s in enumerate(refs, 1)),
+        )
         pages.extend(b.build())
     return Rendered(pages)
 
@@ -173,8 +196,10 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
         b.describe(escape_md(f"No events in this range.{hint}"))
         return Rendered(b.build())
     b = _Builder(title, COLOUR_ANSWER, FOOTER)
-    lines = [f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
-             for e in a.events]
+    lines = [
+        f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+        for e in a.events
+    ]
     b.describe("\n".join(lines))
     return Rendered(b.build())
 
@@ -185,8 +210,13 @@ def render_source(a: SourceAnswer) -> Rendered:
     if a.listing:
         b = _Builder("Sources of the digest", COLOUR_ANSWER, FOOTER)
         for s in a.results:
-            b.add(s.title, escape_md(f"{s.author or 'No author named'} · {s.outlet or 'outlet not named'} · "
-                                     f"{s.published or 'undated'} · {s.kind} · id `{s.id}`").replace("\\`", "`"))
+            b.add(
+                s.title,
+                escape_md(
+                    f"{s.author or 'No author named'} · {s.outlet or 'outlet not named'} · "
+                    f"{s.published or 'undated'} · {s.kind} · id `{s.id}`"
+                ).replace("\\`", "`"),
+            )
         return Rendered(b.build(), links=[Link(_one_line(s.title, 100), "source", s.id) for s in a.results])
     pages: list[list[EmbedJson]] = []
     for s in a.results:
@@ -194,10 +224,15 @@ def render_source(a: SourceAnswer) -> Rendered:
         b.describe(escape_md(s.perspective))
         b.add("Author", escape_md(s.author or "Not named in the document"), inline=True)
         b.add("Outlet", escape_md(s.outlet or "Not named in the document"), inline=True)
-        b.add("Published", escape_md((s.published or "Not given") + (f" ({s.published_note})" if s.published_note
-                                                                       else "")), inline=True)
+        b.add(
+            "Published",
+            escape_md((s.published or "Not given") + (f" ({s.published_note})" if s.published_note else "")),
+            inline=True,
+        )
         b.add("Kind", s.kind, inline=True)
-        b.add(f"Cited by {len(s.cited_by)} entries",
-              "\n".join(f"• {c.kind} *{escape_md(_one_line(c.name, 80))}*: “{escape_md(c.quote)}”" for c in s.cited_by))
+        b.add(
+            f"Cited by {len(s.cited_by)} entries",
+            "\n".join(f"• {c.kind} *{escape_md(_one_line(c.name, 80))}*: “{escape_md(c.quote)}”" for c in s.cited_by),
+        )
         pages.extend(b.build())
     return Rendered(pages)

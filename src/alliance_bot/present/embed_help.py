@@ -7,13 +7,17 @@ from alliance_bot.present.limits import COLOUR_ANSWER, FOOTER, Rendered, _Builde
 HELP_LINES = (
     ("/today [date]", "What happened on this day (or any day: 07-27, July 27, 27 July)."),
     ("/treaty [name]", "A treaty or agreement: MDT, armistice, KORUS, SMA… Start typing for suggestions."),
-    ("/fact query", "Facts and figures: troop numbers, casualties, trade, dates. Where sources disagree, both "
-                    "figures are shown."),
+    (
+        "/fact query",
+        "Facts and figures: troop numbers, casualties, trade, dates. Where sources disagree, both figures are shown.",
+    ),
     ("/viewpoints [topic]", "The positions on a debated topic side by side, each with its sources."),
     ("/timeline [from] [to] [tag]", "Events in order, e.g. from 1950 to 1953."),
     ("/source [source]", "The documents behind the digest, their perspective, and what we cite from them."),
-    ("Moderators", "/content reload · /content status · /content moderator-role · /stats · "
-                   "/anniversaries set|show|preview|off"),
+    (
+        "Moderators",
+        "/content reload · /content status · /content moderator-role · /stats · /anniversaries set|show|preview|off",
+    ),
 )
 
 
@@ -25,13 +29,19 @@ def render_help() -> Rendered:
     return Rendered(b.build(), ephemeral=True)
 
 
-def render_about(version: str, counts: dict[str, int], content_version: str, loaded_at: float,
-                 source_titles: list[str]) -> Rendered:
+def render_about(
+    version: str, counts: dict[str, int], content_version: str, loaded_at: float, source_titles: list[str]
+) -> Rendered:
     b = _Builder("About alliance_bot", COLOUR_ANSWER, FOOTER)
-    b.describe("A reader's guide to the history and live debates of the US–Republic of Korea alliance, built from "
-               "a curated, cited digest. It takes no side: debates are shown side by side.")
+    b.describe(
+        "A reader's guide to the history and live debates of the US–Republic of Korea alliance, built from "
+        "a curated, cited digest. It takes no side: debates are shown side by side."
+    )
     b.add("Version", version, inline=True)
-    b.add("Content", ", ".join(f"{n} {k}" for k, n in counts.items())
-          + f"\nversion `{content_version}`, loaded <t:{int(loaded_at)}:R>")
+    b.add(
+        "Content",
+        ", ".join(f"{n} {k}" for k, n in counts.items())
+        + f"\nversion `{content_version}`, loaded <t:{int(loaded_at)}:R>",
+    )
     b.add("Sources", "\n".join(f"• {escape_md(t)}" for t in source_titles))
     return Rendered(b.build(), ephemeral=True)

@@ -38,11 +38,16 @@ def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
         return Rendered(b.build(), ephemeral=True)
     b = _Builder("Content not reloaded", COLOUR_ERROR, FOOTER)
     n = len(result.problems)
-    b.describe(f"The files have {n} problem{'s' if n != 1 else ''}, so the bot keeps serving the last good content. "
-               "Fix them and reload; `alliance-bot content check` shows the same list.")
+    b.describe(
+        f"The files have {n} problem{'s' if n != 1 else ''}, so the bot keeps serving the last good content. "
+        "Fix them and reload; `alliance-bot content check` shows the same list."
+    )
     if attached:
-        b.add("Problems", "The full list is in the attached file. First ones:\n"
-              + "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems[:3]))
+        b.add(
+            "Problems",
+            "The full list is in the attached file. First ones:\n"
+            + "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems[:3]),
+        )
     else:
         b.add("Problems", "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems))
     return Rendered(b.build(), ephemeral=True)
@@ -50,32 +55,49 @@ def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
 
 def render_status(digest: Digest, loaded_at: float, last_failure: tuple[float, Sequence[Problem]] | None) -> Rendered:
     b = _Builder("Content status", COLOUR_ANSWER, FOOTER)
-    b.describe(f"Serving content version `{digest.version}` from `{escape_md(str(digest.root))}`, "
-               f"loaded <t:{int(loaded_at)}:R>.")
+    b.describe(
+        f"Serving content version `{digest.version}` from `{escape_md(str(digest.root))}`, "
+        f"loaded <t:{int(loaded_at)}:R>."
+    )
     b.add("Entries", "\n".join(f"{k}: {n}" for k, n in digest.counts().items()))
     if last_failure:
         when, problems = last_failure
-        b.add("Last reload failed", f"<t:{int(when)}:R> with {len(problems)} problem(s); the content above is still "
-                                    f"served. First: `{escape_md(str(problems[0]))[:300]}`" if problems else "")
+        b.add(
+            "Last reload failed",
+            f"<t:{int(when)}:R> with {len(problems)} problem(s); the content above is still "
+            f"served. First: `{escape_md(str(problems[0]))[:300]}`"
+            if problems
+            else "",
+        )
     return Rendered(b.build(), ephemeral=True)
 
 
 def render_stats(s: Usage) -> Rendered:
     """A `storage.usage.UsageSummary`."""
+
     def ms(v: float | None) -> str:
         return "–" if v is None else f"{v:.1f} ms"
 
     b = _Builder(f"Usage, last {s.days} day{'s' if s.days != 1 else ''}", COLOUR_ANSWER, FOOTER)
-    b.describe(f"{s.total} interactions · error rate {s.error_rate:.1%} · median {ms(s.median_ms)} · "
-               f"95th percentile {ms(s.p95_ms)} · nothing found {s.nothing_found} · invalid input {s.invalid} · "
-               f"refused {s.refused}")
+    b.describe(
+        f"{s.total} interactions · error rate {s.error_rate:.1%} · median {ms(s.median_ms)} · "
+        f"95th percentile {ms(s.p95_ms)} · nothing found {s.nothing_found} · invalid input {s.invalid} · "
+        f"refused {s.refused}"
+    )
     if s.per_command:
-        b.add("Per command", "\n".join(
-            f"`/{escape_md(c.command)}` {c.count} · errors {c.errors} · nothing found {c.nothing_found} · "
-            f"median {ms(c.median_ms)} · p95 {ms(c.p95_ms)}" for c in s.per_command))
+        b.add(
+            "Per command",
+            "\n".join(
+                f"`/{escape_md(c.command)}` {c.count} · errors {c.errors} · nothing found {c.nothing_found} · "
+                f"median {ms(c.median_ms)} · p95 {ms(c.p95_ms)}"
+                for c in s.per_command
+            ),
+        )
     if s.per_day:
         b.add("Per day", "\n".join(f"{d}: {n}" for d, n in s.per_day))
     if s.missing:
-        b.add("Asked, but nothing found (what the digest lacks)", "\n".join(
-            f"{n}× `/{escape_md(c)}` “{escape_md(q)}”" for c, q, n in s.missing))
+        b.add(
+            "Asked, but nothing found (what the digest lacks)",
+            "\n".join(f"{n}× `/{escape_md(c)}` “{escape_md(q)}”" for c, q, n in s.missing),
+        )
     return Rendered(b.build(), ephemeral=True)

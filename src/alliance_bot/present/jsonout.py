@@ -129,8 +129,9 @@ class ViewpointsJson(TypedDict):
     results: list[ViewpointJson]
 
 
-TimelineJson = TypedDict("TimelineJson", {"from": str | None, "to": str | None, "tag": str | None,
-                                          "events": list[EventJson]})
+TimelineJson = TypedDict(
+    "TimelineJson", {"from": str | None, "to": str | None, "tag": str | None, "events": list[EventJson]}
+)
 
 
 class CitedByJson(TypedDict):
@@ -162,8 +163,14 @@ AnswerJson = TodayJson | FactJson | TreatyJson | ViewpointsJson | TimelineJson |
 
 
 def source_json(s: SourceRef) -> SourceJson:
-    return {"id": s.id, "title": s.title, "author": s.author, "outlet": s.outlet, "published": s.published,
-            "quote": s.quote}
+    return {
+        "id": s.id,
+        "title": s.title,
+        "author": s.author,
+        "outlet": s.outlet,
+        "published": s.published,
+        "quote": s.quote,
+    }
 
 
 def event_json(e: EventView) -> EventJson:
@@ -197,8 +204,15 @@ def fact_json(a: FactAnswer) -> FactJson:
     return {
         "query": a.query,
         "results": [
-            {"id": r.id, "kind": r.kind, "text": r.text, "title": r.title, "group": r.group, "differs": r.differs,
-             "sources": [source_json(s) for s in r.sources]}
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "text": r.text,
+                "title": r.title,
+                "group": r.group,
+                "differs": r.differs,
+                "sources": [source_json(s) for s in r.sources],
+            }
             for r in a.results
         ],
     }
@@ -210,10 +224,18 @@ def treaty_json(a: TreatyAnswer) -> TreatyJson:
         "ambiguous": a.ambiguous,
         "results": [
             {
-                "id": t.id, "name": t.name, "aliases": list(t.aliases), "kind": t.kind,
-                "signed": t.date.iso() if t.date else None, "date_kind": t.date_kind, "date_note": t.date_note,
-                "parties": list(t.parties), "status": t.status, "summary": t.summary,
-                "provisions": list(t.provisions), "significance": t.significance,
+                "id": t.id,
+                "name": t.name,
+                "aliases": list(t.aliases),
+                "kind": t.kind,
+                "signed": t.date.iso() if t.date else None,
+                "date_kind": t.date_kind,
+                "date_note": t.date_note,
+                "parties": list(t.parties),
+                "status": t.status,
+                "summary": t.summary,
+                "provisions": list(t.provisions),
+                "significance": t.significance,
                 "related_events": [{"id": e.id, "date": e.date.iso(), "title": e.title} for e in t.related_events],
                 "viewpoints": [{"id": v.id, "topic": v.name} for v in t.viewpoints],
                 "sources": [source_json(s) for s in t.sources],
@@ -229,9 +251,13 @@ def viewpoints_json(a: ViewpointsAnswer) -> ViewpointsJson:
         "listing": a.listing,
         "results": [
             {
-                "id": v.id, "topic": v.topic, "question": v.question,
-                "positions": [{"label": p.label, "summary": p.summary, "sources": [source_json(s) for s in p.sources]}
-                              for p in v.positions],
+                "id": v.id,
+                "topic": v.topic,
+                "question": v.question,
+                "positions": [
+                    {"label": p.label, "summary": p.summary, "sources": [source_json(s) for s in p.sources]}
+                    for p in v.positions
+                ],
                 "related": [{"id": r.id, "name": r.name, "kind": r.kind} for r in v.related],
             }
             for v in a.results
@@ -248,8 +274,15 @@ def source_answer_json(a: SourceAnswer) -> SourceAnswerJson:
         "query": a.query,
         "results": [
             {
-                "id": s.id, "title": s.title, "author": s.author, "outlet": s.outlet, "published": s.published,
-                "published_note": s.published_note, "kind": s.kind, "perspective": s.perspective, "url": s.url,
+                "id": s.id,
+                "title": s.title,
+                "author": s.author,
+                "outlet": s.outlet,
+                "published": s.published,
+                "published_note": s.published_note,
+                "kind": s.kind,
+                "perspective": s.perspective,
+                "url": s.url,
                 "cited_by": [{"kind": c.kind, "id": c.id, "name": c.name, "quote": c.quote} for c in s.cited_by],
             }
             for s in a.results

@@ -167,8 +167,7 @@ class _Builder:
         for f in self.fields:
             if len(current["fields"]) >= FIELDS_MAX or used + f.size() > _PAGE_BUDGET:
                 pages.append(current)
-                current = {"title": _one_line(f"{self.title} (continued)", TITLE_MAX), "description": "",
-                           "fields": []}
+                current = {"title": _one_line(f"{self.title} (continued)", TITLE_MAX), "description": "", "fields": []}
                 used = len(current["title"])
             current["fields"].append({"name": f.name, "value": f.value, "inline": f.inline})
             used += f.size()

@@ -147,16 +147,26 @@ def source_text(a: SourceAnswer) -> str:
     if not a.results:
         return f"No source matches “{a.query[:100]}”. Run source with no id to list them.\n"
     if a.listing:
-        return "\n".join(["Sources:", ""] + [f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
-                                             f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
-                                             for s in a.results]) + "\n"
+        return (
+            "\n".join(
+                ["Sources:", ""]
+                + [
+                    f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
+                    f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
+                    for s in a.results
+                ]
+            )
+            + "\n"
+        )
     lines: list[str] = []
     for s in a.results:
         lines += [s.title, "=" * min(len(s.title), WIDTH)]
         lines.append(f"Id: {s.id} · Kind: {s.kind}")
         lines.append(f"Author: {s.author or 'not named in the document'}")
         lines.append(f"Outlet: {s.outlet or 'not named in the document'}")
-        lines.append(f"Published: {s.published or 'not given'}" + (f" ({s.published_note})" if s.published_note else ""))
+        lines.append(
+            f"Published: {s.published or 'not given'}" + (f" ({s.published_note})" if s.published_note else "")
+        )
         lines += ["", "Perspective:", _wrap(s.perspective), "", f"Cited by {len(s.cited_by)} entries:"]
         for c in s.cited_by:
             lines.append(_wrap(f"- {c.kind} {c.id}: “{c.quote}”"))
@@ -233,13 +243,17 @@ class Usage(Protocol):
 
 def stats_text(s: Usage) -> str:
     """A `storage.usage.UsageSummary` for the terminal."""
-    lines = [f"Usage, last {s.days} days: {s.total} interactions, error rate {s.error_rate:.1%}, "
-             f"median {_ms(s.median_ms)}, p95 {_ms(s.p95_ms)}", ""]
+    lines = [
+        f"Usage, last {s.days} days: {s.total} interactions, error rate {s.error_rate:.1%}, "
+        f"median {_ms(s.median_ms)}, p95 {_ms(s.p95_ms)}",
+        "",
+    ]
     if s.per_command:
         lines.append(f"{'command':<28}{'count':>7}{'errors':>8}{'empty':>7}{'median':>11}{'p95':>11}")
         for c in s.per_command:
-            lines.append(f"{c.command:<28}{c.count:>7}{c.errors:>8}{c.nothing_found:>7}{_ms(c.median_ms):>11}"
-                         f"{_ms(c.p95_ms):>11}")
+            lines.append(
+                f"{c.command:<28}{c.count:>7}{c.errors:>8}{c.nothing_found:>7}{_ms(c.median_ms):>11}{_ms(c.p95_ms):>11}"
+            )
         lines.append("")
     if s.per_day:
         lines.append("Per day: " + ", ".join(f"{d} {n}" for d, n in s.per_day))
@@ -286,12 +300,26 @@ class StatsJson(TypedDict):
 
 def stats_json(s: Usage) -> StatsJson:
     return {
-        "days": s.days, "total": s.total, "errors": s.errors, "error_rate": s.error_rate,
-        "refused": s.refused, "invalid_input": s.invalid, "nothing_found": s.nothing_found,
-        "median_ms": s.median_ms, "p95_ms": s.p95_ms,
-        "per_command": [{"command": c.command, "count": c.count, "errors": c.errors,
-                         "nothing_found": c.nothing_found, "median_ms": c.median_ms, "p95_ms": c.p95_ms}
-                        for c in s.per_command],
+        "days": s.days,
+        "total": s.total,
+        "errors": s.errors,
+        "error_rate": s.error_rate,
+        "refused": s.refused,
+        "invalid_input": s.invalid,
+        "nothing_found": s.nothing_found,
+        "median_ms": s.median_ms,
+        "p95_ms": s.p95_ms,
+        "per_command": [
+            {
+                "command": c.command,
+                "count": c.count,
+                "errors": c.errors,
+                "nothing_found": c.nothing_found,
+                "median_ms": c.median_ms,
+                "p95_ms": c.p95_ms,
+            }
+            for c in s.per_command
+        ],
         "per_day": [{"day": d, "count": n} for d, n in s.per_day],
         "missing": [{"command": c, "query": q, "count": n} for c, q, n in s.missing],
     }

@@ -9,18 +9,17 @@ is told as what it is (`describe_error`: damaged, read-only folder, full disk �
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
 import sqlite3
 import time
 import urllib.parse
-from pathlib import Path
-from typing import Any, Iterable
-
-import asyncio
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 QUICK_CHECK_LIMIT = 10.0  # seconds: the integrity check at start stops there (a very large database)
-
 
 
 async def _rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
@@ -130,8 +128,10 @@ class DatabaseError(Exception):
 def damaged_message(path: Path | str, detail: str) -> str:
     # quick_check's report, on one line: "*** in database main ***\nPage 6: …" -> "Page 6: …"
     detail = "; ".join(line.strip() for line in detail.splitlines() if line.strip() and not line.startswith("***"))
-    return (f"the database {path} is damaged ({detail}): restore a backup (stop the bot, copy one made by "
-            f"`alliance-bot db backup` over it) or move it aside to start a new one")
+    return (
+        f"the database {path} is damaged ({detail}): restore a backup (stop the bot, copy one made by "
+        f"`alliance-bot db backup` over it) or move it aside to start a new one"
+    )
 
 
 def describe_error(path: Path | str, exc: BaseException) -> str:
@@ -145,13 +145,16 @@ def describe_error(path: Path | str, exc: BaseException) -> str:
     if name.startswith("SQLITE_CORRUPT"):
         return damaged_message(path, str(exc))
     if name.startswith("SQLITE_NOTADB"):
-        return (f"{path} is not a usable SQLite database ({exc}): restore a backup or move it away to start "
-                f"a new one")
+        return f"{path} is not a usable SQLite database ({exc}): restore a backup or move it away to start a new one"
     if name in ("SQLITE_READONLY_DIRECTORY", "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_CANTLOCK") or (
-            name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
-            and path.exists() and not os.access(folder, os.W_OK)):
-        return (f"the folder {folder} is not writable; SQLite in WAL mode needs to create {path}-shm there (even "
-                f"to read): give the bot's user write access to {folder}")
+        name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+        and path.exists()
+        and not os.access(folder, os.W_OK)
+    ):
+        return (
+            f"the folder {folder} is not writable; SQLite in WAL mode needs to create {path}-shm there (even "
+            f"to read): give the bot's user write access to {folder}"
+        )
     if name.startswith("SQLITE_READONLY"):
         return f"{path} is read-only ({exc}): give the bot's user write access to it"
     if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
@@ -180,8 +183,7 @@ def connect_readonly(path: Path | str, timeout: float = 5.0) -> sqlite3.Connecti
 
 
 class Database:
-    def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None, *,
-                 readonly: bool = False) -> None:
+    def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None, *, readonly: bool = False) -> None:
         self.path = path
         self.conn = conn
         self.readonly = readonly
@@ -264,9 +266,11 @@ class Database:
             return None
         what = "deleted (or moved away)" if now is None else "replaced by another file"
         keep = _open_copy(self.identity)
-        return (f"the database file {self.path} was {what} while the bot runs"
-                + (f"; to keep its data, copy {keep} before stopping the bot" if keep else "")
-                + "; restart the bot to use the file now at that path")
+        return (
+            f"the database file {self.path} was {what} while the bot runs"
+            + (f"; to keep its data, copy {keep} before stopping the bot" if keep else "")
+            + "; restart the bot to use the file now at that path"
+        )
 
     async def check_version(self) -> int:
         try:
@@ -292,8 +296,12 @@ class Database:
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorname", "") != "SQLITE_INTERRUPT":
                 raise
-            log.warning("database %s: the integrity check at start took over %.0f s and was stopped; run "
-                        "`alliance-bot doctor` for a full one", self.path, time_limit)
+            log.warning(
+                "database %s: the integrity check at start took over %.0f s and was stopped; run "
+                "`alliance-bot doctor` for a full one",
+                self.path,
+                time_limit,
+            )
             return
         finally:
             await _clear_progress_handler(self.conn)
@@ -381,8 +389,10 @@ class Database:
         return None if value is None else str(value)
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        await self.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     async def close(self) -> None:
         try:

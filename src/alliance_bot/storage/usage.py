@@ -22,10 +22,12 @@ import logging
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from alliance_bot.logsetup import scrub
+
 if TYPE_CHECKING:  # the stores are handed an open Database; db.py runs their data migrations
     from alliance_bot.storage.db import Database
 
@@ -83,8 +85,9 @@ async def scrub_stored_options(conn: Any) -> None:
         for secret_command, name in _SECRET_OPTIONS:
             if command == secret_command:
                 # JSON written by options_json; a truncated one is not valid JSON any more, so by its text
-                text = re.sub(_OPTION_VALUE.format(name=re.escape(name)),
-                              lambda m: f'"{name}": "[secret]{m.group(1)}', text)
+                text = re.sub(
+                    _OPTION_VALUE.format(name=re.escape(name)), lambda m: f'"{name}": "[secret]{m.group(1)}', text
+                )
         text = scrub(text)
         if text != options:
             await conn.execute("UPDATE usage SET options = ? WHERE id = ?", (text, row_id))
@@ -94,8 +97,9 @@ SHUTDOWN_BUDGET = 4.0  # seconds of retrying at shutdown; with the 10 s for Disc
 
 
 class UsageLog:
-    def __init__(self, db: Database, *, max_queue: int = 50_000, interval: float = 1.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, db: Database, *, max_queue: int = 50_000, interval: float = 1.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self.db = db
         self.max_queue = max_queue
         self.interval = interval
@@ -138,7 +142,7 @@ class UsageLog:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             try:
@@ -181,8 +185,13 @@ class UsageLog:
 
     def status(self) -> dict[str, Any]:
         """For the heartbeat (`alliance-bot health`)."""
-        return {"pending": len(self._buffer), "failing": self._failing and self._failing[:1500], "written": self.written,
-                "dropped": self.dropped, "unwritten": self.unwritten}
+        return {
+            "pending": len(self._buffer),
+            "failing": self._failing and self._failing[:1500],
+            "written": self.written,
+            "dropped": self.dropped,
+            "unwritten": self.unwritten,
+        }
 
     async def close(self, budget: float = SHUTDOWN_BUDGET) -> None:
         """Stop the writer and write what is buffered, trying again for up to `budget` seconds; what is still
@@ -200,8 +209,12 @@ class UsageLog:
         deadline = time.monotonic() + budget
         await self.flush()
         if self._buffer:
-            log.warning("usage log: %d rows not written yet at shutdown (%s); trying again for up to %.0f s",
-                        len(self._buffer), self._failing, budget)
+            log.warning(
+                "usage log: %d rows not written yet at shutdown (%s); trying again for up to %.0f s",
+                len(self._buffer),
+                self._failing,
+                budget,
+            )
         while self._buffer and time.monotonic() < deadline:
             await asyncio.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
             await self.flush()
@@ -256,8 +269,10 @@ class StatsTooSlow(Exception):
     """A summary was stopped at its time limit; the message says what to do."""
 
     def __init__(self, days: int, limit: float) -> None:
-        super().__init__(f"the statistics of the last {days} days took longer than {limit:.0f} s and were stopped; "
-                         f"ask for fewer days")
+        super().__init__(
+            f"the statistics of the last {days} days took longer than {limit:.0f} s and were stopped; "
+            f"ask for fewer days"
+        )
 
 
 def _median(n: int, at: dict[int, float]) -> float | None:
@@ -281,8 +296,14 @@ def _p95(n: int, at: dict[int, float]) -> float | None:
 _RANKS = "(i IN ((n - 1) / 2, n / 2, 95 * (n - 1) / 100, 95 * (n - 1) / 100 + 1))"
 
 
-async def summarise(db: Database, days: int, *, now: float | None = None, guild_id: int | None = None,
-                    time_limit: float = STATS_TIME_LIMIT) -> UsageSummary:
+async def summarise(
+    db: Database,
+    days: int,
+    *,
+    now: float | None = None,
+    guild_id: int | None = None,
+    time_limit: float = STATS_TIME_LIMIT,
+) -> UsageSummary:
     """Counts, latency percentiles, days and what was not found, aggregated by SQLite, never row by row.
 
     Runs on a read-only connection of its own (`Database.reader`): one snapshot, off the event loop, never in
@@ -307,24 +328,31 @@ async def summarise(db: Database, days: int, *, now: float | None = None, guild_
 
             counts = await rows(
                 "SELECT command, count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'),"
-                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} GROUP BY command")
+                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} GROUP BY command"
+            )
             # the day in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond
-            per_day = await rows(f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, count(*) "
-                                 f"FROM usage WHERE {where} GROUP BY d ORDER BY d")
+            per_day = await rows(
+                f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, count(*) "
+                f"FROM usage WHERE {where} GROUP BY d ORDER BY d"
+            )
             ranked = await rows(
                 f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
                 f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
                 f"FROM usage WHERE {where} AND latency_ms IS NOT NULL) "
                 f"JOIN (SELECT key AS command, value AS n FROM json_each(?)) USING (command) WHERE {_RANKS}",
-                (json.dumps({c[0]: c[2] for c in counts}),))
+                (json.dumps({c[0]: c[2] for c in counts}),),
+            )
             n_all = sum(c[2] for c in counts)
             overall = await rows(
                 f"SELECT i, v FROM (SELECT latency_ms AS v, row_number() OVER (ORDER BY latency_ms) - 1 AS i "
-                f"FROM usage WHERE {where} AND latency_ms IS NOT NULL), (SELECT ? AS n) WHERE {_RANKS}", (n_all,))
+                f"FROM usage WHERE {where} AND latency_ms IS NOT NULL), (SELECT ? AS n) WHERE {_RANKS}",
+                (n_all,),
+            )
             missing = await rows(
                 f"SELECT command, main_option(options) AS q, count(*) AS times FROM usage "
                 f"WHERE {where} AND outcome = 'nothing_found' GROUP BY command, q "
-                f"ORDER BY times DESC, command, q LIMIT 25")
+                f"ORDER BY times DESC, command, q LIMIT 25"
+            )
     except sqlite3.OperationalError as exc:
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_INTERRUPT":
             raise StatsTooSlow(days, time_limit) from None
@@ -333,13 +361,22 @@ async def summarise(db: Database, days: int, *, now: float | None = None, guild_
     for command, _n, i, v in ranked:
         at.setdefault(command, {})[i] = v
     at_all = {i: v for i, v in overall}
-    per_command = [CommandStats(command, count, errors, nothing, _median(n_lat, at.get(command, {})),
-                                _p95(n_lat, at.get(command, {})))
-                   for command, count, n_lat, errors, nothing, _r, _i in sorted(counts, key=lambda c: (-c[1], c[0]))]
+    per_command = [
+        CommandStats(
+            command, count, errors, nothing, _median(n_lat, at.get(command, {})), _p95(n_lat, at.get(command, {}))
+        )
+        for command, count, n_lat, errors, nothing, _r, _i in sorted(counts, key=lambda c: (-c[1], c[0]))
+    ]
     return UsageSummary(
-        days=days, total=sum(c[1] for c in counts), errors=sum(c[3] for c in counts),
-        refused=sum(c[5] for c in counts), invalid=sum(c[6] for c in counts), nothing_found=sum(c[4] for c in counts),
-        median_ms=_median(n_all, at_all), p95_ms=_p95(n_all, at_all), per_command=per_command,
+        days=days,
+        total=sum(c[1] for c in counts),
+        errors=sum(c[3] for c in counts),
+        refused=sum(c[5] for c in counts),
+        invalid=sum(c[6] for c in counts),
+        nothing_found=sum(c[4] for c in counts),
+        median_ms=_median(n_all, at_all),
+        p95_ms=_p95(n_all, at_all),
+        per_command=per_command,
         per_day=[((_EPOCH + dt.timedelta(days=d)).isoformat(), n) for d, n in per_day],
         missing=[(c, q, n) for c, q, n in missing],
     )
@@ -359,11 +396,12 @@ def _main_option(options: str | None) -> str:
 
 async def export_csv(db: Database, days: int, *, now: float | None = None) -> str:
     now = time.time() if now is None else now
-    rows = await db.fetchall(f"SELECT {', '.join(_COLUMNS)} FROM usage WHERE ts >= ? ORDER BY ts",
-                             (now - days * 86400,))
+    rows = await db.fetchall(
+        f"SELECT {', '.join(_COLUMNS)} FROM usage WHERE ts >= ? ORDER BY ts", (now - days * 86400,)
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["time_utc", *_COLUMNS[1:]])
     for row in rows:
-        writer.writerow([dt.datetime.fromtimestamp(row[0], dt.timezone.utc).isoformat(timespec="seconds"), *row[1:]])
+        writer.writerow([dt.datetime.fromtimestamp(row[0], dt.UTC).isoformat(timespec="seconds"), *row[1:]])
     return out.getvalue()

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule
 from alliance_bot.anniversaries.rules import items_on, parse_post_time
+from alliance_bot.anniversaries.scheduler import Deliverer, Scheduler
+from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.userdates import parse_day
-from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
-from alliance_bot.discord_ui.recording import secret_options
-from alliance_bot.discord_ui.checks import moderator_only
-from alliance_bot.present.embed_anniversaries import (AnniversaryPost, render_anniversary_post,
-                                                      render_anniversary_settings)
-from alliance_bot.anniversaries.scheduler import Deliverer, Scheduler
-from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule
 from alliance_bot.answers.zones import ZoneError, load_zone, zone_names
+from alliance_bot.discord_ui.checks import moderator_only
+from alliance_bot.discord_ui.recording import secret_options
+from alliance_bot.present.embed_anniversaries import (
+    AnniversaryPost,
+    render_anniversary_post,
+    render_anniversary_settings,
+)
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
@@ -44,24 +46,33 @@ def make_deliverer(bot: AllianceBot, webhooks: WebhookSender | None) -> Delivere
             raise DeliveryError("no channel is set: use /anniversaries set", permanent=True)
         channel = bot.get_partial_messageable(schedule.channel_id, guild_id=schedule.guild_id)
         roles = payload["allowed_mentions"].get("roles") or []
-        mentions = discord.AllowedMentions(everyone=False, users=False, replied_user=False,
-                                           roles=[discord.Object(int(r)) for r in roles])
+        mentions = discord.AllowedMentions(
+            everyone=False, users=False, replied_user=False, roles=[discord.Object(int(r)) for r in roles]
+        )
         try:
             message = await channel.send(
-                content=payload["content"], embeds=[discord.Embed.from_dict(e) for e in payload["embeds"]],
+                content=payload["content"],
+                embeds=[discord.Embed.from_dict(e) for e in payload["embeds"]],
                 allowed_mentions=mentions,
-                nonce=nonce)  # type: ignore[arg-type]  # discord.py's overloads omit the None its send() takes
+                nonce=nonce,  # type: ignore[arg-type]  # discord.py's overloads omit the None its send() takes
+            )
         except discord.Forbidden:
-            raise DeliveryError(f"the bot may not post in <#{schedule.channel_id}>: give it View Channel, Send "
-                                f"Messages and Embed Links there", permanent=True, status=403) from None
+            raise DeliveryError(
+                f"the bot may not post in <#{schedule.channel_id}>: give it View Channel, Send "
+                f"Messages and Embed Links there",
+                permanent=True,
+                status=403,
+            ) from None
         except discord.NotFound:
-            raise DeliveryError(f"channel {schedule.channel_id} not found (deleted?): set another one",
-                                permanent=True, status=404) from None
+            raise DeliveryError(
+                f"channel {schedule.channel_id} not found (deleted?): set another one", permanent=True, status=404
+            ) from None
         except discord.HTTPException as exc:
             retry = exc.status >= 500 or exc.status == 429
-            raise DeliveryError(f"Discord answered {exc.status}: {exc.text[:150]}", permanent=not retry,
-                                status=exc.status) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise DeliveryError(
+                f"Discord answered {exc.status}: {exc.text[:150]}", permanent=not retry, status=exc.status
+            ) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"network error: {type(exc).__name__}", permanent=False) from None
         return str(message.id)
 
@@ -70,10 +81,18 @@ def make_deliverer(bot: AllianceBot, webhooks: WebhookSender | None) -> Delivere
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
-                       group_description="Moderators: scheduled anniversary posts"):
-    def __init__(self, bot: AllianceBot, store: AnniversaryStore, scheduler: Scheduler, *,
-                 default_timezone: str = "Asia/Seoul", start_scheduler: bool = True) -> None:
+class AnniversariesCog(
+    commands.GroupCog, group_name="anniversaries", group_description="Moderators: scheduled anniversary posts"
+):
+    def __init__(
+        self,
+        bot: AllianceBot,
+        store: AnniversaryStore,
+        scheduler: Scheduler,
+        *,
+        default_timezone: str = "Asia/Seoul",
+        start_scheduler: bool = True,
+    ) -> None:
         self.bot = bot
         self.store = store
         self.scheduler = scheduler
@@ -86,8 +105,9 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
         # once per process: setup_hook loads cogs once; on_ready (every reconnect) never starts it
         if not self.start_scheduler:
             return
-        self._task = self.bot.spawn(self.scheduler.run_forever(before_first_tick=self.bot.wait_until_ready),
-                                    name="anniversary-scheduler")
+        self._task = self.bot.spawn(
+            self.scheduler.run_forever(before_first_tick=self.bot.wait_until_ready), name="anniversary-scheduler"
+        )
         self.bot.store.listeners.append(self.scheduler.rebuild)
 
     async def cog_unload(self) -> None:
@@ -97,14 +117,23 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
 
     @secret_options("webhook")  # its token: never in the usage log
     @app_commands.command(name="set", description="Post anniversaries to a channel at a local time")
-    @app_commands.describe(channel="Where to post", time="Local time of day, HH:MM (24-hour), e.g. 09:00",
-                           timezone="IANA time zone, e.g. Asia/Seoul or America/New_York",
-                           role="A role to mention in the posts (optional)",
-                           webhook="Post through this Discord webhook URL instead of as the bot (optional)")
+    @app_commands.describe(
+        channel="Where to post",
+        time="Local time of day, HH:MM (24-hour), e.g. 09:00",
+        timezone="IANA time zone, e.g. Asia/Seoul or America/New_York",
+        role="A role to mention in the posts (optional)",
+        webhook="Post through this Discord webhook URL instead of as the bot (optional)",
+    )
     @moderator_only()
-    async def set_(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None,
-                   time: app_commands.Range[str, 1, 10] = "09:00", timezone: app_commands.Range[str, 1, 64] | None = None,
-                   role: discord.Role | None = None, webhook: app_commands.Range[str, 1, 300] | None = None) -> None:
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        time: app_commands.Range[str, 1, 10] = "09:00",
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        role: discord.Role | None = None,
+        webhook: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
         post_time = parse_post_time(time)
         zone = load_zone(timezone or self.default_timezone)
         url = None
@@ -117,8 +146,14 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
             if interaction.channel_id is None:
                 raise InvalidInput("name a channel (or a webhook) for the posts")
         channel_id = channel.id if channel else (None if url else interaction.channel_id)
-        schedule = ServerSchedule(guild_id=interaction.guild_id or 0, post_time=post_time, timezone=zone.key,
-                                  channel_id=channel_id, webhook_url=url, role_id=role.id if role else None)
+        schedule = ServerSchedule(
+            guild_id=interaction.guild_id or 0,
+            post_time=post_time,
+            timezone=zone.key,
+            channel_id=channel_id,
+            webhook_url=url,
+            role_id=role.id if role else None,
+        )
         await self.store.save(schedule)
         self.scheduler.update(schedule)
         await self._show(interaction, "Anniversary posts are on")
@@ -143,21 +178,27 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
         digest = self.bot.store.current.digest
         upcoming_items = [(d, [i.event.title for i in items_on(digest, d.day)]) for d in upcoming]
         recent = await self.store.recent(gid, 8, target=schedule.target if schedule else None)
-        await self.bot.send_rendered(interaction, render_anniversary_settings(
-            title, schedule, mask(schedule.webhook_url) if schedule else None, upcoming_items, recent, paused=paused),
-            ephemeral=True)
+        await self.bot.send_rendered(
+            interaction,
+            render_anniversary_settings(
+                title, schedule, mask(schedule.webhook_url) if schedule else None, upcoming_items, recent, paused=paused
+            ),
+            ephemeral=True,
+        )
 
     @app_commands.command(name="preview", description="See a day's anniversary post as it will look (only you)")
     @app_commands.describe(date="07-27, July 27… (default: the next day with anniversaries)")
     @moderator_only()
-    async def preview(self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 40] | None = None) -> None:
+    async def preview(
+        self, interaction: discord.Interaction, date: app_commands.Range[str, 1, 40] | None = None
+    ) -> None:
         gid = interaction.guild_id or 0
         schedule = await self.store.get(gid)
         try:
             zone = load_zone(schedule.timezone if schedule else self.default_timezone)
         except ZoneError:  # a stored zone that no longer loads (posts paused, see /anniversaries show)
             zone = load_zone(self.default_timezone)
-        today = dt.datetime.now(dt.timezone.utc).astimezone(zone).date()
+        today = dt.datetime.now(dt.UTC).astimezone(zone).date()
         digest = self.bot.store.current.digest
         if date:
             q = parse_day(date)
@@ -167,20 +208,34 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
             day = dt.date(year, q.month, q.day)
         else:
             upcoming = self.scheduler.upcoming(gid, 1) if schedule and schedule.enabled else []
-            day = upcoming[0].day if upcoming else next(
-                (today + dt.timedelta(days=n) for n in range(366) if items_on(digest, today + dt.timedelta(days=n))),
-                today)
+            day = (
+                upcoming[0].day
+                if upcoming
+                else next(
+                    (
+                        today + dt.timedelta(days=n)
+                        for n in range(366)
+                        if items_on(digest, today + dt.timedelta(days=n))
+                    ),
+                    today,
+                )
+            )
         items = items_on(digest, day)
         if not items:
-            await self.bot.reply_message(interaction, "No anniversary post",
-                                         f"No anniversary in the digest falls on {day:%B} {day.day}; nothing would "
-                                         f"be posted that day.")
+            await self.bot.reply_message(
+                interaction,
+                "No anniversary post",
+                f"No anniversary in the digest falls on {day:%B} {day.day}; nothing would be posted that day.",
+            )
             return
         payload = render_anniversary_post(items, day, schedule.role_id if schedule else None, preview=True)
         interaction.extras["outcome"] = "answered"
-        await interaction.response.send_message(content=payload["content"],
-                                                embeds=[discord.Embed.from_dict(e) for e in payload["embeds"]],
-                                                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+        await interaction.response.send_message(
+            content=payload["content"],
+            embeds=[discord.Embed.from_dict(e) for e in payload["embeds"]],
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @app_commands.command(name="off", description="Stop the anniversary posts in this server")
     @moderator_only()
@@ -188,5 +243,8 @@ class AnniversariesCog(commands.GroupCog, group_name="anniversaries",
         gid = interaction.guild_id or 0
         await self.store.disable(gid, "switched off by a moderator")
         self.scheduler.update(None, gid)
-        await self.bot.reply_message(interaction, "Anniversary posts are off",
-                                     "No more posts will be made. `/anniversaries set` turns them on again.")
+        await self.bot.reply_message(
+            interaction,
+            "Anniversary posts are off",
+            "No more posts will be made. `/anniversaries set` turns them on again.",
+        )

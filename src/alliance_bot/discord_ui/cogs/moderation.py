@@ -37,8 +37,10 @@ def moderator_role_refusal(role: discord.Role, guild_id: int | None) -> str | No
     if role.id == guild_id:
         return "@everyone cannot be the moderator role: it would make every member a moderator."
     if role.managed:
-        return (f"The role {escape_md(role.name)} is managed by Discord or an integration (a bot, Server Boosts or "
-                "a linked service), which decides who has it: choose a role the server's moderators hand out.")
+        return (
+            f"The role {escape_md(role.name)} is managed by Discord or an integration (a bot, Server Boosts or "
+            "a linked service), which decides who has it: choose a role the server's moderators hand out."
+        )
     return None
 
 
@@ -59,15 +61,17 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
         if not result.ok and len(text_problems) > PROBLEMS_INLINE_MAX:
             files = [discord.File(io.BytesIO(text_problems.encode()), filename="content-problems.txt")]
         interaction.extras["outcome"] = "answered" if result.ok else "invalid_input"
-        await self.bot.send_rendered(interaction, render_reload(result, attached=files is not None), ephemeral=True,
-                                     files=files)
+        await self.bot.send_rendered(
+            interaction, render_reload(result, attached=files is not None), ephemeral=True, files=files
+        )
 
     @app_commands.command(name="status", description="Which content is being served, and the last failed reload")
     @moderator_only()
     async def status(self, interaction: discord.Interaction) -> None:
         lib = self.bot.store.current
-        await self.bot.send_rendered(interaction, render_status(lib.digest, lib.loaded_at, self.bot.store.last_failure),
-                                     ephemeral=True)
+        await self.bot.send_rendered(
+            interaction, render_status(lib.digest, lib.loaded_at, self.bot.store.last_failure), ephemeral=True
+        )
 
     @app_commands.command(name="moderator-role", description="Let a role use the moderator commands (empty: none)")
     @app_commands.describe(role="The role; leave empty to remove it")
@@ -87,12 +91,16 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
             "INSERT INTO guild_settings (guild_id, moderator_role, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET moderator_role = excluded.moderator_role, "
             "updated_at = excluded.updated_at",
-            (interaction.guild_id, role.id if role else None, time.time()))
+            (interaction.guild_id, role.id if role else None, time.time()),
+        )
         default = self.bot.default_moderator_role
-        text = (f"Members with the role {role.mention} can now use the moderator commands." if role
-                else "This server's moderator role is removed: members with Manage Server can use the moderator "
-                     "commands" + (f", and so can the bot-wide role <@&{default}> (ALLIANCE_BOT_MODERATOR_ROLE)."
-                                   if default else "."))
+        text = (
+            f"Members with the role {role.mention} can now use the moderator commands."
+            if role
+            else "This server's moderator role is removed: members with Manage Server can use the moderator "
+            "commands"
+            + (f", and so can the bot-wide role <@&{default}> (ALLIANCE_BOT_MODERATOR_ROLE)." if default else ".")
+        )
         await self.bot.reply_message(interaction, "Moderator role", text)
 
 
@@ -100,8 +108,9 @@ class StatsCog(commands.Cog):
     def __init__(self, bot: AllianceBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="stats", description="Moderators: usage, errors, latency, and what people asked "
-                                                    "that the digest lacks")
+    @app_commands.command(
+        name="stats", description="Moderators: usage, errors, latency, and what people asked that the digest lacks"
+    )
     @app_commands.describe(days="How many days back (default 7)")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 Text = app_commands.Range[str, 1, 200]
 
 
-def _choices(bot: AllianceBot, interaction: discord.Interaction, option: str,
-             current: str) -> list[app_commands.Choice[str]]:
+def _choices(
+    bot: AllianceBot, interaction: discord.Interaction, option: str, current: str
+) -> list[app_commands.Choice[str]]:
     choices = bot.store.answers.autocomplete(option, current or "")
     bot.record(interaction, "answered", kind="autocomplete")
     return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
@@ -71,11 +72,18 @@ class ReferenceCog(commands.Cog):
 
     @app_commands.command(name="timeline", description="Events in order, between two years or dates")
     @app_commands.rename(start="from", end="to")
-    @app_commands.describe(start="First year or date, e.g. 1950 or 1950-06", end="Last year or date, e.g. 1953",
-                           tag="Only events with this tag, e.g. provocation")
-    async def timeline(self, interaction: discord.Interaction, start: app_commands.Range[str, 1, 20] | None = None,
-                       end: app_commands.Range[str, 1, 20] | None = None,
-                       tag: app_commands.Range[str, 1, 50] | None = None) -> None:
+    @app_commands.describe(
+        start="First year or date, e.g. 1950 or 1950-06",
+        end="Last year or date, e.g. 1953",
+        tag="Only events with this tag, e.g. provocation",
+    )
+    async def timeline(
+        self,
+        interaction: discord.Interaction,
+        start: app_commands.Range[str, 1, 20] | None = None,
+        end: app_commands.Range[str, 1, 20] | None = None,
+        tag: app_commands.Range[str, 1, 50] | None = None,
+    ) -> None:
         await self.bot.answer(interaction, self.bot.store.answers.timeline(start, end, tag))
 
     @timeline.autocomplete("tag")
@@ -100,6 +108,13 @@ class ReferenceCog(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         lib = self.bot.store.current
         interaction.extras["outcome"] = "answered"
-        await self.bot.send_rendered(interaction, render_about(
-            __version__, lib.digest.counts(), lib.digest.version, lib.loaded_at,
-            [s.title for s in lib.digest.sources.values()]))
+        await self.bot.send_rendered(
+            interaction,
+            render_about(
+                __version__,
+                lib.digest.counts(),
+                lib.digest.version,
+                lib.loaded_at,
+                [s.title for s in lib.digest.sources.values()],
+            ),
+        )
