@@ -95,8 +95,7 @@ async def running_bot() -> AsyncIterator[tuple[Any, Any, Any, Any]]:
                 disable_identify_delay(bot)
                 task = asyncio.create_task(bot.start("MTA.fake.token"))
                 await fake.wait_for_ready(1)
-                while not bot.is_ready():
-                    await asyncio.sleep(0.01)
+                await bot.wait_until_ready()
                 await bot.tree.sync()
                 fake.clear()
                 try:
@@ -119,7 +118,7 @@ COMMANDS = [
 async def memory(n: int) -> None:
     import discord
 
-    async with running_bot() as (fake, bot, usage, db):
+    async with running_bot() as (fake, bot, usage, _db):
         gc.collect()
         before = rss_mb(), bot_tasks(), live(discord.Interaction)
         t = time.perf_counter()
@@ -146,7 +145,7 @@ async def memory(n: int) -> None:
 
 
 async def expiry() -> None:
-    async with running_bot() as (fake, bot, usage, db):
+    async with running_bot() as (fake, bot, _usage, _db):
         bot.pages.timeout = 1.0
         payloads = [fake.command(*COMMANDS[i % 2]) for i in range(200)]
         await asyncio.gather(*(fake.send_interaction(p) for p in payloads))
@@ -162,7 +161,7 @@ async def expiry() -> None:
 
 
 async def burst(k: int) -> None:
-    async with running_bot() as (fake, bot, usage, db):
+    async with running_bot() as (fake, _bot, usage, db):
         counter = Counter()
         logging.getLogger().addHandler(counter)
         logging.getLogger().setLevel(logging.INFO)

@@ -61,7 +61,7 @@ PREFIXES = ["", "m", "mut", "kor", "armi", "19", "zz", "cost", "jul"]
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
-    p99 = samples[min(len(samples) - 1, int(round(0.99 * (len(samples) - 1))))]
+    p99 = samples[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))]
     return statistics.median(samples), p99
 
 
@@ -171,8 +171,7 @@ async def round_trip(n: int) -> tuple[float, float]:
                 disable_identify_delay(bot)
                 task = asyncio.create_task(bot.start("MTA.fake.token"))
                 await fake.wait_for_ready(1)
-                while not bot.is_ready():
-                    await asyncio.sleep(0.01)
+                await bot.wait_until_ready()
                 await bot.tree.sync()
                 samples = []
                 commands = [("fact", {"query": q}) for q in FACT_QUERIES] + [("today", {"date": d}) for d in DAYS]

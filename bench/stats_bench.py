@@ -56,7 +56,7 @@ def fill(path: Path, rows: int, guilds: int, now: float) -> None:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("BEGIN")
     batch = []
-    for i in range(rows):
+    for _i in range(rows):
         outcome = rng.choice(OUTCOMES)
         options = json.dumps({"query": f"question {rng.randrange(20_000)}"}) if rng.random() < 0.7 else None
         batch.append(

@@ -174,9 +174,7 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
                 yield BotEnv(fake, bot, store, db, usage, content, scheduler, ann_store, clock)
             finally:
                 await bot.close()
-                try:
+                with contextlib.suppress(Exception):
                     await asyncio.wait_for(task, 10)
-                except Exception:
-                    pass
                 await usage.close()
                 await db.close()

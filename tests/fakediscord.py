@@ -1694,33 +1694,33 @@ class FakeDiscord:
 
         def check_options(opts: list, path: list) -> None:
             if len(opts) > 25:
-                _set_path(errors, path + ["options"], _max_len_error(25))
+                _set_path(errors, [*path, "options"], _max_len_error(25))
             optional_seen = False
             names: set = set()
             for k, o in enumerate(opts):
-                p = path + ["options", k]
+                p = [*path, "options", k]
                 name = o.get("name", "")
                 if not self._NAME_RE.match(name) or name != name.lower():
                     _set_path(
                         errors,
-                        p + ["name"],
+                        [*p, "name"],
                         _field_error("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"),
                     )
                 if name in names:
                     _set_path(
                         errors,
-                        p + ["name"],
+                        [*p, "name"],
                         _field_error("APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS", "Option name already exists"),
                     )
                 names.add(name)
                 if not 1 <= len(o.get("description") or "") <= 100:
                     _set_path(
                         errors,
-                        p + ["description"],
+                        [*p, "description"],
                         _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
                     )
                 if len(o.get("choices") or []) > 25:
-                    _set_path(errors, p + ["choices"], _max_len_error(25))
+                    _set_path(errors, [*p, "choices"], _max_len_error(25))
                 if o.get("type") in (1, 2):
                     check_options(o.get("options") or [], p)
                 else:
@@ -1728,7 +1728,7 @@ class FakeDiscord:
                         if optional_seen:
                             _set_path(
                                 errors,
-                                p + ["required"],
+                                [*p, "required"],
                                 _field_error(
                                     "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
                                     "Required options must be placed before non-required options",
@@ -1745,25 +1745,25 @@ class FakeDiscord:
                 if not self._NAME_RE.match(name) or name != name.lower():
                     _set_path(
                         errors,
-                        path + ["name"],
+                        [*path, "name"],
                         _field_error("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"),
                     )
                 if not 1 <= len(cmd.get("description") or "") <= 100:
                     _set_path(
                         errors,
-                        path + ["description"],
+                        [*path, "description"],
                         _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."),
                     )
                 check_options(cmd.get("options") or [], path)
             elif not 1 <= len(name) <= 32:
                 _set_path(
-                    errors, path + ["name"], _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
+                    errors, [*path, "name"], _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
                 )
             key = (name, ctype)
             if key in seen:
                 _set_path(
                     errors,
-                    path + ["name"],
+                    [*path, "name"],
                     _field_error("APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"),
                 )
             seen.add(key)
@@ -2161,9 +2161,12 @@ class FakeDiscord:
             err = self._validate_choices(data)
             if err:
                 return 400, err
-        elif ctype == 9 and self.strict:
-            if not data.get("custom_id") or not data.get("title") or not data.get("components"):
-                return 400, _form_error({"data": _field_error("BASE_TYPE_REQUIRED", "This field is required")})
+        elif (
+            ctype == 9
+            and self.strict
+            and (not data.get("custom_id") or not data.get("title") or not data.get("components"))
+        ):
+            return 400, _form_error({"data": _field_error("BASE_TYPE_REQUIRED", "This field is required")})
         inter.responded = True
         inter.callback_type = ctype
         inter.callback = body

@@ -169,7 +169,7 @@ async def test_posts_once_at_the_local_time(tmp_path: Path, library: ContentStor
     assert rec.posts == []
     await run_until(sched, clock, utc(2026, 7, 27, 6, 0), dt.timedelta(minutes=1))
     assert len(rec.posts) == 1
-    guild, payload, nonce = rec.posts[0]
+    _guild, payload, nonce = rec.posts[0]
     assert "Korean Armistice Agreement" in str(payload["embeds"]) and "73rd anniversary" in str(payload["embeds"])
     assert payload["allowed_mentions"] == {"parse": []} and nonce
     assert (await store.status_of("guild:1", dt.date(2026, 7, 27))) == {"armistice-signed": "sent"}
@@ -342,7 +342,7 @@ async def test_gone_webhook_is_disabled(tmp_path: Path, library: ContentStore) -
 async def test_scale_ten_thousand_servers(tmp_path: Path, library: ContentStore) -> None:
     """The index: a tick with nothing due does no per-server work; building it is done once."""
     clock, rec = Clock(utc(2026, 7, 20, 0, 0)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec, concurrency=50)
+    db, _store, sched = await make(tmp_path, library, clock, rec, concurrency=50)
     zones = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Pacific/Auckland", "America/Los_Angeles"]
     await db.conn.executemany(
         "INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at) "
@@ -370,7 +370,7 @@ async def test_scale_ten_thousand_servers(tmp_path: Path, library: ContentStore)
 
 async def test_last_tick_is_remembered(tmp_path: Path, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 20)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, _store, sched = await make(tmp_path, library, clock, rec)
     await sched.startup()
     await sched.tick()
     assert await db.get_meta(LAST_TICK_META) == clock.now.isoformat()

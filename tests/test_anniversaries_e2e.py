@@ -382,7 +382,7 @@ async def test_webhook_tokens_never_reach_the_usage_log(bot_env: BotEnv, monkeyp
         ("command", "invalid_input"),
         ("command", "refused"),
     ]
-    for kind, command, options, *_ in rows:
+    for _kind, command, options, *_ in rows:
         assert command == "anniversaries set" and SECRET_TOKEN not in options
         assert json.loads(options)["webhook"] == "[secret]" and json.loads(options)["time"] in ("09:00", "25:00")
     assert SECRET_TOKEN not in await export_csv(bot_env.db, 90)

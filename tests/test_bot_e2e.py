@@ -286,7 +286,7 @@ async def test_usage_rows_for_each_interaction(bot_env: BotEnv) -> None:
         ("command", "today", "invalid_input"),
         ("autocomplete", "fact", "answered"),
     ]
-    for kind, command, options, outcome, latency, guild, channel, user_hash, locale, _ in rows:
+    for _kind, _command, _options, _outcome, latency, guild, channel, user_hash, locale, _ in rows:
         assert guild == bot_env.fake.guild_id and channel == bot_env.fake.channel_id
         assert latency is not None and latency >= 0
         assert user_hash and str(bot_env.fake.user_id) not in user_hash
@@ -303,7 +303,7 @@ async def test_gateway_reconnect_loses_nothing(bot_env: BotEnv) -> None:
     assert embed(cb)["title"].startswith("Facts")
     await fake.gateway_invalid_session(resumable=False)
     await eventually(lambda: fake.identify_count >= 2, 15, "a new IDENTIFY")
-    await eventually(lambda: bot_env.bot.is_ready(), 10, "ready again")
+    await eventually(bot_env.bot.is_ready, 10, "ready again")
     cb = await bot_env.ask("treaty", {"name": "korus"})
     assert "Free Trade Agreement" in all_text(embed(cb))
     rows = await bot_env.usage_rows(3)

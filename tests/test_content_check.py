@@ -334,7 +334,7 @@ def test_binary_garbage_and_huge_files(tmp_path: Path) -> None:
 
 def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     lol = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lol += f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
     found = problems(make_content(tmp_path, lol_yaml=lol))
     assert found == [

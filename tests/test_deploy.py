@@ -149,7 +149,7 @@ def _copies(stage: list[tuple[str, str]]) -> list[tuple[list[str], str, dict[str
             tokens, flags = json.loads(args), {}
         else:
             tokens = shlex.split(args)
-            flags = dict((t[2:].split("=", 1) + [""])[:2] for t in tokens if t.startswith("--"))
+            flags = dict(([*t[2:].split("=", 1), ""])[:2] for t in tokens if t.startswith("--"))
             tokens = [t for t in tokens if not t.startswith("--")]
         out.append((tokens[:-1], tokens[-1], flags))
     return out
@@ -170,7 +170,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         elif pattern[i] == "[" and "]" in pattern[i:]:
             j = pattern.index("]", i)
             body = pattern[i + 1 : j]
-            out, i = out + "[" + ("^" + body[1:] if body.startswith("^") or body.startswith("!") else body) + "]", j + 1
+            out, i = out + "[" + ("^" + body[1:] if body.startswith(("^", "!")) else body) + "]", j + 1
         else:
             out, i = out + re.escape(pattern[i]), i + 1
     return re.compile(out + r"\Z")
@@ -253,7 +253,7 @@ def _compose_volumes(service: dict) -> list[dict]:
 def _compose_environment(service: dict) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
-        env = dict((item.split("=", 1) + [""])[:2] for item in env)
+        env = dict(([*item.split("=", 1), ""])[:2] for item in env)
     return {k: "" if v is None else str(v) for k, v in env.items()}
 
 
@@ -434,7 +434,7 @@ def test_dockerfile_copies_what_exists_and_installs_without_dev_dependencies() -
     ignored = _dockerignored()
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     copied: set[str] = set()
-    for sources, dest, flags in _copies(_dockerfile()):
+    for sources, _dest, flags in _copies(_dockerfile()):
         if "from" in flags:
             continue
         for source in sources:

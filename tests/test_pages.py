@@ -117,7 +117,7 @@ def test_page_store_expiry_and_cap() -> None:
     store = send.PageStore(timeout=10, max_entries=3, clock=lambda: now[0])
     rendered = Rendered([[{"title": "x"}], [{"title": "y"}]])
     tokens = []
-    for i in range(4):
+    for _i in range(4):
         tokens.append(store.add(send.PageEntry(1, rendered, "source")))
         now[0] += 1
     assert store.get(tokens[0]) is None and store.evicted == 1  # the oldest went first

@@ -14,6 +14,7 @@ import math
 import random
 import re
 from collections import Counter, defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -115,14 +116,14 @@ class ReferenceIndex:
         self.postings: dict[str, dict[int, float]] = defaultdict(dict)
         self.bigrams: list[set[tuple[str, str]]] = []
         self.flags: list[tuple[bool, bool]] = []
-        for i, (doc, per_field) in enumerate(zip(docs, field_terms)):
+        for i, (doc, per_field) in enumerate(zip(docs, field_terms, strict=True)):
             tf: Counter[str] = Counter()
             bigrams: set[tuple[str, str]] = set()
             for name, terms in per_field.items():
                 norm = (1 - b) + b * (len(terms) / avg[name])
                 for term, count in Counter(terms).items():
                     tf[term] += weights[name] * count / norm
-                bigrams.update(zip(terms, terms[1:]))
+                bigrams.update(pairwise(terms))
             joined = " ".join(doc.fields.values())
             self.bigrams.append(bigrams)
             self.flags.append((reference_has_date(joined), bool(re.search(r"\d", joined))))
@@ -275,7 +276,7 @@ def assert_same_hits(index: SearchIndex, reference: ReferenceIndex, query: str, 
     got = [(h.doc.key, h.score, h.matched, h.coverage) for h in index.search(query, **params)]  # type: ignore[arg-type]
     expected = reference.search(query, **params)  # type: ignore[arg-type]
     assert [h[0] for h in got] == [h[0] for h in expected], query
-    for (_, score, matched, coverage), (_, score_, matched_, coverage_) in zip(got, expected):
+    for (_, score, matched, coverage), (_, score_, matched_, coverage_) in zip(got, expected, strict=True):
         assert score == pytest.approx(score_, rel=1e-12) and coverage == pytest.approx(coverage_, rel=1e-12)
         assert matched == matched_
 
@@ -368,7 +369,7 @@ def test_many_copies_rank_as_the_reference(tmp_path: Path) -> None:
     shared = TextAnalysis()
     index = SearchIndex(docs, FACT_WEIGHTS, analysis=shared)
     reference = ReferenceIndex(index, docs, FACT_WEIGHTS)
-    for query in questions()[:40] + ["korea", "us troops", "armistice 1953", "variant 3"]:
+    for query in [*questions()[:40], "korea", "us troops", "armistice 1953", "variant 3"]:
         assert_same_hits(index, reference, query, limit=16, min_ratio=0.2, min_coverage=0.3)
 
 
@@ -404,7 +405,7 @@ def test_autocomplete_finds_what_the_scan_found(answers: Answers) -> None:
             "(",
             "x" * 150,
         ]
-        for _, name, value in choices.items[:40]:
+        for _, name, _value in choices.items[:40]:
             words = fold(name).split()
             typed.append(rng.choice(words)[: rng.randint(1, 6)])
             typed.append(" ".join(rng.sample(words, min(2, len(words)))))
@@ -439,7 +440,7 @@ def test_treaty_query_of_only_combining_marks(answers: Answers) -> None:
 def test_views_are_made_once(answers: Answers) -> None:
     first = answers.today("07-27", now=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
     again = answers.today("07-27", now=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
-    assert first == again and all(a is b for a, b in zip(first.events, again.events))
+    assert first == again and all(a is b for a, b in zip(first.events, again.events, strict=True))
     other = answers.today("2031-07-27")
     assert [e.years_ago for e in other.events] == [e.years_ago + 5 for e in first.events]
 

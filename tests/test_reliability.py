@@ -161,7 +161,7 @@ async def test_a_database_locked_by_another_program(bot_env: BotEnv) -> None:
     await bot_env.db.execute("PRAGMA busy_timeout = 100")
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        for i in range(3):
+        for _i in range(3):
             cb = await bot_env.ask("today", {"date": "07-27"})
             assert "Armistice" in str(cb)
         await bot_env.usage.flush()

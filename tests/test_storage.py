@@ -66,7 +66,7 @@ async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
 async def test_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(DatabaseError, match="not a usable SQLite database|cannot open"):
+    with pytest.raises(DatabaseError, match=r"not a usable SQLite database|cannot open"):
         await Database.open(path)
 
 

@@ -12,6 +12,7 @@ reload says so instead of starting another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import threading
@@ -55,10 +56,8 @@ def in_own_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
             settle = partial(set_exception, exc)
         else:
             settle = partial(set_result, value)
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
             loop.call_soon_threadsafe(settle)
-        except RuntimeError:  # the loop closed meanwhile: nobody waits
-            pass
 
     threading.Thread(target=work, name="content-reload", daemon=True).start()
     return future

@@ -10,6 +10,7 @@ content.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -148,10 +149,8 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         return 0
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 asyncio.get_running_loop().remove_signal_handler(sig)
-            except (RuntimeError, ValueError):
-                pass
         for task in tasks:
             task.cancel()
         await http.aclose()

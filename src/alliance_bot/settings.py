@@ -211,7 +211,7 @@ def setting_names() -> list[str]:
     names = []
     for name, info in Settings.model_fields.items():
         names.append(info.validation_alias if isinstance(info.validation_alias, str) else f"{ENV_PREFIX}{name.upper()}")
-    return names + [f"{ENV_PREFIX}CONFIG"]
+    return [*names, f"{ENV_PREFIX}CONFIG"]
 
 
 def configured_cache() -> ContentCache | None:

@@ -14,6 +14,7 @@ so that it stays the same valid JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -48,10 +49,8 @@ def safe_output() -> None:
     for stream in (sys.stdout, sys.stderr):
         errors = getattr(stream, "errors", None)
         if errors == "strict" or (errors == "surrogateescape" and not encodes_everything(stream)):
-            try:
-                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]  # not on TextIO: caught below
-            except (AttributeError, ValueError, OSError):  # not a text stream we can change
-                pass
+            with contextlib.suppress(AttributeError, ValueError, OSError):  # not a text stream we can change
+                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]  # not on TextIO: suppressed
 
 
 def write_json(data: object, out: TextIO | None = None) -> None:

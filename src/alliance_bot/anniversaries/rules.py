@@ -126,10 +126,8 @@ def next_due(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, after: dt.d
     earliest = after.astimezone(tz).date() - dt.timedelta(days=1)
     for year in range(earliest.year, earliest.year + 3):
         for month, dd in days:
-            if (month, dd) == (2, 29) and not is_leap(year):
-                day = dt.date(year, 2, 28)  # marked on February 28 in common years
-            else:
-                day = dt.date(year, month, dd)
+            # February 29 is marked on February 28 in common years
+            day = dt.date(year, 2, 28) if (month, dd) == (2, 29) and not is_leap(year) else dt.date(year, month, dd)
             if day < earliest:
                 continue
             instant = post_instant(day, at, tz)

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import heapq
 import logging
@@ -253,10 +254,8 @@ class Scheduler:
         if nxt is not None:
             delay = min(MAX_SLEEP, max(0.0, (nxt - self.clock()).total_seconds()))
         self._wake.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)
-        except TimeoutError:
-            pass
 
     async def close(self) -> None:
         for task in list(self._inflight):

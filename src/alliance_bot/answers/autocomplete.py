@@ -66,7 +66,7 @@ class ChoiceIndex:
         self._vocab = vocab = sorted(set().union(*tokens_of)) if tokens_of else []
         number = {t: i for i, t in enumerate(vocab)}
         self._ptr, self._token_keys = _csr(tokens_of, number, len(vocab))
-        if all(a is b for a, b in zip(tokens_of, starting_of)):  # the usual case: the same index twice
+        if all(a is b for a, b in zip(tokens_of, starting_of, strict=True)):  # the usual case: the same index twice
             self._start_ptr, self._start_keys = self._ptr, self._token_keys
         else:
             self._start_ptr, self._start_keys = _csr(starting_of, number, len(vocab))

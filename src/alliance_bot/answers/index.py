@@ -114,7 +114,7 @@ class TextAnalysis:
                 self.terms.append(term)
         lengths = [len(terms) for terms in term_lists]
         flat = np.fromiter(map(ids.__getitem__, chain.from_iterable(term_lists)), dtype=np.int64, count=sum(lengths))
-        for text, words, term_ids in zip(todo, word_lists, np.split(flat, np.cumsum(lengths)[:-1])):
+        for text, words, term_ids in zip(todo, word_lists, np.split(flat, np.cumsum(lengths)[:-1]), strict=True):
             self._analysed[(synonyms, text)] = (words, term_ids)
 
     def has_date(self, text: str) -> bool:
@@ -395,7 +395,10 @@ class SearchIndex(Generic[_Payload]):
                 where = np.minimum(np.searchsorted(docs, picked), len(docs) - 1)
                 for j in np.flatnonzero(docs[where] == picked).tolist():
                     matched[j].add(term_of[tid])
-        return [Hit(self.docs[i], score_of(i), tuple(sorted(m)), float(coverage[i])) for i, m in zip(ranked, matched)]
+        return [
+            Hit(self.docs[i], score_of(i), tuple(sorted(m)), float(coverage[i]))
+            for i, m in zip(ranked, matched, strict=True)
+        ]
 
 
 _TERM_BITS = 62  # query terms tracked as bits of an int64 per document

@@ -180,7 +180,7 @@ class Answers:
         for tr in self._treaties_sorted:
             self.treaty_view(tr)
         for vp in viewpoints:
-            positions, salt, related = viewpoint_parts(self, vp)
+            positions, _salt, related = viewpoint_parts(self, vp)
             for k in range(len(positions)):
                 self._rotations[(vp.id, k)] = ViewpointView(
                     vp.id, vp.topic, vp.question, positions[k:] + positions[:k], related

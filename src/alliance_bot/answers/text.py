@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import chain, islice
+from itertools import chain, pairwise
 from typing import Protocol
 
 import snowballstemmer  # type: ignore[import-untyped]  # it ships no type information: typed as _Stemmer below
@@ -549,7 +549,7 @@ def analyse_words(words: list[str], *, keep_stopwords: bool = False) -> list[str
         for w in missing:
             memo[w] = _single_word_terms(w, keep_stopwords)
     terms_of = memo.__getitem__
-    heads = [i for i, pair in enumerate(zip(words, islice(words, 1, None))) if pair in _PHRASE_STARTS]
+    heads = [i for i, pair in enumerate(pairwise(words)) if pair in _PHRASE_STARTS]
     if not heads:
         return list(chain.from_iterable(map(terms_of, words)))
     out: list[str] = []

@@ -29,6 +29,7 @@ days.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -191,10 +192,8 @@ class ContentCache:
                 )
         finally:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
 
     def prune(self, used: set[str], *, now: float | None = None) -> int:
         """After a successful load: mark the cache files it used as used now, and remove those it replaced.

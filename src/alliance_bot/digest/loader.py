@@ -107,7 +107,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
             from_cache = True
             hasher.update(rel.encode() + b"\0" + cached.data_hash.encode())
             for kind in cached.kinds:
-                for index, (obj, line) in enumerate(zip(cached.entries(kind), cached.lines[kind])):
+                for index, (obj, line) in enumerate(zip(cached.entries(kind), cached.lines[kind], strict=True)):
                     entries[kind].append((obj, Where(rel, line), (kind, index)))
                     locs[id(obj)] = (None, (kind, index), rel)
             continue

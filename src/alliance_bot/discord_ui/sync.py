@@ -47,9 +47,8 @@ def validate_payload(payload: list[dict[str, Any]], path: str = "") -> list[str]
         if not _NAME.match(name) or name != name.lower():
             problems.append(f"{where}: name must be 1-32 lowercase letters, digits, - or _")
         description = cmd.get("description", "")
-        if cmd.get("type", 1) in (1, None) or "options" in cmd or path:
-            if not 1 <= len(description) <= 100:
-                problems.append(f"{where}: description must be 1-100 characters (has {len(description)})")
+        if (cmd.get("type", 1) in (1, None) or "options" in cmd or path) and not 1 <= len(description) <= 100:
+            problems.append(f"{where}: description must be 1-100 characters (has {len(description)})")
         for choice in cmd.get("choices", []) or []:
             if not 1 <= len(str(choice.get("name", ""))) <= 100:
                 problems.append(f"{where}: choice name must be 1-100 characters")

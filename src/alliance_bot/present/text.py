@@ -55,7 +55,7 @@ def today_text(a: TodayAnswer) -> str:
     lines = [f"On this day in history: {day}", ""]
     if a.events:
         for e in a.events:
-            lines += _event_block(e) + [""]
+            lines += [*_event_block(e), ""]
     else:
         lines.append(f"Nothing in the digest happened on {day}.")
         if a.nearest_before or a.nearest_after:
@@ -110,7 +110,7 @@ def treaty_text(a: TreatyAnswer) -> str:
         lines += ["", "Related events:"] + [f"  • {event_line(e)}" for e in t.related_events]
     if t.viewpoints:
         lines += ["", "Debates: " + ", ".join(f"{v.name} [{v.id}]" for v in t.viewpoints)]
-    lines += ["", "Sources:"] + _sources(t.sources)
+    lines += ["", "Sources:", *_sources(t.sources)]
     return "\n".join(lines) + "\n"
 
 

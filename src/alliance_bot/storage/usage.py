@@ -12,6 +12,7 @@ trying again within a budget, and counts (and logs) what it could not write.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -85,9 +86,8 @@ async def scrub_stored_options(conn: Any) -> None:
         for secret_command, name in _SECRET_OPTIONS:
             if command == secret_command:
                 # JSON written by options_json; a truncated one is not valid JSON any more, so by its text
-                text = re.sub(
-                    _OPTION_VALUE.format(name=re.escape(name)), lambda m: f'"{name}": "[secret]{m.group(1)}', text
-                )
+                masked = f'"{name}": "[secret]'
+                text = re.sub(_OPTION_VALUE.format(name=re.escape(name)), lambda m: masked + m.group(1), text)  # noqa: B023 - used at once
         text = scrub(text)
         if text != options:
             await conn.execute("UPDATE usage SET options = ? WHERE id = ?", (text, row_id))
@@ -140,10 +140,8 @@ class UsageLog:
 
     async def _run(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
             try:
                 await self.flush()
@@ -201,10 +199,8 @@ class UsageLog:
             # of the buffer are on their way to the database, and a cancelled write would lose them uncounted
             async with self._lock:
                 self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         deadline = time.monotonic() + budget
         await self.flush()
@@ -320,7 +316,7 @@ async def summarise(
         params.append(guild_id)
     try:
         async with db.reader(time_limit) as conn:
-            await conn.create_function("main_option", 1, lambda options: _main_option(options), deterministic=True)
+            await conn.create_function("main_option", 1, _main_option, deterministic=True)
 
             async def rows(sql: str, extra: tuple[Any, ...] = ()) -> list[Any]:
                 async with conn.execute(sql, (*params, *extra)) as cur:
@@ -360,7 +356,7 @@ async def summarise(
     at: dict[str, dict[int, float]] = {}
     for command, _n, i, v in ranked:
         at.setdefault(command, {})[i] = v
-    at_all = {i: v for i, v in overall}
+    at_all = dict(overall)
     per_command = [
         CommandStats(
             command, count, errors, nothing, _median(n_lat, at.get(command, {})), _p95(n_lat, at.get(command, {}))

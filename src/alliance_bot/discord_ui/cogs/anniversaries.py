@@ -142,9 +142,8 @@ class AnniversariesCog(
                 url = validate_webhook_url(webhook)
             except InvalidWebhook as exc:
                 raise InvalidInput(str(exc)) from None
-        if channel is None and url is None:
-            if interaction.channel_id is None:
-                raise InvalidInput("name a channel (or a webhook) for the posts")
+        if channel is None and url is None and interaction.channel_id is None:
+            raise InvalidInput("name a channel (or a webhook) for the posts")
         channel_id = channel.id if channel else (None if url else interaction.channel_id)
         schedule = ServerSchedule(
             guild_id=interaction.guild_id or 0,
