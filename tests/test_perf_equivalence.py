@@ -25,9 +25,6 @@ from alliance_bot.answers.fact import FACT_WEIGHTS
 from alliance_bot.answers.index import _TERM_BITS, SearchDoc, SearchIndex, TextAnalysis
 from alliance_bot.answers.service import Answers
 from alliance_bot.answers.text import (
-    NUMBER_WORDS,
-    STOPWORDS,
-    SYNONYMS,
     analyse,
     fold,
     has_date,
@@ -35,6 +32,7 @@ from alliance_bot.answers.text import (
     raw_words,
     stem,
 )
+from alliance_bot.answers.vocabulary import NUMBER_WORDS, STOPWORDS, SYNONYMS
 from alliance_bot.digest.loader import gc_paused, load_digest
 from alliance_bot.digest.yamlread import YamlProblem, read_yaml
 

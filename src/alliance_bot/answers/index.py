@@ -38,10 +38,6 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from alliance_bot.answers.text import (
-    MONTHS,
-    NUMBER_WORDS,
-    STOPWORDS,
-    SYNONYMS,
     analyse_words,
     has_date,
     has_number,
@@ -49,6 +45,7 @@ from alliance_bot.answers.text import (
     raw_words,
     stem,
 )
+from alliance_bot.answers.vocabulary import MONTHS, NUMBER_WORDS, STOPWORDS, SYNONYMS
 
 _Payload = TypeVar("_Payload")
 

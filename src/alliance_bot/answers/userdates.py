@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from alliance_bot.answers.errors import InvalidInput
-from alliance_bot.answers.text import MONTHS
+from alliance_bot.answers.vocabulary import MONTHS
 from alliance_bot.digest.dates import MONTH_NAMES
 
 FORMS_HINT = "try 07-27, July 27, 27 July or 2026-07-27"
