@@ -717,7 +717,7 @@ async def test_the_migration_rekeys_existing_webhook_posts(tmp_path: Path) -> No
     version stored in an error is dropped."""
     import sqlite3
 
-    from alliance_bot.storage.db import MIGRATIONS
+    from alliance_bot.storage.migrations import MIGRATIONS
 
     path = tmp_path / "old.db"
     con = sqlite3.connect(path)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from alliance_bot.storage.db import SCHEMA_VERSION, Database, DatabaseError
+from alliance_bot.storage.db import Database, DatabaseError
+from alliance_bot.storage.migrations import SCHEMA_VERSION
 from alliance_bot.storage.usage import UsageLog, UsageRecord, export_csv, hash_user, summarise
 from conftest import eventually
 

@@ -103,7 +103,7 @@ def _check_timezones(zone: str) -> Check:
 
 
 def _check_database(path: Path) -> list[Check]:
-    from alliance_bot.storage.db import SCHEMA_VERSION
+    from alliance_bot.storage.migrations import SCHEMA_VERSION
 
     checks: list[Check] = []
     folder = path.parent if str(path.parent) else Path(".")

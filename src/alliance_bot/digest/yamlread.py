@@ -14,6 +14,9 @@ time), so that we can:
   it can say so.
 The result, and every error with its line and wording, is what composing the
 node tree and walking it gave (tests/test_perf_equivalence.py compares them).
+
+Over 400 lines on purpose: it is one state machine over libyaml's events, and
+splitting the event loop from its checks would put one invariant in two files.
 """
 
 from __future__ import annotations

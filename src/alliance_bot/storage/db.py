@@ -1,7 +1,7 @@
 """The SQLite database: one aiosqlite connection, WAL, a busy timeout, migrations.
 
-The schema version lives in `PRAGMA user_version`; each migration step runs in
-its own transaction. A database newer than this code is refused. A lock file
+The schema version lives in `PRAGMA user_version`; each migration step
+(`migrations.py`) runs in its own transaction. A database newer than this code is refused. A lock file
 beside the database keeps a second bot process off it. The start checks the
 pages (`PRAGMA quick_check`, time-bounded); every sqlite3 error met on opening
 is told as what it is (`describe_error`: damaged, read-only folder, full disk …).
@@ -23,97 +23,12 @@ from typing import Any
 
 import aiosqlite
 
+from alliance_bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 QUICK_CHECK_LIMIT = 10.0  # seconds: the integrity check at start stops there (a very large database)
-
-
-async def _rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
-    from alliance_bot.anniversaries.ledger import rekey_webhook_posts
-
-    await rekey_webhook_posts(conn)
-
-
-async def _scrub_stored_options(conn: aiosqlite.Connection) -> None:
-    from alliance_bot.storage.usage import scrub_stored_options
-
-    await scrub_stored_options(conn)
-
-
-# Each step: a list of statements (SQL, or an async function of the connection for what SQL cannot do), applied in
-# one transaction, then user_version = its number.
-MIGRATIONS: list[list[Any]] = [
-    [  # 1: usage logs, key-value metadata, per-server settings
-        """CREATE TABLE meta (
-            key   TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        )""",
-        """CREATE TABLE usage (
-            id          INTEGER PRIMARY KEY,
-            ts          REAL    NOT NULL,           -- unix time, seconds
-            kind        TEXT    NOT NULL,           -- command | autocomplete | component
-            command     TEXT    NOT NULL,
-            options     TEXT,                       -- JSON of the options as typed
-            outcome     TEXT    NOT NULL,           -- answered | nothing_found | invalid_input | refused | error
-            latency_ms  REAL,
-            guild_id    INTEGER,
-            channel_id  INTEGER,
-            user_hash   TEXT,                       -- keyed hash, never the raw id
-            locale      TEXT,
-            error_id    TEXT
-        )""",
-        "CREATE INDEX usage_ts ON usage (ts)",
-        "CREATE INDEX usage_outcome ON usage (outcome, ts)",
-        """CREATE TABLE guild_settings (
-            guild_id        INTEGER PRIMARY KEY,
-            moderator_role  INTEGER,
-            updated_at      REAL NOT NULL
-        )""",
-    ],
-    [  # 2: anniversary posts: per-server settings and the ledger that makes each post happen once
-        """CREATE TABLE anniversary_settings (
-            guild_id         INTEGER PRIMARY KEY,
-            channel_id       INTEGER,
-            webhook_url      TEXT,                  -- a secret: never logged or shown in full
-            post_time        TEXT    NOT NULL,      -- HH:MM, local
-            timezone         TEXT    NOT NULL,      -- IANA name
-            role_id          INTEGER,
-            enabled          INTEGER NOT NULL DEFAULT 1,
-            disabled_reason  TEXT,
-            updated_at       REAL    NOT NULL
-        )""",
-        """CREATE TABLE anniversary_posts (
-            target      TEXT    NOT NULL,           -- guild:<id> for channel posts, webhook:<id>[:<token hash>] (3)
-            day         TEXT    NOT NULL,           -- the local date the post is for, YYYY-MM-DD
-            event_id    TEXT    NOT NULL,
-            guild_id    INTEGER,
-            status      TEXT    NOT NULL,           -- claimed | sent | failed | skipped | unknown
-            attempts    INTEGER NOT NULL DEFAULT 0,
-            nonce       TEXT,
-            claimed_at  REAL,
-            done_at     REAL,
-            message_id  TEXT,
-            error       TEXT,
-            PRIMARY KEY (target, day, event_id)
-        )""",
-        "CREATE INDEX anniversary_posts_guild ON anniversary_posts (guild_id, claimed_at)",
-        "CREATE INDEX anniversary_posts_status ON anniversary_posts (status)",
-    ],
-    [  # 3: webhook posts keyed by the webhook's id and token, so another server cannot claim them
-        _rekey_webhook_posts,
-    ],
-    [  # 4: secrets (webhook tokens) out of the usage rows stored before they were masked
-        _scrub_stored_options,
-    ],
-    [  # 5: the usage summary (/stats, alliance-bot stats) reads only indexes: one for a server, one for all
-        "CREATE INDEX IF NOT EXISTS usage_guild_stats ON usage (guild_id, ts, kind, command, outcome, latency_ms)",
-        "CREATE INDEX IF NOT EXISTS usage_stats ON usage (ts, kind, command, outcome, latency_ms)",
-        "DROP INDEX IF EXISTS usage_ts",  # usage_stats starts with ts: the retention prune and the export use it
-    ],
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 async def _clear_progress_handler(conn: aiosqlite.Connection) -> None:

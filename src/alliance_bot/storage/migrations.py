@@ -1,0 +1,99 @@
+"""The schema, as the steps that build it: migration N brings a database from version N-1 to N.
+
+A step is a list of SQL statements, or of async functions of the connection for what SQL alone cannot do
+(re-keying ledger rows, scrubbing stored options); `Database.migrate` applies each step in one transaction
+and then sets `PRAGMA user_version`. Steps are only ever appended: a released step never changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+
+async def _rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
+    from alliance_bot.anniversaries.ledger import rekey_webhook_posts
+
+    await rekey_webhook_posts(conn)
+
+
+async def _scrub_stored_options(conn: aiosqlite.Connection) -> None:
+    from alliance_bot.storage.usage import scrub_stored_options
+
+    await scrub_stored_options(conn)
+
+
+# Each step: a list of statements (SQL, or an async function of the connection for what SQL cannot do), applied in
+# one transaction, then user_version = its number.
+MIGRATIONS: list[list[Any]] = [
+    [  # 1: usage logs, key-value metadata, per-server settings
+        """CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE usage (
+            id          INTEGER PRIMARY KEY,
+            ts          REAL    NOT NULL,           -- unix time, seconds
+            kind        TEXT    NOT NULL,           -- command | autocomplete | component
+            command     TEXT    NOT NULL,
+            options     TEXT,                       -- JSON of the options as typed
+            outcome     TEXT    NOT NULL,           -- answered | nothing_found | invalid_input | refused | error
+            latency_ms  REAL,
+            guild_id    INTEGER,
+            channel_id  INTEGER,
+            user_hash   TEXT,                       -- keyed hash, never the raw id
+            locale      TEXT,
+            error_id    TEXT
+        )""",
+        "CREATE INDEX usage_ts ON usage (ts)",
+        "CREATE INDEX usage_outcome ON usage (outcome, ts)",
+        """CREATE TABLE guild_settings (
+            guild_id        INTEGER PRIMARY KEY,
+            moderator_role  INTEGER,
+            updated_at      REAL NOT NULL
+        )""",
+    ],
+    [  # 2: anniversary posts: per-server settings and the ledger that makes each post happen once
+        """CREATE TABLE anniversary_settings (
+            guild_id         INTEGER PRIMARY KEY,
+            channel_id       INTEGER,
+            webhook_url      TEXT,                  -- a secret: never logged or shown in full
+            post_time        TEXT    NOT NULL,      -- HH:MM, local
+            timezone         TEXT    NOT NULL,      -- IANA name
+            role_id          INTEGER,
+            enabled          INTEGER NOT NULL DEFAULT 1,
+            disabled_reason  TEXT,
+            updated_at       REAL    NOT NULL
+        )""",
+        """CREATE TABLE anniversary_posts (
+            target      TEXT    NOT NULL,           -- guild:<id> for channel posts, webhook:<id>[:<token hash>] (3)
+            day         TEXT    NOT NULL,           -- the local date the post is for, YYYY-MM-DD
+            event_id    TEXT    NOT NULL,
+            guild_id    INTEGER,
+            status      TEXT    NOT NULL,           -- claimed | sent | failed | skipped | unknown
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            nonce       TEXT,
+            claimed_at  REAL,
+            done_at     REAL,
+            message_id  TEXT,
+            error       TEXT,
+            PRIMARY KEY (target, day, event_id)
+        )""",
+        "CREATE INDEX anniversary_posts_guild ON anniversary_posts (guild_id, claimed_at)",
+        "CREATE INDEX anniversary_posts_status ON anniversary_posts (status)",
+    ],
+    [  # 3: webhook posts keyed by the webhook's id and token, so another server cannot claim them
+        _rekey_webhook_posts,
+    ],
+    [  # 4: secrets (webhook tokens) out of the usage rows stored before they were masked
+        _scrub_stored_options,
+    ],
+    [  # 5: the usage summary (/stats, alliance-bot stats) reads only indexes: one for a server, one for all
+        "CREATE INDEX IF NOT EXISTS usage_guild_stats ON usage (guild_id, ts, kind, command, outcome, latency_ms)",
+        "CREATE INDEX IF NOT EXISTS usage_stats ON usage (ts, kind, command, outcome, latency_ms)",
+        "DROP INDEX IF EXISTS usage_ts",  # usage_stats starts with ts: the retention prune and the export use it
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
