@@ -208,3 +208,11 @@ async def test_sigterm_with_rows_that_cannot_be_written_reports_them_lost(
         and "12 could not be written" in last.getMessage()
         and "full" in last.getMessage()
     )
+
+
+def test_stats_before_any_database_says_how_one_comes_to_exist(tmp_path: Path) -> None:
+    done = _run_cli("stats", env={"ALLIANCE_BOT_DB": str(tmp_path / "none.db")}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"alliance-bot: no usage yet: there is no database at {tmp_path / 'none.db'}.")
+    assert "the first time it runs connected to Discord" in done.stderr and "ALLIANCE_BOT_DB" in done.stderr
+    assert not (tmp_path / "none.db").exists()

@@ -152,7 +152,12 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     from alliance_bot.storage.usage import StatsTooSlow, export_csv, summarise
 
     if not Path(settings.db).exists():  # noqa: ASYNC240 - the CLI's own loop, before anything runs on it
-        print(f"alliance-bot: no database at {settings.db} yet (set ALLIANCE_BOT_DB)", file=sys.stderr)
+        print(
+            f"alliance-bot: no usage yet: there is no database at {settings.db}. The bot creates it the first time "
+            "it runs connected to Discord (`alliance-bot run` with DISCORD_TOKEN set) and logs every interaction "
+            "there; if the bot already runs elsewhere, point ALLIANCE_BOT_DB at its database",
+            file=sys.stderr,
+        )
         return EXIT_PROBLEMS
     try:
         db = await Database.open_readonly(settings.db)
