@@ -139,7 +139,7 @@ async def test_a_full_disk_keeps_answers_flowing_logs_once_and_recovers(
                     ("x" * size,),
                 )
     for i in range(8):
-        cb = await bot_env.ask("fact", {"query": f"troops {i}"})
+        cb = await bot_env.ask("fact", {"query": "troops" + "?" * (i + 1)})  # eight distinct interactions
         assert "28,500" in str(cb)
     await bot_env.usage.flush()
     await bot_env.usage.flush()

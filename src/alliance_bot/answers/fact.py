@@ -6,6 +6,7 @@ that answer one question differently kept together. Functions of the `Answers` f
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alliance_bot.answers.common import entry_sources
@@ -121,25 +122,52 @@ def _fact_result_parts(
     return ("treaty", entry.id, text, entry_sources(self, entry), entry.name, None)
 
 
+# Whether the best entry answers the question, from the question's own terms (answers/index.py, `support`):
+# the entry must cover most of what the question asks, by weight (a word the digest never uses weighs as the
+# rarest word; one reached only by a typo correction counts in part), and what it covers must be distinctive
+# enough to mean something ("korea" alone is in most entries). Calibrated on bench/abstain_questions.yaml's
+# tuning part; BENCHMARKS.md has the figures on its held-out part.
+ANSWER_SUPPORT = 0.75
+ANSWER_WEIGHT = 2.0
+RELATED_RESULTS = 3  # when there is no answer: at most this many related entries, labelled as related
+
+
 def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
-    """Free-text lookup over facts, events and treaties, best first; disagreeing facts kept together."""
+    """Free-text lookup over facts, events and treaties: the entry that answers the question first (with
+    the facts that answer it differently, kept together), related entries after; or, when no entry answers
+    it, `answered=False` and at most `RELATED_RESULTS` related entries."""
     query = query[: MAX_QUERY_CHARS * 10]
-    hits = self._fact_index.search(query, limit=limit * 2, min_ratio=0.2, min_coverage=0.3)
+    index = self._fact_index
+    hits = index.search(query, limit=limit * 2, min_ratio=0.2, min_coverage=0.3)
+    profile = index.profile(query) if hits else None
+    answered = False
+    support = 0.0
+    if hits and profile is not None:
+        support = index.support(profile, hits[0].matched)
+        covered = support * profile.total
+        answered = support >= ANSWER_SUPPORT and covered >= ANSWER_WEIGHT
     results: list[FactResult] = []
     seen: set[str] = set()
-    for hit in hits:
+    for n, hit in enumerate(hits):
         if hit.doc.key in seen:
             continue
         seen.add(hit.doc.key)
+        is_answer = answered and n == 0
+        match = "answer" if is_answer else "related"
+        hit_support = support if n == 0 else index.support(profile, hit.matched) if profile else 0.0
         result = _fact_result(self, hit.doc.kind, hit.doc.payload, hit.score)
-        if result.group:
-            results.append(_fact_result(self, hit.doc.kind, hit.doc.payload, hit.score, differs=True))
+        if result.group and is_answer:  # the figures that disagree: together, only when they answer
+            results.append(replace(result, differs=True, match=match, support=hit_support))
             for other in self._groups[result.group]:
                 if other.id not in seen:
                     seen.add(other.id)
-                    results.append(_fact_result(self, "fact", other, hit.score, differs=True))
+                    results.append(
+                        replace(
+                            _fact_result(self, "fact", other, hit.score), differs=True, match=match, support=hit_support
+                        )
+                    )
         else:
-            results.append(result)
-        if len(results) >= limit:
+            results.append(replace(result, match=match, support=hit_support))
+        if len(results) >= (limit if answered else RELATED_RESULTS):
             break
-    return FactAnswer(query=query[:MAX_QUERY_CHARS], results=tuple(results))
+    return FactAnswer(query=query[:MAX_QUERY_CHARS], results=tuple(results), answered=answered)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Generic, TypeVar, overload
@@ -79,6 +80,28 @@ class Hit(Generic[_Payload]):
     score: float
     matched: tuple[str, ...] = ()
     coverage: float = 0.0  # idf-weighted share of the query's terms this document matches
+
+
+@dataclass(frozen=True)
+class QueryProfile:
+    """What a query asks for, as this index sees it: its distinct content terms (after typo correction,
+    synonyms and stemming) with their weights, for judging whether a document answers it (`support`).
+
+    A term the index has weighs its idf; a term it does not have weighs as much as the rarest term there
+    is: a word the digest never uses is the strongest sign that the question is about something else."""
+
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]
+    unknown: frozenset[str]  # terms no document has
+    corrected: frozenset[str]  # terms that come from a typo correction, not from what was typed
+    intents: frozenset[str]
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights)
+
+
+CORRECTED_CREDIT = 0.6  # a term reached only through a typo correction is a guess: part of its weight counts
 
 
 class TextAnalysis:
@@ -296,6 +319,40 @@ class SearchIndex(Generic[_Payload]):
         if not fixes:
             return query, {}
         return " ".join(fixes.get(w, w) for w in words), fixes
+
+    def profile(self, query: str) -> QueryProfile:
+        """The query's content terms and their weights (see `QueryProfile`)."""
+        fixes: dict[str, str] = {}
+        if self.fuzzy:
+            query, fixes = self.correct(query)
+        if self.synonyms:
+            terms, intents = query_terms(query)
+        else:
+            terms, intents = _plain_words(raw_words(query)), set()
+        corrected: set[str] = set()
+        if fixes:
+            typed = set(query_terms(" ".join(w for w in raw_words(query) if w not in fixes.values()))[0])
+            corrected = set(query_terms(" ".join(fixes.values()))[0]) - typed
+        distinct = list(dict.fromkeys(terms))
+        rarest = math.log(1 + (self._n - 1 + 0.5) / 1.5) if self._n else 1.0
+        weights = tuple(self._idf[self._vocab[t]] if t in self._vocab else rarest for t in distinct)
+        unknown = frozenset(t for t in distinct if t not in self._vocab)
+        return QueryProfile(tuple(distinct), weights, unknown, frozenset(corrected), frozenset(intents))
+
+    @staticmethod
+    def support(profile: QueryProfile, matched: Iterable[str]) -> float:
+        """The share of what the query asks (by weight) that a document with these matched terms covers,
+        a term from a typo correction counting `CORRECTED_CREDIT` of its weight; 0 for an empty query."""
+        total = profile.total
+        if total <= 0:
+            return 0.0
+        have = set(matched)
+        got = sum(
+            w * (CORRECTED_CREDIT if t in profile.corrected else 1.0)
+            for t, w in zip(profile.terms, profile.weights, strict=True)
+            if t in have
+        )
+        return got / total
 
     def _postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._ptr[term_id], self._ptr[term_id + 1]

@@ -69,16 +69,20 @@ class FactResult:
     group: str | None = None
     differs: bool = False  # one of several facts from different sources that disagree
     score: float = 0.0
+    match: str = "answer"  # "answer": it answers the question; "related": only related to it
+    support: float = 0.0  # the share of what the question asks that this entry covers (answers/fact.py)
 
 
 @dataclass(frozen=True)
 class FactAnswer:
     query: str
     results: tuple[FactResult, ...]
+    answered: bool = True  # the first result answers the question; False: the digest has nothing on it
 
     @property
     def found(self) -> bool:
-        return bool(self.results)
+        """Whether the question was answered (not only whether something related came up)."""
+        return self.answered and bool(self.results)
 
 
 @dataclass(frozen=True)

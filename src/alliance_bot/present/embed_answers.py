@@ -88,13 +88,18 @@ def render_today(a: TodayAnswer) -> Rendered:
 
 
 def render_fact(a: FactAnswer) -> Rendered:
+    hint = "Try other words, `/timeline`, `/treaty` or `/viewpoints`."
     if not a.results:
-        return _not_found(
-            "Nothing found",
-            "Nothing in the digest",
-            a.query,
-            "Try other words, `/timeline`, `/treaty` or `/viewpoints`.",
-        )
+        return _not_found("Nothing found", "Nothing in the digest", a.query, hint)
+    if not a.answered:
+        b = _Builder("Nothing found", COLOUR_EMPTY, FOOTER)
+        b.describe(f"The digest has nothing on “{escape_md(_one_line(a.query, 200))}”. {hint}")
+        for r in a.results:
+            b.add(
+                f"Related: {r.title or 'Fact'}" if r.kind != "fact" else "Related fact",
+                escape_md(r.text) + "\n" + _cite_lines(r.sources),
+            )
+        return Rendered(b.build())
     b = _Builder(f"Facts: {escape_md(_one_line(a.query, 200))}", COLOUR_ANSWER, FOOTER)
     if any(r.differs for r in a.results):
         b.describe(
@@ -102,7 +107,7 @@ def render_fact(a: FactAnswer) -> Rendered:
         )
     for i, r in enumerate(a.results, 1):
         kind = "" if r.kind == "fact" else f" ({r.kind})"
-        mark = " · sources differ" if r.differs else ""
+        mark = " · sources differ" if r.differs else " · related" if r.match == "related" else ""
         b.add(
             f"{i}. {r.title or 'Fact'}{kind}{mark}" if r.kind != "fact" else f"{i}. Fact{mark}",
             escape_md(r.text) + "\n" + _cite_lines(r.sources),

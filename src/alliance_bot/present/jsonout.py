@@ -61,10 +61,12 @@ class FactResultJson(TypedDict):
     group: str | None
     differs: bool
     sources: list[SourceJson]
+    match: str  # "answer" | "related"
 
 
 class FactJson(TypedDict):
     query: str
+    answered: bool
     results: list[FactResultJson]
 
 
@@ -203,6 +205,7 @@ def today_json(a: TodayAnswer) -> TodayJson:
 def fact_json(a: FactAnswer) -> FactJson:
     return {
         "query": a.query,
+        "answered": a.answered,
         "results": [
             {
                 "id": r.id,
@@ -212,6 +215,7 @@ def fact_json(a: FactAnswer) -> FactJson:
                 "group": r.group,
                 "differs": r.differs,
                 "sources": [source_json(s) for s in r.sources],
+                "match": r.match,
             }
             for r in a.results
         ],

@@ -72,10 +72,16 @@ def today_text(a: TodayAnswer) -> str:
 
 
 def fact_text(a: FactAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"Nothing found for “{a.query[:100]}”. Try other words, or /timeline and /treaty.\n"
-    lines = [f"Results for “{a.query[:100]}”:", ""]
+        return f"{nothing} Try other words, or /timeline and /treaty.\n"
+    if not a.answered:
+        lines = [nothing, "", "Related entries (they do not answer it):", ""]
+    else:
+        lines = [f"Results for “{a.query[:100]}”:", ""]
     for i, r in enumerate(a.results, 1):
+        if a.answered and r.match == "related" and (i == 1 or a.results[i - 2].match == "answer"):
+            lines += ["Related:", ""]
         tag = "" if r.kind == "fact" else f" [{r.kind}]"
         mark = " [sources differ]" if r.differs else ""
         lines.append(textwrap.fill(f"{i}. {r.text}{tag}{mark}", WIDTH, subsequent_indent="   "))
