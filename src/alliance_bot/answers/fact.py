@@ -6,6 +6,7 @@ that answer one question differently kept together. Functions of the `Answers` f
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -127,8 +128,10 @@ def _fact_result_parts(
 # rarest word; one reached only by a typo correction counts in part), and what it covers must be distinctive
 # enough to mean something ("korea" alone is in most entries). Calibrated on bench/abstain_questions.yaml's
 # tuning part; BENCHMARKS.md has the figures on its held-out part.
-ANSWER_SUPPORT = 0.75
-ANSWER_WEIGHT = 2.0
+ANSWER_SUPPORT = 0.6
+ANSWER_WEIGHT = 1.0
+# "how many", "how much": an answer gives an amount, not only a year
+_AMOUNT = re.compile(r"\b(?!1[89]\d\d\b|20\d\d\b)\d[\d,.]*\b|\b(?:hundred|thousand|million|billion|dozen|half)\b", re.I)
 RELATED_RESULTS = 3  # when there is no answer: at most this many related entries, labelled as related
 
 
@@ -146,6 +149,8 @@ def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
         support = index.support(profile, hits[0].matched)
         covered = support * profile.total
         answered = support >= ANSWER_SUPPORT and covered >= ANSWER_WEIGHT
+        if answered and "number" in profile.intents:
+            answered = bool(_AMOUNT.search(_fact_result(self, hits[0].doc.kind, hits[0].doc.payload).text))
     results: list[FactResult] = []
     seen: set[str] = set()
     for n, hit in enumerate(hits):

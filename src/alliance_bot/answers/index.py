@@ -34,6 +34,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from typing import Generic, TypeVar, overload
 
@@ -99,6 +100,22 @@ class QueryProfile:
     @property
     def total(self) -> float:
         return sum(self.weights)
+
+
+def specificity(word: str) -> float:
+    """How much a word says about a subject, from its frequency in English at large (wordfreq's Zipf scale:
+    7 for "the", 2 for "inchon"): 1.0 for rare words and names, down to 0.15 for the commonest ("happened",
+    "old", "people"), which say little whether or not the digest has them. Numbers count fully."""
+    if not word.isalpha():
+        return 1.0
+    return min(1.0, max(0.15, (6.5 - _zipf(word)) / 3.0))
+
+
+@lru_cache(maxsize=65_536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency  # its word lists load on first use: off the import path of the CLI
+
+    return float(zipf_frequency(word, "en"))
 
 
 CORRECTED_CREDIT = 0.6  # a term reached only through a typo correction is a guess: part of its weight counts
@@ -335,7 +352,14 @@ class SearchIndex(Generic[_Payload]):
             corrected = set(query_terms(" ".join(fixes.values()))[0]) - typed
         distinct = list(dict.fromkeys(terms))
         rarest = math.log(1 + (self._n - 1 + 0.5) / 1.5) if self._n else 1.0
-        weights = tuple(self._idf[self._vocab[t]] if t in self._vocab else rarest for t in distinct)
+        # how specific each term is in English at large: the rarest word typed that gives the term
+        generality: dict[str, float] = {}
+        for word in raw_words(query):
+            for term in query_terms(word)[0] if self.synonyms else [word]:
+                generality[term] = min(generality.get(term, 1.0), specificity(word))
+        weights = tuple(
+            (self._idf[self._vocab[t]] if t in self._vocab else rarest) * generality.get(t, 1.0) for t in distinct
+        )
         unknown = frozenset(t for t in distinct if t not in self._vocab)
         return QueryProfile(tuple(distinct), weights, unknown, frozenset(corrected), frozenset(intents))
 

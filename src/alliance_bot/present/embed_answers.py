@@ -89,9 +89,7 @@ def render_today(a: TodayAnswer) -> Rendered:
 
 def render_fact(a: FactAnswer) -> Rendered:
     hint = "Try other words, `/timeline`, `/treaty` or `/viewpoints`."
-    if not a.results:
-        return _not_found("Nothing found", "Nothing in the digest", a.query, hint)
-    if not a.answered:
+    if not a.answered or not a.results:
         b = _Builder("Nothing found", COLOUR_EMPTY, FOOTER)
         b.describe(f"The digest has nothing on “{escape_md(_one_line(a.query, 200))}”. {hint}")
         for r in a.results:

@@ -1,0 +1,119 @@
+"""`fact` answers or says so (#15): by the kind of question, not by particular strings.
+
+The questions here are written for these tests; the measured sets are in bench/ (search_quality.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alliance_bot.answers.service import Answers
+from alliance_bot.cli import main
+from alliance_bot.digest.loader import load_digest
+from alliance_bot.present.embeds import render
+from alliance_bot.present.limits import limit_violations
+from conftest import CONTENT, BotEnv
+
+
+@pytest.fixture(scope="module")
+def answers() -> Answers:
+    result = load_digest(CONTENT)
+    assert result.digest is not None
+    return Answers(result.digest)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "sewol ferry disaster",  # a subject no document mentions
+        "pyeongchang winter olympics 2018",  # near the domain, and shares a year with entries
+        "best pizza in chicago",  # nothing to do with the alliance
+        "how many tanks does north korea have",  # a figure the documents never give
+    ],
+)
+def test_a_question_the_digest_cannot_answer_gets_nothing_and_at_most_three_related(
+    answers: Answers, question: str
+) -> None:
+    a = answers.fact(question)
+    assert not a.answered and not a.found
+    assert len(a.results) <= 3
+    assert all(r.match == "related" for r in a.results)
+    assert not any(r.differs for r in a.results)  # no "sources differ" banner on what does not answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("when was the armistice signed", "1953"),
+        ("american deaths in the korean war", "37,000"),
+        ("thaad battery where", "Seongju"),
+    ],
+)
+def test_a_question_the_digest_answers_has_the_answer_first(answers: Answers, question: str, expected: str) -> None:
+    a = answers.fact(question)
+    assert a.answered and a.found
+    assert a.results[0].match == "answer" and expected in a.results[0].text
+    # the answer first, related entries after, never the other way round
+    matches = [r.match for r in a.results]
+    assert matches == sorted(matches)  # "answer" < "related"
+
+
+def test_disagreeing_figures_are_shown_together_only_when_they_answer(answers: Answers) -> None:
+    deaths = answers.fact("american deaths in the korean war")
+    assert [r.differs for r in deaths.results if r.match == "answer"].count(True) >= 2
+    troops = answers.fact("how many us troops are in korea")
+    assert troops.answered and "28,500" in troops.results[0].text
+    assert not any(r.differs for r in troops.results if r.match == "related")
+
+
+def test_a_how_many_question_is_not_answered_by_an_entry_without_an_amount(answers: Answers) -> None:
+    # the entry on the June Democratic Struggle matches the subject, but it gives a year, not a number of people
+    question = "how many people took part in the june democratic struggle"
+    index = answers._fact_index
+    best = index.search(question, limit=1)[0]
+    assert index.support(index.profile(question), best.matched) >= 0.6  # the words alone would have answered
+    a = answers.fact(question)
+    assert not a.answered
+    assert a.results[0].match == "related" and "June Democratic Struggle" in a.results[0].text
+
+
+def test_json_says_answered_and_labels_every_result(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "fact", "sewol ferry disaster", "--json"]) == 0
+    nothing = json.loads(capsys.readouterr().out)
+    assert nothing["answered"] is False and all(r["match"] == "related" for r in nothing["results"])
+    assert main(["ask", "fact", "when was the armistice signed", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["answered"] is True and found["results"][0]["match"] == "answer"
+    assert {"id", "kind", "text", "title", "group", "differs", "sources", "match"} <= set(found["results"][0])
+
+
+def test_text_says_the_digest_has_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["ask", "fact", "pyeongchang winter olympics 2018"])
+    out = capsys.readouterr().out
+    assert out.startswith("The digest has nothing on “pyeongchang winter olympics 2018”.")
+    assert "Related entries (they do not answer it)" in out or "Try other words" in out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_unanswered_never_carries_an_answer_and_every_answer_renders(answers: Answers, question: str) -> None:
+    a = answers.fact(question)
+    if not a.answered:
+        assert all(r.match == "related" for r in a.results) and len(a.results) <= 3
+    else:
+        assert a.results and a.results[0].match == "answer"
+    assert not limit_violations(render(a))
+
+
+async def test_through_discord_an_unanswered_question_is_on_the_moderators_to_do_list(bot_env: BotEnv) -> None:
+    cb = await bot_env.ask("fact", {"query": "sewol ferry disaster"})
+    embed = cb["data"]["embeds"][0]
+    assert "The digest has nothing on “sewol ferry disaster”" in embed["description"]
+    cb = await bot_env.ask("fact", {"query": "when was the armistice signed"})
+    assert "1953" in str(cb["data"]["embeds"][0])
+    rows = await bot_env.usage_rows(2)
+    assert [(r[1], r[3]) for r in rows] == [("fact", "nothing_found"), ("fact", "answered")]
