@@ -115,7 +115,7 @@ def specificity(word: str) -> float:
 def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency  # its word lists load on first use: off the import path of the CLI
 
-    return float(zipf_frequency(word, "en"))
+    return float(zipf_frequency(word, "en", wordlist="small"))  # rare words: 0, as rare as any
 
 
 CORRECTED_CREDIT = 0.6  # a term reached only through a typo correction is a guess: part of its weight counts
