@@ -20,6 +20,7 @@ from alliance_bot.answers.autocomplete import ChoiceIndex, build_choices
 from alliance_bot.answers.common import name_of
 from alliance_bot.answers.fact import FACT_RESULTS, FACT_WEIGHTS, FactEntry
 from alliance_bot.answers.index import SearchDoc, SearchIndex, TextAnalysis
+from alliance_bot.answers.judge import Judge
 from alliance_bot.answers.model import (
     Choice,
     CitedEntry,
@@ -118,6 +119,8 @@ class Answers:
         self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
         self._treaty_label_texts = [label for label, _ in self._treaty_labels]
         self._treaty_years = [(tr.date.year, tr.id) for tr in d.treaties.values() if tr.date]
+        self._treaty_judge = Judge(treaty.treaty_entries(self), analysis=analysis)
+        self._treaty_centrality = treaty.treaty_centrality(self)
         self._treaties_sorted = sorted(
             d.treaties.values(), key=lambda t: (t.date.sort_key() if t.date else (9999, 0, 0), t.name)
         )

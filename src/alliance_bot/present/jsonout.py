@@ -97,11 +97,13 @@ class TreatyResultJson(TypedDict):
     related_events: list[RelatedEventJson]
     viewpoints: list[TreatyViewpointJson]
     sources: list[SourceJson]
+    match: str  # "answer" | "related" (a did-you-mean name, or another treaty matching as well as the answer)
 
 
 class TreatyJson(TypedDict):
     query: str
     ambiguous: bool
+    answered: bool  # False: the digest has no such treaty; the results are did-you-mean names
     results: list[TreatyResultJson]
 
 
@@ -222,10 +224,17 @@ def fact_json(a: FactAnswer) -> FactJson:
     }
 
 
+def _treaty_match(a: TreatyAnswer, i: int) -> str:
+    """A result answers when the lookup is answered and it is the answer or one of equal candidates; the
+    treaties after an unambiguous answer match as well but are not it."""
+    return "answer" if a.answered and (a.ambiguous or i == 0) else "related"
+
+
 def treaty_json(a: TreatyAnswer) -> TreatyJson:
     return {
         "query": a.query,
         "ambiguous": a.ambiguous,
+        "answered": a.answered,
         "results": [
             {
                 "id": t.id,
@@ -243,8 +252,9 @@ def treaty_json(a: TreatyAnswer) -> TreatyJson:
                 "related_events": [{"id": e.id, "date": e.date.iso(), "title": e.title} for e in t.related_events],
                 "viewpoints": [{"id": v.id, "topic": v.name} for v in t.viewpoints],
                 "sources": [source_json(s) for s in t.sources],
+                "match": _treaty_match(a, i),
             }
-            for t in a.results
+            for i, t in enumerate(a.results)
         ],
     }
 

@@ -14,6 +14,7 @@ from alliance_bot.answers.model import (
     TimelineAnswer,
     TodayAnswer,
     TreatyAnswer,
+    TreatyView,
     ViewpointsAnswer,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
@@ -90,14 +91,20 @@ def fact_text(a: FactAnswer) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _treaty_line(t: TreatyView) -> str:
+    when = f" ({t.date_kind} {t.date.human()})" if t.date else ""
+    return f"• {t.name}{when} [{t.id}]"
+
+
 def treaty_text(a: TreatyAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"No treaty or agreement matches “{a.query[:100]}”. Try /treaty with part of its name.\n"
+        return f"{nothing} Try /treaty with part of its name, or /treaty alone to list them.\n"
+    if not a.answered:
+        return "\n".join([nothing, "", "Did you mean:", *(_treaty_line(t) for t in a.results)]) + "\n"
     if a.ambiguous:
         lines = [f"Several treaties match “{a.query[:100]}”:" if a.query else "Treaties and agreements:", ""]
-        for t in a.results:
-            when = f" ({t.date_kind} {t.date.human()})" if t.date else ""
-            lines.append(f"• {t.name}{when} [{t.id}]")
+        lines += [_treaty_line(t) for t in a.results]
         return "\n".join(lines) + "\n"
     t = a.results[0]
     lines = [t.name, "=" * min(len(t.name), WIDTH)]
@@ -117,6 +124,8 @@ def treaty_text(a: TreatyAnswer) -> str:
     if t.viewpoints:
         lines += ["", "Debates: " + ", ".join(f"{v.name} [{v.id}]" for v in t.viewpoints)]
     lines += ["", "Sources:", *_sources(t.sources)]
+    if len(a.results) > 1:
+        lines += ["", f"Also matching “{a.query[:100]}”:", *(_treaty_line(o) for o in a.results[1:])]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,204 @@
+"""Whether an entry answers what was asked, for the lookups by name: `treaty`, `viewpoints`, `source` (#15).
+
+The fact lookup judges its best entry by the share of the question's weight it covers (answers/fact.py,
+`SearchIndex.support`). These lookups do the same, word by word, with two things a name needs:
+
+- Each word of the query (after typo correction) weighs what it tells apart among the entries *as typed*:
+  its idf in an index of the entries without the field's synonyms (`Judge.plain`), and the weight of the
+  rarest word when no entry uses it, the strongest sign that the question is about something else. As
+  typed, because a synonym can make a distinctive word common: "Washington" is `us` in prose ("Seoul and
+  Washington agreed"), which nearly every entry has, but the Washington Declaration is not a declaration
+  about the US.
+- An entry covers a word in full when one of its names (its labels: a treaty's name and aliases, a topic and
+  its keywords, a source's author, outlet and title) has it, and `CONTENT_CREDIT` of it when only the rest of
+  its text does: a word in a summary is weaker evidence than a word in a name. The field's vocabulary stands
+  in for a word only in names, and only for a word inside one of its phrases ("mutual defense pact" is
+  `mdt`, "host nation support" is `costshare`) or a word no entry uses as typed ("truce" is `armistic`):
+  never for a word the entries do use as typed, which is then judged as typed.
+- A word reached only through a typo correction counts `NAME_CORRECTION_CREDIT` of its weight; corrections
+  are made only toward the words of names (`Judge`).
+
+An entry's support is the share of the query's weight it covers; it answers the query at `ANSWER_SUPPORT`
+or more. The same threshold as the fact lookup's: most of what is asked, by weight, must be there, so that
+one of two distinctive words (half the weight) never answers, and a common word left over ("korea",
+"agreement", a few percent of the weight) does not stop an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from alliance_bot.answers.index import SearchDoc, SearchIndex, TextAnalysis
+from alliance_bot.answers.text import MAX_QUERY_CHARS, analyse, analyse_words, raw_words, stem
+from alliance_bot.answers.vocabulary import STOPWORDS, SYNONYMS
+
+ANSWER_SUPPORT = 0.75  # the share of the query's weight an entry must cover to answer it
+CONTENT_CREDIT = 0.6  # a word only in an entry's text, not in its names, counts this much of its weight
+# A word from a typo correction counts this much: a guess, but a better one than the fact lookup's
+# (CORRECTED_CREDIT), since it is made only toward the words of names, where a typed name's typos are.
+NAME_CORRECTION_CREDIT = 0.8
+RELATED_RESULTS = 3  # when nothing answers: at most this many related entries (or did-you-mean names)
+RELATED_SUPPORT = 0.2  # ...each covering at least this share of the query ("korea" alone relates nothing)
+
+_Payload = TypeVar("_Payload")
+
+_LONGEST_PHRASE = max(len(phrase.split()) for phrase in SYNONYMS)
+
+
+@dataclass(frozen=True)
+class JudgedEntry(Generic[_Payload]):
+    """An entry as the judge sees it: its names (labels) and the rest of its text (content)."""
+
+    key: str
+    kind: str
+    labels: tuple[str, ...]
+    content: tuple[str, ...]
+    payload: _Payload
+
+
+@dataclass(frozen=True)
+class _Terms:
+    label: frozenset[str]  # the names' words as typed (stemmed)
+    text: frozenset[str]  # every word as typed: names and content
+    label_canonical: frozenset[str]  # the names' terms with the field's synonyms
+
+
+@dataclass(frozen=True)
+class _Word:
+    term: str  # as typed, stemmed: the plain index's term
+    weight: float
+    credit: float  # 1, or NAME_CORRECTION_CREDIT for a word from a typo correction
+    stand_ins: tuple[frozenset[str], ...]  # canonical terms any one set of which, in a name, covers it
+
+
+@dataclass(frozen=True)
+class Judgement(Generic[_Payload]):
+    """One query's words and weights, to measure entries against (`support`)."""
+
+    query: str  # as corrected
+    words: tuple[_Word, ...]
+    judge: Judge[_Payload] = field(repr=False)
+
+    @property
+    def total(self) -> float:
+        return sum(w.weight for w in self.words)
+
+    def support(self, key: str) -> float:
+        """The share of the query's weight the entry `key` covers (0 for a query of no content words)."""
+        total = self.total
+        if total <= 0 or key not in self.judge.entries:
+            return 0.0
+        terms = self.judge.terms(key)
+        got = 0.0
+        for w in self.words:
+            if w.term in terms.label or any(alt <= terms.label_canonical for alt in w.stand_ins):
+                got += w.weight * w.credit
+            elif w.term in terms.text:
+                got += w.weight * w.credit * CONTENT_CREDIT
+        return got / total
+
+    def answers(self, key: str) -> bool:
+        return self.support(key) >= ANSWER_SUPPORT
+
+
+class Judge(Generic[_Payload]):
+    """The entries of one lookup, with two indexes of their words as typed: `names` (their labels, with typo
+    correction) and `plain` (all their text, without: the query it gets is already corrected), both also a
+    view for ranking; and, made on first use per entry, the terms of their names and texts.
+
+    Typos are corrected only toward a word of some entry's name: a name is what people mistype here, and a
+    correction toward any word of the texts turns real words into other ones ("status" of forces into
+    "states", which most treaties' texts have)."""
+
+    def __init__(
+        self,
+        entries: Sequence[JudgedEntry[_Payload]],
+        *,
+        analysis: TextAnalysis | None = None,
+        label_weight: float = 3.0,
+        content_weight: float = 1.0,
+    ) -> None:
+        self.entries = {e.key: e for e in entries}
+        self.names: SearchIndex[_Payload] = SearchIndex(
+            [SearchDoc(e.key, e.kind, {"labels": " · ".join(e.labels)}, e.payload) for e in entries],
+            {"labels": 1.0},
+            synonyms=False,
+            analysis=analysis,
+        )
+        self.plain: SearchIndex[_Payload] = SearchIndex(
+            [
+                SearchDoc(e.key, e.kind, {"labels": " · ".join(e.labels), "content": " · ".join(e.content)}, e.payload)
+                for e in entries
+            ],
+            {"labels": label_weight, "content": content_weight},
+            fuzzy=False,
+            synonyms=False,
+            analysis=analysis,
+        )
+        self._terms: dict[str, _Terms] = {}
+
+    def terms(self, key: str) -> _Terms:
+        found = self._terms.get(key)
+        if found is None:
+            e = self.entries[key]
+            label = frozenset(_plain_terms(e.labels))
+            found = self._terms[key] = _Terms(
+                label, label | frozenset(_plain_terms(e.content)), frozenset(t for x in e.labels for t in analyse(x))
+            )
+        return found
+
+    def judge(self, query: str) -> Judgement[_Payload]:
+        """The query's content words as typed (after typo correction), their weights and stand-ins."""
+        query = query[:MAX_QUERY_CHARS]
+        corrected, fixes = self.names.correct(query)
+        profile = self.plain.profile(corrected)
+        weight = dict(zip(profile.terms, profile.weights, strict=True))
+        typed = {stem(w) for w in raw_words(query) if w not in fixes}
+        words = raw_words(corrected)
+        phrase_of = _phrases(words)
+        found: dict[str, _Word] = {}
+        for i, w in enumerate(words):
+            if w in STOPWORDS or w == "$":
+                continue
+            term = stem(w)
+            if term not in weight:
+                continue
+            stand_in: frozenset[str] | None = None
+            if i in phrase_of:
+                stand_in = phrase_of[i]
+            elif term in profile.unknown:
+                stand_in = frozenset(analyse_words([w]))
+            before = found.get(term)
+            alts = before.stand_ins if before else ()
+            if stand_in and stand_in not in alts:
+                alts = (*alts, stand_in)
+            credit = 1.0 if term in typed else NAME_CORRECTION_CREDIT
+            found[term] = _Word(term, weight[term], max(credit, before.credit) if before else credit, alts)
+        return Judgement(corrected, tuple(found.values()), self)
+
+
+def _plain_terms(texts: Iterable[str]) -> list[str]:
+    """Words as typed, stemmed, stop words dropped: what the plain index makes of a text."""
+    return [stem(w) for t in texts for w in raw_words(t) if w not in STOPWORDS and w != "$"]
+
+
+def _phrases(words: list[str]) -> dict[int, frozenset[str]]:
+    """The positions of the words inside one of the field's phrases of two or more words, each with the
+    phrase's canonical terms; longest phrase first, left to right, as the analysis takes them."""
+    out: dict[int, frozenset[str]] = {}
+    n = len(words)
+    i = 0
+    while i < n - 1:
+        for size in range(min(_LONGEST_PHRASE, n - i), 1, -1):
+            canonical = SYNONYMS.get(" ".join(words[i : i + size]))
+            if canonical is not None:
+                terms = frozenset(canonical.split())
+                for j in range(i, i + size):
+                    out[j] = terms
+                i += size
+                break
+        else:
+            i += 1
+    return out
