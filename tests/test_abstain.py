@@ -222,6 +222,75 @@ def test_a_synonym_stands_in_only_for_a_word_the_treaties_do_not_use() -> None:
     assert not ANSWERS.treaty("washington declaration").answered
 
 
+# ---------------------------------------------------------------- viewpoints
+
+
+def test_every_topic_by_id_and_by_title_is_answered() -> None:
+    for vp in DIGEST.viewpoints.values():
+        for query in (vp.id, vp.topic):
+            a = ANSWERS.viewpoints(query)
+            assert a.answered and a.found and ids(a)[0] == vp.id, (query, ids(a))
+
+
+def test_every_keyword_finds_its_topic() -> None:
+    for vp in DIGEST.viewpoints.values():
+        for keyword in vp.keywords:
+            a = ANSWERS.viewpoints(keyword)
+            assert a.answered and vp.id in ids(a), (keyword, ids(a))
+
+
+@pytest.mark.parametrize(
+    "query", ["bluefin tuna quotas", "climate treaty emissions", "k-pop soft power", "zorbulan elections"]
+)
+def test_a_topic_the_digest_does_not_debate_is_nothing(query: str) -> None:
+    assert_says_nothing(ANSWERS.viewpoints(query))
+
+
+def test_related_topics_are_labelled_related() -> None:
+    a = ANSWERS.viewpoints("nuclear weapons of their own for seoul")
+    assert_says_nothing(a)
+    assert a.results, "something related (a topic on nuclear matters)"
+    assert "Related topics (they do not answer it):" in to_text(a)
+    assert render(a).pages[0][0]["fields"][0]["name"].startswith("Related topics")
+
+
+def test_a_treaty_named_gives_the_topics_on_it() -> None:
+    a = ANSWERS.viewpoints("MDT")
+    assert a.answered and set(ids(a)) == {vp.id for vp in ANSWERS._treaty_viewpoints[MDT]}
+
+
+def test_the_topic_listing() -> None:
+    a = ANSWERS.viewpoints("")
+    assert a.listing and a.answered and a.found and len(a.results) == len(DIGEST.viewpoints)
+
+
+# ---------------------------------------------------------------- source
+
+
+def test_every_source_by_id_author_outlet_and_title_is_answered() -> None:
+    for s in DIGEST.sources.values():
+        for query in filter(None, (s.id, s.author, s.outlet, s.title)):
+            a = ANSWERS.source(query)
+            assert a.answered and a.found and s.id in ids(a), (query, ids(a))
+
+
+@pytest.mark.parametrize("query", ["the guardian", "le monde editorial", "zorbulan gazette"])
+def test_a_source_the_digest_does_not_have_is_nothing(query: str) -> None:
+    assert_says_nothing(ANSWERS.source(query))
+
+
+def test_related_sources_are_labelled_related() -> None:
+    a = ANSWERS.source("washington examiner")  # another Washington paper
+    assert_says_nothing(a)
+    assert ids(a) == ["detrani-2025"]
+    assert "Related sources (they do not answer it):" in to_text(a)
+
+
+def test_the_source_listing() -> None:
+    a = ANSWERS.source("")
+    assert a.listing and a.answered and a.found and len(a.results) == len(DIGEST.sources)
+
+
 # ---------------------------------------------------------------- properties
 
 
@@ -247,7 +316,7 @@ queries = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["treaty"]), queries)
+@given(st.sampled_from(["treaty", "viewpoints", "source"]), queries)
 def test_not_answered_never_comes_with_an_answer(lookup: str, query: str) -> None:
     answer: NameAnswer = getattr(ANSWERS, lookup)(query)
     data = to_json(answer)
@@ -275,7 +344,11 @@ async def test_unanswered_lookups_are_the_to_do_list(bot_env: BotEnv) -> None:
     asked = [
         ("treaty", {"name": "Wellington declaration"}, "No treaty found", "Did you mean"),
         ("treaty", {"name": "zorbulan accord"}, "No treaty found", None),
+        ("viewpoints", {"topic": "nuclear weapons of their own for seoul"}, "No topic found", "Related topics"),
+        ("source", {"source": "washington examiner"}, "No source found", "Related sources"),
         ("treaty", {"name": "mutual defense"}, "US–ROK Mutual Defense Treaty", "Also matching"),
+        ("viewpoints", {"topic": "war games"}, "Joint military exercises and shows of force", None),
+        ("source", {"source": "daniel oh"}, "US-Korea Military Alliance", None),
     ]
     for command, options, title, field in asked:
         cb = await bot_env.ask(command, options)
@@ -289,7 +362,11 @@ async def test_unanswered_lookups_are_the_to_do_list(bot_env: BotEnv) -> None:
     assert [(r[1], r[3]) for r in rows] == [
         ("treaty", "nothing_found"),
         ("treaty", "nothing_found"),
+        ("viewpoints", "nothing_found"),
+        ("source", "nothing_found"),
         ("treaty", "answered"),
+        ("viewpoints", "answered"),
+        ("source", "answered"),
     ]
 
 

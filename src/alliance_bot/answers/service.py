@@ -39,7 +39,7 @@ from alliance_bot.answers.model import (
     ViewpointView,
 )
 from alliance_bot.answers.text import fold, normalise_name
-from alliance_bot.answers.viewpoints import viewpoint_parts
+from alliance_bot.answers.viewpoints import viewpoint_entries, viewpoint_parts
 from alliance_bot.answers.zones import load_zone
 from alliance_bot.digest.dates import Precision
 from alliance_bot.digest.loader import gc_paused
@@ -141,6 +141,7 @@ class Answers:
             {"main": 3.0, "title": 1.5, "kind": 1.0},
             analysis=analysis,
         )
+        self._source_judge = Judge(source.source_entries(self), analysis=analysis)
         self._viewpoint_index = SearchIndex(
             [
                 SearchDoc(
@@ -160,7 +161,11 @@ class Answers:
             analysis=analysis,
         )
         self._viewpoints_sorted = sorted(viewpoints, key=lambda v: v.topic)
-        self._viewpoint_topics = {vp.id: fold(vp.topic) for vp in viewpoints}
+        self._viewpoint_judge = Judge(viewpoint_entries(self), analysis=analysis)
+        # a topic or keyword misspelt beyond word-by-word correction: folded, with the topic of each
+        labels = [(fold(label), vp.id) for vp in viewpoints for label in (vp.topic, *vp.keywords)]
+        self._viewpoint_labels = [label for label, _ in labels]
+        self._viewpoint_label_ids = [vid for _, vid in labels]
         self._choices = {option: ChoiceIndex(items) for option, items in build_choices(self).items()}
 
         # views of single entries (see the class docstring)

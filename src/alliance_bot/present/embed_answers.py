@@ -179,9 +179,14 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
 
 
 def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
-    if not a.results:
-        return _not_found(
-            "No topic found", "No debated topic", a.query, "Use `/viewpoints` and pick a topic from the list."
+    if not a.answered or not a.results:
+        return _nothing_on(
+            "No topic found",
+            a.query,
+            "Use `/viewpoints` and pick a topic from the list.",
+            "Related topics (they do not answer it)",
+            [f"• **{escape_md(v.topic)}**: {escape_md(v.question)}" for v in a.results],
+            [Link(_one_line(v.topic, 100), "viewpoints", v.id) for v in a.results],
         )
     if a.listing:
         b = _Builder("Debated topics", COLOUR_VIEWPOINTS, FOOTER)
@@ -231,8 +236,21 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
 
 
 def render_source(a: SourceAnswer) -> Rendered:
-    if not a.results:
-        return _not_found("No source found", "No source", a.query, "Use `/source` to list them.")
+    if not a.answered or not a.results:
+        return _nothing_on(
+            "No source found",
+            a.query,
+            "Use `/source` to list them.",
+            "Related sources (they do not answer it)",
+            [
+                f"• **{escape_md(s.title)}**: "
+                + escape_md(
+                    f"{s.author or 'no author named'} · {s.outlet or 'outlet not named'} · {s.published or 'undated'}"
+                )
+                for s in a.results
+            ],
+            [Link(_one_line(s.title, 100), "source", s.id) for s in a.results],
+        )
     if a.listing:
         b = _Builder("Sources of the digest", COLOUR_ANSWER, FOOTER)
         for s in a.results:

@@ -125,11 +125,13 @@ class ViewpointJson(TypedDict):
     question: str
     positions: list[PositionJson]
     related: list[RefJson]
+    match: str  # "answer" | "related"
 
 
 class ViewpointsJson(TypedDict):
     query: str
     listing: bool
+    answered: bool  # False: the digest has nothing on it; the results are related topics
     results: list[ViewpointJson]
 
 
@@ -156,10 +158,12 @@ class SourceResultJson(TypedDict):
     perspective: str
     url: str | None
     cited_by: list[CitedByJson]
+    match: str  # "answer" | "related"
 
 
 class SourceAnswerJson(TypedDict):
     query: str
+    answered: bool  # False: the digest has nothing on it; the results are related sources
     results: list[SourceResultJson]
 
 
@@ -263,6 +267,7 @@ def viewpoints_json(a: ViewpointsAnswer) -> ViewpointsJson:
     return {
         "query": a.query,
         "listing": a.listing,
+        "answered": a.answered,
         "results": [
             {
                 "id": v.id,
@@ -273,6 +278,7 @@ def viewpoints_json(a: ViewpointsAnswer) -> ViewpointsJson:
                     for p in v.positions
                 ],
                 "related": [{"id": r.id, "name": r.name, "kind": r.kind} for r in v.related],
+                "match": "answer" if a.answered else "related",
             }
             for v in a.results
         ],
@@ -286,6 +292,7 @@ def timeline_json(a: TimelineAnswer) -> TimelineJson:
 def source_answer_json(a: SourceAnswer) -> SourceAnswerJson:
     return {
         "query": a.query,
+        "answered": a.answered,
         "results": [
             {
                 "id": s.id,
@@ -298,6 +305,7 @@ def source_answer_json(a: SourceAnswer) -> SourceAnswerJson:
                 "perspective": s.perspective,
                 "url": s.url,
                 "cited_by": [{"kind": c.kind, "id": c.id, "name": c.name, "quote": c.quote} for c in s.cited_by],
+                "match": "answer" if a.answered else "related",
             }
             for s in a.results
         ],

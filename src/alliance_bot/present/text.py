@@ -11,6 +11,7 @@ from alliance_bot.answers.model import (
     FactAnswer,
     SourceAnswer,
     SourceRef,
+    SourceView,
     TimelineAnswer,
     TodayAnswer,
     TreatyAnswer,
@@ -130,8 +131,12 @@ def treaty_text(a: TreatyAnswer) -> str:
 
 
 def viewpoints_text(a: ViewpointsAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"No debated topic matches “{a.query[:100]}”. Run viewpoints with no topic to list them.\n"
+        return f"{nothing} Run viewpoints with no topic to list the debated topics.\n"
+    if not a.answered:
+        related = [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
+        return "\n".join([nothing, "", "Related topics (they do not answer it):", *related]) + "\n"
     if a.listing:
         listing = ["Debated topics:", ""] + [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
         return "\n".join(listing) + "\n"
@@ -158,21 +163,22 @@ def timeline_text(a: TimelineAnswer) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _source_line(s: SourceView) -> str:
+    return (
+        f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
+        f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
+    )
+
+
 def source_text(a: SourceAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"No source matches “{a.query[:100]}”. Run source with no id to list them.\n"
+        return f"{nothing} Run source with no id to list the sources.\n"
+    if not a.answered:
+        related = [_source_line(s) for s in a.results]
+        return "\n".join([nothing, "", "Related sources (they do not answer it):", *related]) + "\n"
     if a.listing:
-        return (
-            "\n".join(
-                ["Sources:", ""]
-                + [
-                    f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
-                    f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
-                    for s in a.results
-                ]
-            )
-            + "\n"
-        )
+        return "\n".join(["Sources:", "", *(_source_line(s) for s in a.results)]) + "\n"
     lines: list[str] = []
     for s in a.results:
         lines += [s.title, "=" * min(len(s.title), WIDTH)]
