@@ -224,6 +224,13 @@ def test_a_synonym_stands_in_only_for_a_word_the_treaties_do_not_use() -> None:
     assert ids(a)[0] == "end-of-war-declaration"
 
 
+def test_words_weigh_as_typed() -> None:
+    plain = ANSWERS._treaty_judge.plain
+    rarest, known = plain.term_weight("zorbulan")
+    assert not known and rarest >= max(plain.term_weight(t)[0] for t in ("mutual", "treati", "armistic"))
+    assert plain.term_weight("treati")[0] < plain.term_weight("mutual")[0]  # in more treaties' names
+
+
 # ---------------------------------------------------------------- viewpoints
 
 
@@ -259,6 +266,14 @@ def test_related_topics_are_labelled_related() -> None:
 def test_a_treaty_named_gives_the_topics_on_it() -> None:
     a = ANSWERS.viewpoints("ROK-US Mutual Defense Treaty")  # an alias: no topic answers, the topics on it do
     assert a.answered and set(ids(a)) == {vp.id for vp in ANSWERS._treaty_viewpoints[MDT]}
+
+
+def test_the_words_for_what_a_topic_is_weigh_nothing() -> None:
+    a = ANSWERS.viewpoints("arguments about wartime operational control")
+    assert a.answered and ids(a)[0] == "wartime-opcon"
+    listing = ANSWERS.viewpoints("the debates")  # nothing but them: every topic
+    assert listing.listing and listing.answered and len(listing.results) == len(DIGEST.viewpoints)
+    assert listing.query == "the debates"
 
 
 def test_the_topic_listing() -> None:

@@ -4,11 +4,13 @@ The fact lookup judges its best entry by the share of the question's weight it c
 `SearchIndex.support`). These lookups do the same, word by word, with two things a name needs:
 
 - Each word of the query (after typo correction) weighs what it tells apart among the entries *as typed*:
-  its idf in an index of the entries without the field's synonyms (`Judge.plain`), and the weight of the
-  rarest word when no entry uses it, the strongest sign that the question is about something else. As
-  typed, because a synonym can make a distinctive word common: "Washington" is `us` in prose ("Seoul and
-  Washington agreed"), which nearly every entry has, but the Washington Declaration is not a declaration
-  about the US.
+  its idf in an index of the entries without the field's synonyms (`Judge.plain`, `SearchIndex.term_weight`),
+  and the weight of the rarest word when no entry uses it, the strongest sign that the question is about
+  something else. As typed, because a synonym can make a distinctive word common: "Washington" is `us` in
+  prose ("Seoul and Washington agreed"), which nearly every entry has, but the Washington Declaration is not
+  a declaration about the US. Not weighed by how common the word is in English, as the fact lookup's
+  profile is: a question in prose has words that say nothing ("what happened"), a name has none (the
+  Washington, Status or Camp of a name are what tells it apart).
 - An entry covers a word in full when one of its names (its labels: a treaty's name and aliases, a topic and
   its keywords, a source's author, outlet and title) has it, and `CONTENT_CREDIT` of it when only the rest of
   its text does: a word in a summary is weaker evidence than a word in a name. The field's vocabulary stands
@@ -153,8 +155,6 @@ class Judge(Generic[_Payload]):
         """The query's content words as typed (after typo correction), their weights and stand-ins."""
         query = query[:MAX_QUERY_CHARS]
         corrected, fixes = self.names.correct(query)
-        profile = self.plain.profile(corrected)
-        weight = dict(zip(profile.terms, profile.weights, strict=True))
         typed = {stem(w) for w in raw_words(query) if w not in fixes}
         words = raw_words(corrected)
         phrase_of = _phrases(words)
@@ -163,19 +163,20 @@ class Judge(Generic[_Payload]):
             if w in STOPWORDS or w == "$":
                 continue
             term = stem(w)
-            if term not in weight:
-                continue
+            weight, known = self.plain.term_weight(term)
             stand_in: frozenset[str] | None = None
             if i in phrase_of:
                 stand_in = phrase_of[i]
-            elif term in profile.unknown:
+            elif not known:
                 stand_in = frozenset(analyse_words([w]))
             before = found.get(term)
             alts = before.stand_ins if before else ()
             if stand_in and stand_in not in alts:
                 alts = (*alts, stand_in)
             credit = 1.0 if term in typed else NAME_CORRECTION_CREDIT
-            found[term] = _Word(term, weight[term], max(credit, before.credit) if before else credit, alts)
+            if before:
+                weight, credit = min(weight, before.weight), max(credit, before.credit)
+            found[term] = _Word(term, weight, credit, alts)
         return Judgement(corrected, tuple(found.values()), self)
 
 

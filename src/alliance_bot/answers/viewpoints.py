@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -16,7 +17,7 @@ from rapidfuzz import fuzz, process
 from alliance_bot.answers.common import name_of, ref
 from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry
 from alliance_bot.answers.model import PositionView, Ref, ViewpointsAnswer, ViewpointView
-from alliance_bot.answers.text import MAX_QUERY_CHARS, fold, normalise_name
+from alliance_bot.answers.text import MAX_QUERY_CHARS, fold, normalise_name, stem
 from alliance_bot.digest.model import Viewpoint
 
 if TYPE_CHECKING:
@@ -47,14 +48,20 @@ def viewpoint_view(self: Answers, vp: Viewpoint, *, on: dt.date | None = None) -
     return view
 
 
+# What every topic is: the words that ask for this lookup itself ("the opcon debate"), in each topic's names,
+# as a treaty's kind is in its names; being everywhere, they weigh next to nothing.
+TOPIC_WORDS = "debate debates viewpoints views positions arguments opinions"
+_TOPIC_TERMS = frozenset(stem(w) for w in TOPIC_WORDS.split())
+
+
 def viewpoint_entries(self: Answers) -> list[JudgedEntry[Viewpoint]]:
-    """The topics as the judge sees them: a topic's names are its title and keywords; its question, its
-    positions' labels and the names of the entries it relates to are the rest of its text."""
+    """The topics as the judge sees them: a topic's names are its title, id and keywords (and `TOPIC_WORDS`);
+    its question, its positions' labels and the names of the entries it relates to are the rest of its text."""
     return [
         JudgedEntry(
             vp.id,
             "viewpoint",
-            (vp.topic, vp.id.replace("-", " "), *vp.keywords),
+            (vp.topic, vp.id.replace("-", " "), *vp.keywords, TOPIC_WORDS),
             (vp.question, *(p.label for p in vp.positions), *(name_of(self, r) for r in vp.related)),
             vp,
         )
@@ -88,6 +95,8 @@ def viewpoints(self: Answers, query: str = "", *, on: dt.date | None = None) -> 
         return ViewpointsAnswer(text, views, answered=bool(views))
     judge = self._viewpoint_judge
     judgement = judge.judge(text)
+    if judgement.words and all(w.term in _TOPIC_TERMS for w in judgement.words):  # "debates": the listing
+        return replace(viewpoints(self, "", on=on), query=text)
     scores: dict[str, float] = defaultdict(float)
     for index, typed in ((self._viewpoint_index, text), (judge.names, text), (judge.plain, judgement.query)):
         hits = index.search(typed, limit=10)
