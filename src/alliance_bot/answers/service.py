@@ -119,7 +119,7 @@ class Answers:
         self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
         self._treaty_label_texts = [label for label, _ in self._treaty_labels]
         self._treaty_years = [(tr.date.year, tr.id) for tr in d.treaties.values() if tr.date]
-        self._treaty_judge = Judge(treaty.treaty_entries(self), analysis=analysis)
+        self._treaty_judge = Judge(treaty.treaty_entries(self), self._treaty_index, analysis=analysis)
         self._treaty_centrality = treaty.treaty_centrality(self)
         self._treaties_sorted = sorted(
             d.treaties.values(), key=lambda t: (t.date.sort_key() if t.date else (9999, 0, 0), t.name)
@@ -141,7 +141,7 @@ class Answers:
             {"main": 3.0, "title": 1.5, "kind": 1.0},
             analysis=analysis,
         )
-        self._source_judge = Judge(source.source_entries(self), analysis=analysis)
+        self._source_judge = Judge(source.source_entries(self), self._source_index, analysis=analysis)
         self._viewpoint_index = SearchIndex(
             [
                 SearchDoc(
@@ -161,7 +161,7 @@ class Answers:
             analysis=analysis,
         )
         self._viewpoints_sorted = sorted(viewpoints, key=lambda v: v.topic)
-        self._viewpoint_judge = Judge(viewpoint_entries(self), analysis=analysis)
+        self._viewpoint_judge = Judge(viewpoint_entries(self), self._viewpoint_index, analysis=analysis, prose=True)
         # a topic or keyword misspelt beyond word-by-word correction: folded, with the topic of each
         labels = [(fold(label), vp.id) for vp in viewpoints for label in (vp.topic, *vp.keywords)]
         self._viewpoint_labels = [label for label, _ in labels]

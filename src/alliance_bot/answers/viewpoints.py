@@ -76,10 +76,9 @@ FUZZY_ANSWER = 85  # ...and answers at this: a misspelt topic
 
 
 def viewpoints(self: Answers, query: str = "", *, on: dt.date | None = None) -> ViewpointsAnswer:
-    """Every topic (no query: the listing), a topic by id, the topics on a treaty (by its id), or the topics a
-    search finds: those that answer the query (answers/judge.py), the best first; when none does, the topics
-    on the treaty the query names exactly, if any; otherwise `answered=False` and at most `RELATED_RESULTS`
-    related topics."""
+    """Every topic (no query: the listing), a topic by id, the topics on a treaty (by its id, name or alias),
+    or the topics a search finds: those that answer the query (answers/judge.py), the best first; when none
+    does, `answered=False` and at most `RELATED_RESULTS` related topics."""
     d = self.digest
     on = on or self.today_date()  # once, not per topic (a listing at 100x has 900)
     text = query.strip()[:MAX_QUERY_CHARS]
@@ -93,6 +92,10 @@ def viewpoints(self: Answers, query: str = "", *, on: dt.date | None = None) -> 
     if text in d.treaties:  # from a treaty's "viewpoints" link
         views = tuple(self.viewpoint_view(vp, on=on) for vp in self._treaty_viewpoints.get(text, []))
         return ViewpointsAnswer(text, views, answered=bool(views))
+    treaties = self._treaty_names.get(normalise_name(text), [])  # a treaty named exactly ("MDT"): as by its id
+    if len(treaties) == 1 and self._treaty_viewpoints.get(treaties[0]):
+        linked = self._treaty_viewpoints[treaties[0]]
+        return ViewpointsAnswer(text, tuple(self.viewpoint_view(vp, on=on) for vp in linked))
     judge = self._viewpoint_judge
     judgement = judge.judge(text)
     if judgement.words and all(w.term in _TOPIC_TERMS for w in judgement.words):  # "debates": the listing
@@ -118,12 +121,6 @@ def viewpoints(self: Answers, query: str = "", *, on: dt.date | None = None) -> 
         best = answering[0][1]
         chosen = [vid for vid, s in answering if s >= best * NEAR_BEST][:TOPICS_MAX]
         return ViewpointsAnswer(text, tuple(self.viewpoint_view(d.viewpoints[v], on=on) for v in chosen))
-    # a treaty named exactly ("MDT"): the topics on it, as from its id
-    for name in (text, judgement.query):
-        treaties = self._treaty_names.get(normalise_name(name), [])
-        if len(treaties) == 1 and self._treaty_viewpoints.get(treaties[0]):
-            linked = self._treaty_viewpoints[treaties[0]]
-            return ViewpointsAnswer(text, tuple(self.viewpoint_view(vp, on=on) for vp in linked))
     support = {vid: judgement.support(vid) for vid, _ in ranked}
     related = sorted(
         (vid for vid, _ in ranked if support[vid] >= RELATED_SUPPORT), key=lambda v: (-support[v], -scores[v], v)
