@@ -191,6 +191,11 @@ class Judge(Generic[_Payload]):
             )
         return found
 
+    def _canonical(self, terms: frozenset[str]) -> frozenset[str]:
+        """The field's terms as the entries have them: a canonical term that stemming changes and that some
+        text has as a plain word is stemmed there ("kyiv" is `ukraine`, the texts' "Ukraine" is `ukrain`)."""
+        return frozenset(t if self.synonyms.term_weight(t)[1] else stem(t) for t in terms)
+
     def judge(self, query: str) -> Judgement[_Payload]:
         """The query's content words as typed (after typo correction), their weights and stand-ins."""
         query = query[:MAX_QUERY_CHARS]
@@ -206,7 +211,7 @@ class Judge(Generic[_Payload]):
             weight = self.plain.term_weight(term)[0]
             if self.prose:
                 weight *= specificity(w)
-            stand_in = phrase_of.get(i) or frozenset(analyse_words([w]))
+            stand_in = self._canonical(phrase_of.get(i) or frozenset(analyse_words([w])))
             in_names = max((self.names_canonical.term_weight(t)[0] for t in stand_in), default=0.0)
             in_text = max((self.synonyms.term_weight(t)[0] for t in stand_in), default=0.0)
             if self.prose and stand_in and stand_in != {term}:  # in prose a word means what the field means by it
