@@ -363,6 +363,14 @@ class SearchIndex(Generic[_Payload]):
         unknown = frozenset(t for t in distinct if t not in self._vocab)
         return QueryProfile(tuple(distinct), weights, unknown, frozenset(corrected), frozenset(intents))
 
+    def term_weight(self, term: str) -> tuple[float, bool]:
+        """A term's weight as `profile` starts from, before English frequency: its idf, or, for a term no
+        document has, the idf of the rarest term there could be; and whether some document has it."""
+        tid = self._vocab.get(term)
+        if tid is not None:
+            return self._idf[tid], True
+        return (math.log(1 + (self._n - 1 + 0.5) / 1.5) if self._n else 1.0), False
+
     @staticmethod
     def support(profile: QueryProfile, matched: Iterable[str]) -> float:
         """The share of what the query asks (by weight) that a document with these matched terms covers,

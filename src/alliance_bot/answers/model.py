@@ -115,13 +115,20 @@ class TreatyView:
 
 @dataclass(frozen=True)
 class TreatyAnswer:
+    """A treaty lookup. Answered and not ambiguous: `results[0]` is the treaty, any others match the query about
+    as well ("also matching", less central to the digest). Ambiguous: candidates, none clearly meant (the
+    listing, for an empty query). Not answered: the digest has no such treaty; `results` are at most three
+    did-you-mean names (`ambiguous` is then set too, so that no reader takes the first one for the answer)."""
+
     query: str
     results: tuple[TreatyView, ...]
     ambiguous: bool = False  # several candidates, none clearly meant
+    answered: bool = True  # False: the digest has nothing on it; the results are only did-you-mean names
 
     @property
     def found(self) -> bool:
-        return bool(self.results)
+        """Whether the question was answered (not only whether a name came close)."""
+        return self.answered and bool(self.results)
 
 
 @dataclass(frozen=True)
@@ -142,13 +149,17 @@ class ViewpointView:
 
 @dataclass(frozen=True)
 class ViewpointsAnswer:
+    """The topics that answer the query, the best first; or, not answered, at most three related topics."""
+
     query: str
     results: tuple[ViewpointView, ...]
     listing: bool = False  # no topic given: every topic, for choosing
+    answered: bool = True  # False: the digest has nothing on it; the results are only related topics
 
     @property
     def found(self) -> bool:
-        return bool(self.results)
+        """Whether the question was answered (not only whether a related topic came up)."""
+        return self.answered and bool(self.results)
 
 
 @dataclass(frozen=True)
@@ -188,13 +199,17 @@ class SourceView:
 
 @dataclass(frozen=True)
 class SourceAnswer:
+    """The sources that answer the query; or, not answered, at most three related sources."""
+
     query: str
     results: tuple[SourceView, ...]
     listing: bool = False
+    answered: bool = True  # False: the digest has nothing on it; the results are only related sources
 
     @property
     def found(self) -> bool:
-        return bool(self.results)
+        """Whether the question was answered (not only whether a related source came up)."""
+        return self.answered and bool(self.results)
 
 
 Answer = TodayAnswer | FactAnswer | TreatyAnswer | ViewpointsAnswer | TimelineAnswer | SourceAnswer

@@ -20,6 +20,7 @@ from alliance_bot.answers.autocomplete import ChoiceIndex, build_choices
 from alliance_bot.answers.common import name_of
 from alliance_bot.answers.fact import FACT_RESULTS, FACT_WEIGHTS, FactEntry
 from alliance_bot.answers.index import SearchDoc, SearchIndex, TextAnalysis
+from alliance_bot.answers.judge import Judge
 from alliance_bot.answers.model import (
     Choice,
     CitedEntry,
@@ -38,7 +39,7 @@ from alliance_bot.answers.model import (
     ViewpointView,
 )
 from alliance_bot.answers.text import fold, normalise_name
-from alliance_bot.answers.viewpoints import viewpoint_parts
+from alliance_bot.answers.viewpoints import viewpoint_entries, viewpoint_parts
 from alliance_bot.answers.zones import load_zone
 from alliance_bot.digest.dates import Precision
 from alliance_bot.digest.loader import gc_paused
@@ -118,6 +119,8 @@ class Answers:
         self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
         self._treaty_label_texts = [label for label, _ in self._treaty_labels]
         self._treaty_years = [(tr.date.year, tr.id) for tr in d.treaties.values() if tr.date]
+        self._treaty_judge = Judge(treaty.treaty_entries(self), self._treaty_index, analysis=analysis)
+        self._treaty_centrality = treaty.treaty_centrality(self)
         self._treaties_sorted = sorted(
             d.treaties.values(), key=lambda t: (t.date.sort_key() if t.date else (9999, 0, 0), t.name)
         )
@@ -138,6 +141,7 @@ class Answers:
             {"main": 3.0, "title": 1.5, "kind": 1.0},
             analysis=analysis,
         )
+        self._source_judge = Judge(source.source_entries(self), self._source_index, analysis=analysis)
         self._viewpoint_index = SearchIndex(
             [
                 SearchDoc(
@@ -157,7 +161,11 @@ class Answers:
             analysis=analysis,
         )
         self._viewpoints_sorted = sorted(viewpoints, key=lambda v: v.topic)
-        self._viewpoint_topics = {vp.id: fold(vp.topic) for vp in viewpoints}
+        self._viewpoint_judge = Judge(viewpoint_entries(self), self._viewpoint_index, analysis=analysis, prose=True)
+        # a topic or keyword misspelt beyond word-by-word correction: folded, with the topic of each
+        labels = [(fold(label), vp.id) for vp in viewpoints for label in (vp.topic, *vp.keywords)]
+        self._viewpoint_labels = [label for label, _ in labels]
+        self._viewpoint_label_ids = [vid for _, vid in labels]
         self._choices = {option: ChoiceIndex(items) for option, items in build_choices(self).items()}
 
         # views of single entries (see the class docstring)

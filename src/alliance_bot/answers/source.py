@@ -1,5 +1,6 @@
 """The `source` answer: a source found by its id or by its author, outlet, title or kind (or every
-source), shown with each entry that cites it and the words it quotes. Functions of the `Answers` facade
+source), shown with each entry that cites it and the words it quotes; or "the digest has nothing on it"
+with related sources when no source answers (answers/judge.py). Functions of the `Answers` facade
 (answers/service.py), which they take as `self`.
 """
 
@@ -9,8 +10,10 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from alliance_bot.answers.common import name_of
+from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry
 from alliance_bot.answers.model import CitedEntry, SourceAnswer, SourceView
 from alliance_bot.answers.text import MAX_QUERY_CHARS
+from alliance_bot.digest.model import Source
 
 if TYPE_CHECKING:
     from alliance_bot.answers.service import Answers
@@ -49,12 +52,58 @@ def source_view(self: Answers, source_id: str) -> SourceView:
     )
 
 
+def source_entries(self: Answers) -> list[JudgedEntry[Source]]:
+    """The sources as the judge sees them: their names are who wrote them, where, what and when; their
+    perspective is the rest of their text."""
+    return [
+        JudgedEntry(
+            s.id,
+            "source",
+            (
+                s.author or "",
+                s.outlet or "",
+                s.id.replace("-", " "),
+                s.title,
+                s.kind,
+                s.published.iso() if s.published else "",
+            ),
+            (s.perspective,),
+            s,
+        )
+        for s in self.digest.sources.values()
+    ]
+
+
+NEAR_BEST = 0.8  # sources that answer are shown when they score at least this share of the best one
+SOURCES_MAX = 3
+
+
 def source(self: Answers, query: str = "") -> SourceAnswer:
+    """Every source (no query), a source by id, or those a search finds that answer the query
+    (answers/judge.py), the best first; when none does, `answered=False` and at most `RELATED_RESULTS`
+    related sources."""
     d = self.digest
     text = query.strip()[:MAX_QUERY_CHARS]
     if not text:
         return SourceAnswer("", tuple(self.source_view(s) for s in d.sources), listing=True)
     if text in d.sources:
         return SourceAnswer(text, (self.source_view(text),))
-    hits = self._source_index.search(text, limit=3, min_ratio=0.8, min_coverage=0.5)
-    return SourceAnswer(text, tuple(self.source_view(h.doc.key) for h in hits))
+    judge = self._source_judge
+    judgement = judge.judge(text)
+    scores: dict[str, float] = defaultdict(float)
+    for index, typed in ((self._source_index, text), (judge.names, text), (judge.plain, judgement.query)):
+        hits = index.search(typed, limit=10)
+        top = hits[0].score if hits else 0.0
+        for hit in hits:
+            scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    answering = [(sid, s) for sid, s in ranked if judgement.answers(sid)]
+    if answering:
+        best = answering[0][1]
+        chosen = [sid for sid, s in answering if s >= best * NEAR_BEST][:SOURCES_MAX]
+        return SourceAnswer(text, tuple(self.source_view(sid) for sid in chosen))
+    support = {sid: judgement.support(sid) for sid, _ in ranked}
+    related = sorted(
+        (sid for sid, _ in ranked if support[sid] >= RELATED_SUPPORT), key=lambda k: (-support[k], -scores[k], k)
+    )
+    return SourceAnswer(text, tuple(self.source_view(sid) for sid in related[:RELATED_RESULTS]), answered=False)

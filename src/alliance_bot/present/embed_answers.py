@@ -13,6 +13,7 @@ from alliance_bot.answers.model import (
     TimelineAnswer,
     TodayAnswer,
     TreatyAnswer,
+    TreatyView,
     ViewpointsAnswer,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
@@ -59,6 +60,22 @@ def _not_found(title: str, what: str, query: str, hint: str) -> Rendered:
     b = _Builder(title, COLOUR_EMPTY, FOOTER)
     b.describe(f"{what} matches “{escape_md(_one_line(query, 200))}”. {hint}")
     return Rendered(b.build())
+
+
+def _nothing_on(
+    title: str, query: str, hint: str, label: str = "", lines: list[str] | None = None, links: list[Link] | None = None
+) -> Rendered:
+    """A lookup that has no answer: "the digest has nothing on …" (what was asked, made inert), then what
+    came close under `label` ("Did you mean", "Related topics"), never shown as the answer."""
+    b = _Builder(title, COLOUR_EMPTY, FOOTER)
+    b.describe(f"The digest has nothing on “{escape_md(_one_line(query, 200))}”. {hint}")
+    if lines:
+        b.add(label, "\n".join(lines))
+    return Rendered(b.build(), links=(links or [])[:25])
+
+
+def _treaty_line(t: TreatyView) -> str:
+    return f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "")
 
 
 def render_today(a: TodayAnswer) -> Rendered:
@@ -114,18 +131,20 @@ def render_fact(a: FactAnswer) -> Rendered:
 
 
 def render_treaty(a: TreatyAnswer) -> Rendered:
-    if not a.results:
-        return _not_found(
-            "No treaty found", "No treaty or agreement", a.query, "Start typing a name in `/treaty` to see the list."
+    if not a.answered or not a.results:
+        return _nothing_on(
+            "No treaty found",
+            a.query,
+            "Start typing a name in `/treaty` to see the list.",
+            "Did you mean",
+            [_treaty_line(t) for t in a.results],
+            [Link(_one_line(t.name, 80), "treaty", t.id) for t in a.results],
         )
     if a.ambiguous:
         b = _Builder("Which treaty?" if a.query else "Treaties and agreements", COLOUR_ANSWER, FOOTER)
         if a.query:
             b.describe(f"Several treaties match “{escape_md(_one_line(a.query, 200))}”:")
-        lines = [
-            f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "") for t in a.results
-        ]
-        b.add("Candidates", "\n".join(lines))
+        b.add("Candidates", "\n".join(_treaty_line(t) for t in a.results))
         return Rendered(b.build(), links=[Link(_one_line(t.name, 80), "treaty", t.id) for t in a.results[:25]])
     t = a.results[0]
     b = _Builder(t.name, COLOUR_ANSWER, FOOTER)
@@ -133,6 +152,9 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
     if t.date_note:
         when += f" ({t.date_note})"
     b.describe(escape_md(t.summary))
+    also = a.results[1:]  # as good a match, less central: on the first page, before the details
+    if also:
+        b.add(f"Also matching “{escape_md(_one_line(a.query, 100))}”", "\n".join(_treaty_line(o) for o in also))
     b.add("Date", escape_md(when), inline=True)
     b.add("Parties", escape_md(", ".join(t.parties)), inline=True)
     b.add("Status", escape_md(t.status), inline=True)
@@ -150,15 +172,21 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
     if t.viewpoints:
         b.add("Debates", "\n".join(f"• {escape_md(v.name)}" for v in t.viewpoints))
     b.add("Sources", _cite_lines(t.sources))
-    links = [Link(_one_line(f"Debate: {v.name}", 100), "viewpoints", v.id) for v in t.viewpoints]
+    links = [Link(_one_line(o.name, 100), "treaty", o.id) for o in also]
+    links += [Link(_one_line(f"Debate: {v.name}", 100), "viewpoints", v.id) for v in t.viewpoints]
     links += [Link(_one_line(f"{e.date.human()}: {e.title}", 100), "timeline", e.id) for e in t.related_events]
     return Rendered(b.build(), links=links[:25])
 
 
 def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
-    if not a.results:
-        return _not_found(
-            "No topic found", "No debated topic", a.query, "Use `/viewpoints` and pick a topic from the list."
+    if not a.answered or not a.results:
+        return _nothing_on(
+            "No topic found",
+            a.query,
+            "Use `/viewpoints` and pick a topic from the list.",
+            "Related topics (they do not answer it)",
+            [f"• **{escape_md(v.topic)}**: {escape_md(v.question)}" for v in a.results],
+            [Link(_one_line(v.topic, 100), "viewpoints", v.id) for v in a.results],
         )
     if a.listing:
         b = _Builder("Debated topics", COLOUR_VIEWPOINTS, FOOTER)
@@ -208,8 +236,21 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
 
 
 def render_source(a: SourceAnswer) -> Rendered:
-    if not a.results:
-        return _not_found("No source found", "No source", a.query, "Use `/source` to list them.")
+    if not a.answered or not a.results:
+        return _nothing_on(
+            "No source found",
+            a.query,
+            "Use `/source` to list them.",
+            "Related sources (they do not answer it)",
+            [
+                f"• **{escape_md(s.title)}**: "
+                + escape_md(
+                    f"{s.author or 'no author named'} · {s.outlet or 'outlet not named'} · {s.published or 'undated'}"
+                )
+                for s in a.results
+            ],
+            [Link(_one_line(s.title, 100), "source", s.id) for s in a.results],
+        )
     if a.listing:
         b = _Builder("Sources of the digest", COLOUR_ANSWER, FOOTER)
         for s in a.results:

@@ -97,11 +97,13 @@ class TreatyResultJson(TypedDict):
     related_events: list[RelatedEventJson]
     viewpoints: list[TreatyViewpointJson]
     sources: list[SourceJson]
+    match: str  # "answer" | "related" (a did-you-mean name, or another treaty matching as well as the answer)
 
 
 class TreatyJson(TypedDict):
     query: str
     ambiguous: bool
+    answered: bool  # False: the digest has no such treaty; the results are did-you-mean names
     results: list[TreatyResultJson]
 
 
@@ -123,11 +125,13 @@ class ViewpointJson(TypedDict):
     question: str
     positions: list[PositionJson]
     related: list[RefJson]
+    match: str  # "answer" | "related"
 
 
 class ViewpointsJson(TypedDict):
     query: str
     listing: bool
+    answered: bool  # False: the digest has nothing on it; the results are related topics
     results: list[ViewpointJson]
 
 
@@ -154,10 +158,12 @@ class SourceResultJson(TypedDict):
     perspective: str
     url: str | None
     cited_by: list[CitedByJson]
+    match: str  # "answer" | "related"
 
 
 class SourceAnswerJson(TypedDict):
     query: str
+    answered: bool  # False: the digest has nothing on it; the results are related sources
     results: list[SourceResultJson]
 
 
@@ -222,10 +228,17 @@ def fact_json(a: FactAnswer) -> FactJson:
     }
 
 
+def _treaty_match(a: TreatyAnswer, i: int) -> str:
+    """A result answers when the lookup is answered and it is the answer or one of equal candidates; the
+    treaties after an unambiguous answer match as well but are not it."""
+    return "answer" if a.answered and (a.ambiguous or i == 0) else "related"
+
+
 def treaty_json(a: TreatyAnswer) -> TreatyJson:
     return {
         "query": a.query,
         "ambiguous": a.ambiguous,
+        "answered": a.answered,
         "results": [
             {
                 "id": t.id,
@@ -243,8 +256,9 @@ def treaty_json(a: TreatyAnswer) -> TreatyJson:
                 "related_events": [{"id": e.id, "date": e.date.iso(), "title": e.title} for e in t.related_events],
                 "viewpoints": [{"id": v.id, "topic": v.name} for v in t.viewpoints],
                 "sources": [source_json(s) for s in t.sources],
+                "match": _treaty_match(a, i),
             }
-            for t in a.results
+            for i, t in enumerate(a.results)
         ],
     }
 
@@ -253,6 +267,7 @@ def viewpoints_json(a: ViewpointsAnswer) -> ViewpointsJson:
     return {
         "query": a.query,
         "listing": a.listing,
+        "answered": a.answered,
         "results": [
             {
                 "id": v.id,
@@ -263,6 +278,7 @@ def viewpoints_json(a: ViewpointsAnswer) -> ViewpointsJson:
                     for p in v.positions
                 ],
                 "related": [{"id": r.id, "name": r.name, "kind": r.kind} for r in v.related],
+                "match": "answer" if a.answered else "related",
             }
             for v in a.results
         ],
@@ -276,6 +292,7 @@ def timeline_json(a: TimelineAnswer) -> TimelineJson:
 def source_answer_json(a: SourceAnswer) -> SourceAnswerJson:
     return {
         "query": a.query,
+        "answered": a.answered,
         "results": [
             {
                 "id": s.id,
@@ -288,6 +305,7 @@ def source_answer_json(a: SourceAnswer) -> SourceAnswerJson:
                 "perspective": s.perspective,
                 "url": s.url,
                 "cited_by": [{"kind": c.kind, "id": c.id, "name": c.name, "quote": c.quote} for c in s.cited_by],
+                "match": "answer" if a.answered else "related",
             }
             for s in a.results
         ],

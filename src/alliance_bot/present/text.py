@@ -11,9 +11,11 @@ from alliance_bot.answers.model import (
     FactAnswer,
     SourceAnswer,
     SourceRef,
+    SourceView,
     TimelineAnswer,
     TodayAnswer,
     TreatyAnswer,
+    TreatyView,
     ViewpointsAnswer,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
@@ -90,14 +92,20 @@ def fact_text(a: FactAnswer) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _treaty_line(t: TreatyView) -> str:
+    when = f" ({t.date_kind} {t.date.human()})" if t.date else ""
+    return f"• {t.name}{when} [{t.id}]"
+
+
 def treaty_text(a: TreatyAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"No treaty or agreement matches “{a.query[:100]}”. Try /treaty with part of its name.\n"
+        return f"{nothing} Try /treaty with part of its name, or /treaty alone to list them.\n"
+    if not a.answered:
+        return "\n".join([nothing, "", "Did you mean:", *(_treaty_line(t) for t in a.results)]) + "\n"
     if a.ambiguous:
         lines = [f"Several treaties match “{a.query[:100]}”:" if a.query else "Treaties and agreements:", ""]
-        for t in a.results:
-            when = f" ({t.date_kind} {t.date.human()})" if t.date else ""
-            lines.append(f"• {t.name}{when} [{t.id}]")
+        lines += [_treaty_line(t) for t in a.results]
         return "\n".join(lines) + "\n"
     t = a.results[0]
     lines = [t.name, "=" * min(len(t.name), WIDTH)]
@@ -117,12 +125,18 @@ def treaty_text(a: TreatyAnswer) -> str:
     if t.viewpoints:
         lines += ["", "Debates: " + ", ".join(f"{v.name} [{v.id}]" for v in t.viewpoints)]
     lines += ["", "Sources:", *_sources(t.sources)]
+    if len(a.results) > 1:
+        lines += ["", f"Also matching “{a.query[:100]}”:", *(_treaty_line(o) for o in a.results[1:])]
     return "\n".join(lines) + "\n"
 
 
 def viewpoints_text(a: ViewpointsAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"No debated topic matches “{a.query[:100]}”. Run viewpoints with no topic to list them.\n"
+        return f"{nothing} Run viewpoints with no topic to list the debated topics.\n"
+    if not a.answered:
+        related = [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
+        return "\n".join([nothing, "", "Related topics (they do not answer it):", *related]) + "\n"
     if a.listing:
         listing = ["Debated topics:", ""] + [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
         return "\n".join(listing) + "\n"
@@ -149,21 +163,22 @@ def timeline_text(a: TimelineAnswer) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _source_line(s: SourceView) -> str:
+    return (
+        f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
+        f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
+    )
+
+
 def source_text(a: SourceAnswer) -> str:
+    nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
-        return f"No source matches “{a.query[:100]}”. Run source with no id to list them.\n"
+        return f"{nothing} Run source with no id to list the sources.\n"
+    if not a.answered:
+        related = [_source_line(s) for s in a.results]
+        return "\n".join([nothing, "", "Related sources (they do not answer it):", *related]) + "\n"
     if a.listing:
-        return (
-            "\n".join(
-                ["Sources:", ""]
-                + [
-                    f"• [{s.id}] {s.title} ({s.author or 'no author named'}, "
-                    f"{s.outlet or 'outlet not named'}, {s.published or 'undated'})"
-                    for s in a.results
-                ]
-            )
-            + "\n"
-        )
+        return "\n".join(["Sources:", "", *(_source_line(s) for s in a.results)]) + "\n"
     lines: list[str] = []
     for s in a.results:
         lines += [s.title, "=" * min(len(s.title), WIDTH)]
