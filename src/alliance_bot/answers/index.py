@@ -355,7 +355,7 @@ class SearchIndex(Generic[_Payload]):
         # how specific each term is in English at large: the rarest word typed that gives the term
         generality: dict[str, float] = {}
         for word in raw_words(query):
-            for term in query_terms(word)[0] if self.synonyms else [word]:
+            for term in query_terms(word)[0] if self.synonyms else _plain_words([word]):
                 generality[term] = min(generality.get(term, 1.0), specificity(word))
         weights = tuple(
             (self._idf[self._vocab[t]] if t in self._vocab else rarest) * generality.get(t, 1.0) for t in distinct
