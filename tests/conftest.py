@@ -131,6 +131,16 @@ class BotEnv:
             await asyncio.sleep(0.02)
 
 
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No ALLIANCE_BOT_ setting or token from the environment, and a working folder of the test's own."""
+    for name in list(os.environ):
+        if name.startswith("ALLIANCE_BOT_") or name == "DISCORD_TOKEN":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
 async def eventually(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -25,17 +25,6 @@ CONTENT = Path(__file__).resolve().parents[1] / "content"
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("ALLIANCE_BOT_") or name == "DISCORD_TOKEN":
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
-
 def test_settings_defaults_and_env(clean_env: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert s.token is None and s.timezone == "Asia/Seoul" and s.retention_days == 90
