@@ -35,9 +35,10 @@ not get whatever mentions them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from alliance_bot.answers.fact import ANSWER_SUPPORT as FACT_ANSWER_SUPPORT
 from alliance_bot.answers.index import SearchDoc, SearchIndex, TextAnalysis, specificity
@@ -225,6 +226,20 @@ class Judge(Generic[_Payload]):
                 weight, credit = min(weight, before.weight), max(credit, before.credit)
             found[term] = _Word(term, weight, credit, alts)
         return Judgement(corrected, tuple(found.values()), self)
+
+
+def candidate_scores(
+    searches: Iterable[tuple[SearchIndex[Any], str]], *, min_coverage: float = 0.0
+) -> defaultdict[str, float]:
+    """Each entry's best score over several views of the entries (index, query), every view's scores taken
+    relative to its own best (1.0), so that views with different scales can be compared."""
+    scores: defaultdict[str, float] = defaultdict(float)
+    for index, typed in searches:
+        hits = index.search(typed, limit=10, min_coverage=min_coverage)
+        top = hits[0].score if hits else 0.0
+        for hit in hits:
+            scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
+    return scores
 
 
 def _plain_terms(texts: Iterable[str]) -> list[str]:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from alliance_bot.answers.common import name_of
-from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry
+from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry, candidate_scores
 from alliance_bot.answers.model import CitedEntry, SourceAnswer, SourceView
 from alliance_bot.answers.text import MAX_QUERY_CHARS
 from alliance_bot.digest.model import Source
@@ -90,12 +90,7 @@ def source(self: Answers, query: str = "") -> SourceAnswer:
         return SourceAnswer(text, (self.source_view(text),))
     judge = self._source_judge
     judgement = judge.judge(text)
-    scores: dict[str, float] = defaultdict(float)
-    for index, typed in ((self._source_index, text), (judge.names, text), (judge.plain, judgement.query)):
-        hits = index.search(typed, limit=10)
-        top = hits[0].score if hits else 0.0
-        for hit in hits:
-            scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
+    scores = candidate_scores(((self._source_index, text), (judge.names, text), (judge.plain, judgement.query)))
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     answering = [(sid, s) for sid, s in ranked if judgement.answers(sid)]
     if answering:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from alliance_bot.answers.common import entry_sources, treaties_by_date
-from alliance_bot.answers.judge import RELATED_RESULTS, JudgedEntry, Judgement
+from alliance_bot.answers.judge import RELATED_RESULTS, JudgedEntry, Judgement, candidate_scores
 from alliance_bot.answers.model import Ref, TreatyAnswer, TreatyView
 from alliance_bot.answers.text import MAX_QUERY_CHARS, analyse, fold, normalise_name, stem
 from alliance_bot.digest.model import Treaty
@@ -125,16 +125,13 @@ def treaty(self: Answers, query: str) -> TreatyAnswer:
         if len(exact) > 1:
             ordered = sorted(exact, key=lambda t: -central[t])
             return TreatyAnswer(text, tuple(self.treaty_view(d.treaties[i]) for i in ordered), ambiguous=True)
-    scores: dict[str, float] = defaultdict(float)
     judgement = self._treaty_judge.judge(text)
     # views of the treaties: with the field's synonyms ("truce" is the armistice), and as typed (the names,
     # and all their text for the query as corrected toward the names)
     judge = self._treaty_judge
-    for index, typed in ((self._treaty_index, text), (judge.names, text), (judge.plain, judgement.query)):
-        hits = index.search(typed, limit=10, min_coverage=0.5)
-        top = hits[0].score if hits else 0.0
-        for hit in hits:
-            scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
+    scores = candidate_scores(
+        ((self._treaty_index, text), (judge.names, text), (judge.plain, judgement.query)), min_coverage=0.5
+    )
     # a whole name or alias, misspelt beyond what word-by-word correction repairs
     misspelt: dict[str, float] = {}
     folded = fold(text)
@@ -151,7 +148,7 @@ def treaty(self: Answers, query: str) -> TreatyAnswer:
     if years:
         in_year = [tid for year, tid in self._treaty_years if year in years]
         if in_year:
-            scores = {tid: scores.get(tid, 0.0) + 1.0 for tid in in_year}
+            scores = defaultdict(float, {tid: scores[tid] + 1.0 for tid in in_year})
     ranked = sorted(((tid, s) for tid, s in scores.items() if s > CANDIDATE_FLOOR), key=lambda kv: (-kv[1], kv[0]))
     if not ranked:
         return TreatyAnswer(text, (), answered=False)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from alliance_bot.answers.common import name_of, ref
-from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry
+from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry, candidate_scores
 from alliance_bot.answers.model import PositionView, Ref, ViewpointsAnswer, ViewpointView
 from alliance_bot.answers.text import MAX_QUERY_CHARS, fold, normalise_name, stem
 from alliance_bot.digest.model import Viewpoint
@@ -100,12 +99,7 @@ def viewpoints(self: Answers, query: str = "", *, on: dt.date | None = None) -> 
     judgement = judge.judge(text)
     if judgement.words and all(w.term in _TOPIC_TERMS for w in judgement.words):  # "debates": the listing
         return replace(viewpoints(self, "", on=on), query=text)
-    scores: dict[str, float] = defaultdict(float)
-    for index, typed in ((self._viewpoint_index, text), (judge.names, text), (judge.plain, judgement.query)):
-        hits = index.search(typed, limit=10)
-        top = hits[0].score if hits else 0.0
-        for hit in hits:
-            scores[hit.doc.key] = max(scores[hit.doc.key], hit.score / top if top else 0.0)
+    scores = candidate_scores(((self._viewpoint_index, text), (judge.names, text), (judge.plain, judgement.query)))
     misspelt: dict[str, float] = {}
     key = fold(text)
     if key:
