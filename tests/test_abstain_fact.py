@@ -117,3 +117,26 @@ async def test_through_discord_an_unanswered_question_is_on_the_moderators_to_do
     assert "1953" in str(cb["data"]["embeds"][0])
     rows = await bot_env.usage_rows(2)
     assert [(r[1], r[3]) for r in rows] == [("fact", "nothing_found"), ("fact", "answered")]
+
+
+def test_a_canonical_term_that_is_a_word_analyses_to_itself() -> None:
+    """The synonyms map phrases to canonical terms, which must be what the texts' own words analyse to:
+    a canonical "ukraine" (where texts' "Ukraine" stems to "ukrain") would make "Ukrainian" miss them."""
+    from wordfreq import zipf_frequency
+
+    from alliance_bot.answers.text import analyse
+    from alliance_bot.answers.vocabulary import SYNONYMS
+
+    words = {t for canon in SYNONYMS.values() for t in canon.split() if zipf_frequency(t, "en", wordlist="small") > 0}
+    assert words, "the check must see the canonical terms that are English words"
+    assert [w for w in sorted(words) if analyse(w) != [w]] == []
+
+
+def test_a_real_word_is_not_corrected_into_another(answers: Answers) -> None:
+    """Typo correction is for typos: a common English word the digest never uses ("sites", "soviets") stays
+    as typed and counts as unknown, instead of becoming a digest word that means something else."""
+    index = answers._fact_index
+    for typed in ("sites", "soviets", "planted"):
+        assert typed not in index.correct(f"military {typed}")[1]
+        assert index.profile(f"military {typed}").unknown
+    assert index.correct("the armistace")[1] == {"armistace": "armistice"}

@@ -22,7 +22,20 @@ from typing import Protocol
 
 import snowballstemmer  # type: ignore[import-untyped]  # it ships no type information: typed as _Stemmer below
 
-from alliance_bot.answers.vocabulary import DATE_INTENT, NUMBER_INTENT, NUMBER_WORDS, STOPWORDS, SYNONYMS
+from alliance_bot.answers.vocabulary import (
+    DATE_INTENT,
+    IRREGULAR_VERBS,
+    NUMBER_INTENT,
+    NUMBER_WORDS,
+    PERSON_INTENT,
+    PERSON_MARKERS,
+    PLACE_INTENT,
+    PLACE_MARKERS,
+    REASON_INTENT,
+    REASON_MARKERS,
+    STOPWORDS,
+    SYNONYMS,
+)
 
 MAX_QUERY_CHARS = 500  # people type questions; anything longer is cut before analysis
 
@@ -107,6 +120,9 @@ def _single_word_terms(w: str, keep_stopwords: bool) -> tuple[str, ...]:
         return (NUMBER_WORDS[w],)
     if not keep_stopwords and w in STOPWORDS:
         return ()
+    base = IRREGULAR_VERBS.get(w)
+    if base is not None:
+        return (stem(base),)
     if w[0].isdigit():
         # 13.4b / 2.3b -> 13.4 billion
         m = _AMOUNT.fullmatch(w)
@@ -176,7 +192,7 @@ def analyse_words(words: list[str], *, keep_stopwords: bool = False) -> list[str
 
 
 def query_terms(text: str) -> tuple[list[str], set[str]]:
-    """Terms of a query and the intents it expresses ('date', 'number')."""
+    """Terms of a query and the intents it expresses ('date', 'number', 'person', 'place', 'reason')."""
     words = raw_words(text[:MAX_QUERY_CHARS])
     folded_words = set(words)
     intents = set()
@@ -184,6 +200,12 @@ def query_terms(text: str) -> tuple[list[str], set[str]]:
         intents.add("date")
     if folded_words & NUMBER_INTENT:
         intents.add("number")
+    if folded_words & PERSON_INTENT:
+        intents.add("person")
+    if folded_words & PLACE_INTENT:
+        intents.add("place")
+    if folded_words & REASON_INTENT:
+        intents.add("reason")
     terms = [t for t in analyse_words(words) if t not in DATE_INTENT and t not in _GENERIC]
     return terms, intents
 
@@ -215,3 +237,18 @@ def has_date(text: str) -> bool:
 
 def has_number(text: str) -> bool:
     return bool(_NUMBER_LIKE.search(text))
+
+
+# What an entry's text gives, for the intents that are not dates or figures: words that show it names a
+# person, a place, a reason (vocabulary.py). Case matters only for places ("in Seoul").
+_GIVES = {
+    "person": re.compile(rf"\b(?:{PERSON_MARKERS})\b", re.IGNORECASE),
+    "place": re.compile(rf"\b{PLACE_MARKERS}"),
+    "reason": re.compile(rf"\b(?:{REASON_MARKERS})\b", re.IGNORECASE),
+}
+GIVES_KINDS = tuple(_GIVES)
+
+
+def gives(kind: str, text: str) -> bool:
+    """Whether a text gives what a question of this intent asks for (a person, a place, a reason)."""
+    return bool(_GIVES[kind].search(text))
