@@ -130,6 +130,13 @@ SYNONYMS: dict[str, str] = {
     "ceasefire": "armistic",
     "truce": "armistic",
     "armistice": "armistic",
+    "give up nukes": "denuclear",
+    "give up its nukes": "denuclear",
+    "give up nuclear weapons": "denuclear",
+    "give up its nuclear weapons": "denuclear",
+    "abandon nuclear weapons": "denuclear",
+    "abandon its nuclear weapons": "denuclear",
+    "nuclear disarmament": "denuclear",
     # short forms people type
     "jan": "januari",
     "feb": "februari",
@@ -437,6 +444,12 @@ STOPWORDS = frozenset(
         "if",
     ]
 )
+
+# "US troops in Korea" is USFK, in every form people write it (and it stays US troops in Korea).
+for _who in ("us", "u s", "american", "united states"):
+    for _what, _term in (("forces", "forc"), ("troops", "troop"), ("soldiers", "troop"), ("military", "militari")):
+        for _where, _terms in (("korea", "korea"), ("south korea", "rok korea")):
+            SYNONYMS[f"{_who} {_what} in {_where}"] = f"usfk us {_term} {_terms}"
 
 # Query words that say what kind of answer is wanted rather than what it is about.
 DATE_INTENT = frozenset({"date", "when", "day", "year", "dated"})
