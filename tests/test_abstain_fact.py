@@ -140,3 +140,26 @@ def test_a_real_word_is_not_corrected_into_another(answers: Answers) -> None:
         assert typed not in index.correct(f"military {typed}")[1]
         assert index.profile(f"military {typed}").unknown
     assert index.correct("the armistace")[1] == {"armistace": "armistice"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "answer"),
+    [
+        ("how many us troops are stationed in japan", None),  # the troops in Korea are not those in Japan
+        ("when did the us sign a mutual defense treaty with north korea", None),  # with South Korea
+        ("how many us troops are in korea", "usfk-troop-number"),  # the alliance's own countries: everywhere
+    ],
+)
+def test_a_country_asked_about_must_be_the_answers(answers: Answers, asked: str, answer: str | None) -> None:
+    a = answers.fact(asked)
+    if answer is None:
+        assert not a.answered and all(r.match == "related" for r in a.results), [r.id for r in a.results]
+    else:
+        assert a.answered and a.results[0].id == answer
+
+
+def test_irregular_past_forms_are_their_verbs() -> None:
+    from alliance_bot.answers.text import analyse
+
+    assert analyse("kept fought withdrew") == analyse("keep fight withdraw")
+    assert analyse("won") == ["won"]  # the currency, not "win"

@@ -476,11 +476,25 @@ REASON_MARKERS = (
 # Countries, and the places that stand for them, as people write them (analysed into terms where used). A
 # question that names a country asks about that country: an entry that does not name it does not answer it
 # ("how many US troops are in Japan" is not answered by the troops in Korea), unless the digest names the
-# country nearly everywhere (the US and Korea, whose alliance it is).
+# country nearly everywhere (the US and Korea, whose alliance it is). Capitals are not here: "Washington"
+# and "Pyongyang" also name declarations.
 PLACE_WORDS = frozenset(
     {
         "us",
         "america",
+        "american",
+        "americans",
+        "korean",
+        "koreans",
+        "chinese",
+        "japanese",
+        "russian",
+        "russians",
+        "soviet",
+        "ukrainian",
+        "ukrainians",
+        "vietnamese",
+        "filipino",
         "korea",
         "rok",
         "dprk",
