@@ -163,3 +163,10 @@ def test_irregular_past_forms_are_their_verbs() -> None:
 
     assert analyse("kept fought withdrew") == analyse("keep fight withdraw")
     assert analyse("won") == ["won"]  # the currency, not "win"
+
+
+def test_letters_then_digits_are_two_words() -> None:
+    from alliance_bot.answers.text import raw_words
+
+    assert raw_words("KAL858") == raw_words("KAL 858") == ["kal", "858"]
+    assert raw_words("1950s 13.4b 25th") == ["1950s", "13.4b", "25th"]  # a number's own suffix stays

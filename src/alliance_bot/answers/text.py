@@ -73,7 +73,7 @@ _DIGIT_COMMA = re.compile(r"\d,")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(b|bn|m|k)")
 _MAGNITUDE = {"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}
 _ORDINAL = re.compile(r"(\d+)(s|st|nd|rd|th)")
-_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|\$")
+_WORD = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?[a-z]*|\$")  # "kal858" is "kal 858"; "1950s", "13.4b" stay whole
 
 
 def fold(text: str) -> str:
