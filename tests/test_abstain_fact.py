@@ -170,3 +170,15 @@ def test_letters_then_digits_are_two_words() -> None:
 
     assert raw_words("KAL858") == raw_words("KAL 858") == ["kal", "858"]
     assert raw_words("1950s 13.4b 25th") == ["1950s", "13.4b", "25th"]  # a number's own suffix stays
+
+
+def test_only_how_many_and_how_much_need_an_amount(answers: Answers) -> None:
+    """An amount answers "how many"; "size" asks for a measure, which a comparison gives."""
+    a = answers.fact("korean peninsula size")
+    assert a.answered and a.results[0].id == "korean-peninsula-size"  # "roughly the size of Idaho"
+    assert not answers.fact("how many sailors died at the 1882 treaty signing").answered
+
+
+def test_what_an_abbreviation_stands_for_is_asked_by_its_name(answers: Answers) -> None:
+    a = answers.fact("what does OPCON stand for")
+    assert a.answered and "operational control" in a.results[0].text.lower()

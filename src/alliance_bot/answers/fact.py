@@ -149,7 +149,7 @@ def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
         support = index.support(profile, hits[0].matched)
         covered = support * profile.total
         answered = support >= ANSWER_SUPPORT and covered >= ANSWER_WEIGHT and profile.places <= set(hits[0].matched)
-        if answered and "number" in profile.intents:
+        if answered and "amount" in profile.intents:
             answered = bool(_AMOUNT.search(_fact_result(self, hits[0].doc.kind, hits[0].doc.payload).text))
     results: list[FactResult] = []
     seen: set[str] = set()

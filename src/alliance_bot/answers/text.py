@@ -40,6 +40,9 @@ from alliance_bot.answers.vocabulary import (
 MAX_QUERY_CHARS = 500  # people type questions; anything longer is cut before analysis
 
 
+_ASKS_AMOUNT = re.compile(r"\bhow (?:many|much)\b|\bnumber of\b")
+_ASKS_MEANING = re.compile(r"\b(?:stands?|short) for\b|\bwhat (?:does|do|is) .+ mean\b|\bmeaning of\b")
+_MEANING_WORDS = frozenset({"stand", "short", "mean", "meaning"})  # their stems too: stand, short, mean
 _GENERIC = frozenset({"number", "count", "figur", "figure"})  # say "a figure is wanted", match nothing useful
 # first word of each phrase of two or more words -> those phrases' lengths, longest first
 # (one-word synonyms need no look-ahead: they are part of a word's own analysis, `_single_word_terms`)
@@ -192,7 +195,8 @@ def analyse_words(words: list[str], *, keep_stopwords: bool = False) -> list[str
 
 
 def query_terms(text: str) -> tuple[list[str], set[str]]:
-    """Terms of a query and the intents it expresses ('date', 'number', 'person', 'place', 'reason')."""
+    """Terms of a query and the intents it expresses ('date', 'number', 'amount', 'person', 'place', 'reason',
+    'meaning')."""
     words = raw_words(text[:MAX_QUERY_CHARS])
     folded_words = set(words)
     intents = set()
@@ -200,13 +204,19 @@ def query_terms(text: str) -> tuple[list[str], set[str]]:
         intents.add("date")
     if folded_words & NUMBER_INTENT:
         intents.add("number")
+        if _ASKS_AMOUNT.search(" ".join(words)):
+            intents.add("amount")  # "how many", "how much", "number of": only an amount answers
     if folded_words & PERSON_INTENT:
         intents.add("person")
     if folded_words & PLACE_INTENT:
         intents.add("place")
     if folded_words & REASON_INTENT:
         intents.add("reason")
-    terms = [t for t in analyse_words(words) if t not in DATE_INTENT and t not in _GENERIC]
+    generic = _GENERIC
+    if _ASKS_MEANING.search(" ".join(words)):  # "what does OPCON stand for": the name is the question
+        intents.add("meaning")
+        generic = _GENERIC | _MEANING_WORDS
+    terms = [t for t in analyse_words(words) if t not in DATE_INTENT and t not in generic]
     return terms, intents
 
 
