@@ -182,3 +182,10 @@ def test_only_how_many_and_how_much_need_an_amount(answers: Answers) -> None:
 def test_what_an_abbreviation_stands_for_is_asked_by_its_name(answers: Answers) -> None:
     a = answers.fact("what does OPCON stand for")
     assert a.answered and "operational control" in a.results[0].text.lower()
+
+
+def test_when_is_answered_by_a_date(answers: Answers) -> None:
+    """A date answers "when" and "what year": an entry on the subject that gives none does not answer them."""
+    assert not answers.fact("what year was thaad deployed in seongju").answered  # the documents give no year
+    a = answers.fact("when was the mutual defense treaty signed")
+    assert a.answered and "1953" in a.results[0].text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from alliance_bot.answers.common import entry_sources
 from alliance_bot.answers.index import SearchDoc
 from alliance_bot.answers.model import FactAnswer, FactResult, SourceRef
-from alliance_bot.answers.text import MAX_QUERY_CHARS
+from alliance_bot.answers.text import MAX_QUERY_CHARS, has_date
 from alliance_bot.digest.model import Event, Fact, Source, Treaty
 
 if TYPE_CHECKING:
@@ -149,8 +149,11 @@ def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
         support = index.support(profile, hits[0].matched)
         covered = support * profile.total
         answered = support >= ANSWER_SUPPORT and covered >= ANSWER_WEIGHT and profile.places <= set(hits[0].matched)
+        top = _fact_result(self, hits[0].doc.kind, hits[0].doc.payload).text
         if answered and "amount" in profile.intents:
-            answered = bool(_AMOUNT.search(_fact_result(self, hits[0].doc.kind, hits[0].doc.payload).text))
+            answered = bool(_AMOUNT.search(top))
+        if answered and "when" in profile.intents:  # "when", "what year": a date answers, not the event alone
+            answered = has_date(top)
     results: list[FactResult] = []
     seen: set[str] = set()
     for n, hit in enumerate(hits):

@@ -40,6 +40,7 @@ from alliance_bot.answers.vocabulary import (
 MAX_QUERY_CHARS = 500  # people type questions; anything longer is cut before analysis
 
 
+_ASKS_WHEN = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day)\b")
 _ASKS_AMOUNT = re.compile(r"\bhow (?:many|much)\b|\bnumber of\b")
 _ASKS_MEANING = re.compile(r"\b(?:stands?|short) for\b|\bwhat (?:does|do|is) .+ mean\b|\bmeaning of\b")
 _MEANING_WORDS = frozenset({"stand", "short", "mean", "meaning"})  # their stems too: stand, short, mean
@@ -195,13 +196,15 @@ def analyse_words(words: list[str], *, keep_stopwords: bool = False) -> list[str
 
 
 def query_terms(text: str) -> tuple[list[str], set[str]]:
-    """Terms of a query and the intents it expresses ('date', 'number', 'amount', 'person', 'place', 'reason',
-    'meaning')."""
+    """Terms of a query and the intents it expresses ('date', 'when', 'number', 'amount', 'person', 'place',
+    'reason', 'meaning')."""
     words = raw_words(text[:MAX_QUERY_CHARS])
     folded_words = set(words)
     intents = set()
     if folded_words & DATE_INTENT:
         intents.add("date")
+        if _ASKS_WHEN.search(" ".join(words)):
+            intents.add("when")  # "when", "what year": only a date answers
     if folded_words & NUMBER_INTENT:
         intents.add("number")
         if _ASKS_AMOUNT.search(" ".join(words)):
