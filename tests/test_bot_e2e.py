@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from alliance_bot.present.limits import FIRST_MESSAGE_BUDGET, INLINE_VALUE_MAX, KEY_LINE_WITHIN, visible_text
 from conftest import MANAGE_GUILD, MEMBER_PERMISSIONS, BotEnv, eventually
 
 EPHEMERAL = 1 << 6
@@ -437,3 +438,29 @@ async def test_stats_give_the_numbers_of_the_row_by_row_computation(
     text = all_text(message["embeds"][0])
     assert "Statistics stopped" in text and "took longer than 0 s" in text and "fewer days" in text
     assert "error id" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "key"),
+    [
+        ("fact", {"query": "how many us troops are in korea"}, "About 28,500 U.S. troops are stationed in South Korea"),
+        ("fact", {"query": "korean war american deaths"}, "over 37,000 Americans were killed in the Korean War"),
+        ("treaty", {"name": "mdt"}, "US–ROK Mutual Defense Treaty"),
+        ("treaty", {"name": "armistice"}, "Korean Armistice Agreement"),
+        pytest.param(
+            "today",
+            {"date": "07-27"},
+            "Korean Armistice Agreement signed",
+            marks=pytest.mark.xfail(strict=True, reason="today layout: other branch", raises=AssertionError),
+        ),
+    ],
+)
+async def test_first_message_payload_within_the_reading_budget(
+    bot_env: BotEnv, name: str, options: dict, key: str
+) -> None:
+    cb = await bot_env.ask(name, options)
+    embeds = cb["data"]["embeds"]  # what Discord received
+    text = visible_text(embeds)
+    assert key in text[:KEY_LINE_WITHIN]
+    assert len(text) <= FIRST_MESSAGE_BUDGET
+    assert all(len(f["value"]) <= INLINE_VALUE_MAX for e in embeds for f in e.get("fields", []) if f.get("inline"))
