@@ -90,7 +90,7 @@ def _lead(sources: Sequence[SourceRef], indent: str = "  ") -> list[str]:
         names = list(dict.fromkeys(s.short() for s in sources[1:]))
         who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         more = len(sources) - 1
-        lines.append(_wrap(f"({more} more quote{'s' if more != 1 else ''}, from {who}: under Sources)", indent))
+        lines.append(_wrap(f"({more} more quote{'s' if more != 1 else ''}, from {who}: see Sources below)", indent))
     return lines
 
 
