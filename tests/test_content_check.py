@@ -370,6 +370,9 @@ def test_cli_schema(tmp_path: Path) -> None:
     assert main(["content", "schema", "-o", str(out)]) == 0
     schema = json.loads(out.read_text())
     assert set(schema["properties"]) == {"sources", "events", "treaties", "facts", "viewpoints", "anniversaries"}
+    short = schema["$defs"]["Source"]["properties"]["short"]
+    assert "short" not in schema["$defs"]["Source"]["required"]  # optional; a label is made without it
+    assert {"type": "string", "maxLength": 24, "minLength": 1} in short["anyOf"] and "unique" in short["description"]
     event = schema["$defs"]["Event"]
     assert set(event["required"]) >= {"id", "date", "title", "summary", "citations"}
     assert event["properties"]["date"]["pattern"].startswith("^\\d{4}")

@@ -186,6 +186,7 @@ _KIND_EMOJI = {"event": "📅", "treaty": "📜", "fact": "📌", "source": "�
 
 
 RELATED_SHOWN = 4  # related entries listed on an answer's first page; the others on the next
+FIRST_PAGE_RESERVE = 120  # of the first page's budget: the footer and the field names
 
 
 def _key_phrase(r: FactResult) -> str:
@@ -220,20 +221,19 @@ def _fact_panel(results: Sequence[FactResult]) -> list[list[EmbedJson]]:
     )
 
 
-def _add_lines(b: _Builder, name: str, lines: list[str], room: int) -> list[str]:
-    """As many of `lines` as fit in `room` characters as one field; returns those that did not fit."""
+def _add_lines(b: _Builder, name: str, lines: list[str], room: int) -> tuple[int, list[str]]:
+    """As many of `lines` as fit in `room` characters, as one field: (the characters used, the lines left)."""
     shown: list[str] = []
     used = len(name)
-    for i, line in enumerate(lines):
+    for line in lines:
         if used + len(line) + 1 > room:
-            if shown:
-                b.add(name, "\n".join(shown))
-            return lines[i:]
+            break
         shown.append(line)
         used += len(line) + 1
     if shown:
         b.add(name, "\n".join(shown))
-    return []
+        return used, lines[len(shown) :]
+    return 0, lines
 
 
 def render_fact(a: FactAnswer) -> Rendered:
@@ -264,17 +264,16 @@ def render_fact(a: FactAnswer) -> Rendered:
     if differing:
         body.append("⚠ The sources give **different figures** for this; each is shown with its source.")
     b.describe("\n".join(body))
-    room = FIRST_MESSAGE_BUDGET - 120 - len(key) - sum(len(x) for x in body)
-    for r in differing:
+    room = FIRST_MESSAGE_BUDGET - FIRST_PAGE_RESERVE - len(key) - sum(len(x) + 1 for x in body)
+    for r in differing:  # each figure leads as the answer does: they disagree, so none is put below the others
         value = f"{escape_md(r.text)}\n{_lead(r.sources)}"
         b.add("⚠ Another figure", value)
         room -= len(value) + 20
-    rest = _add_lines(b, "Also in the digest", [_compact(r) for r in further], room)
-    room -= sum(len(x) for x in [_compact(r) for r in further]) + 20
+    used, rest = _add_lines(b, "Also in the digest", [_compact(r) for r in further], room)
     related_lines = [_compact(r) for r in related]
-    rest_related = _add_lines(b, "Related (not the answer)", related_lines[:RELATED_SHOWN], max(room, 0))
+    _, rest_related = _add_lines(b, "Related (not the answer)", related_lines[:RELATED_SHOWN], room - used)
     rest_related += related_lines[RELATED_SHOWN:]
-    if rest or rest_related:
+    if rest or rest_related:  # the others on the next page, under the same headings
         b.page_break()
         if rest:
             b.add("Also in the digest", "\n".join(rest))
