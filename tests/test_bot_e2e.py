@@ -161,7 +161,15 @@ async def test_pages_turn_for_the_asker_only(bot_env: BotEnv) -> None:
 
 async def test_expired_or_tampered_buttons(bot_env: BotEnv) -> None:
     fake = bot_env.fake
-    for custom_id in ("ab1:pg:nosuchtoken:1", "garbage", "ab1:pg:x:y:z", "old-v0-button"):
+    for custom_id in (
+        "ab1:pg:nosuchtoken:1",
+        "ab1:pj:nosuchtoken:0",
+        "ab1:src:nosuchtoken",
+        "ab1:src:nosuchtoken:3",
+        "garbage",
+        "ab1:pg:x:y:z",
+        "old-v0-button",
+    ):
         p = await fake.send_interaction(fake.component(custom_id, message_id=fake.channel_id + 1))
         cb = await fake.wait_for_callback(p)
         assert cb["data"]["flags"] & EPHEMERAL
