@@ -116,7 +116,14 @@ def _fact_result_parts(
         by = ", ".join(filter(None, (entry.author, entry.outlet))) or "author not named"
         when = entry.published.human() if entry.published else "undated"
         text = f"{entry.title}: {entry.kind} by {by} ({when}). {entry.perspective}"
-        return ("source", entry.id, text, (SourceRef(*self._source_meta[entry.id], ""),), entry.title, None)
+        return (
+            "source",
+            entry.id,
+            text,
+            (SourceRef(*self._source_meta[entry.id], "", self._source_labels[entry.id]),),
+            entry.title,
+            None,
+        )
     assert isinstance(entry, Treaty)
     when = f" ({entry.date_kind} {entry.date.human()})" if entry.date else ""
     text = f"{entry.name}{when}: {entry.summary}"
