@@ -88,6 +88,8 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
         result = answers.today(link.argument)
     elif link.command == "source":
         result = answers.source(link.argument)
+    elif link.command == "event":  # an event's card
+        result = answers.event(link.argument, now=bot.clock())
     elif link.command == "timeline":
         ev = answers.digest.events.get(link.argument)
         result = answers.timeline(ev.date.iso(), ev.date.iso()) if ev else answers.fact(link.argument)

@@ -6,6 +6,7 @@ asked, made inert. `embeds.render` picks the renderer for an answer.
 from __future__ import annotations
 
 from alliance_bot.answers.model import (
+    EventAnswer,
     EventView,
     FactAnswer,
     SourceAnswer,
@@ -17,6 +18,7 @@ from alliance_bot.answers.model import (
     ViewpointsAnswer,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+from alliance_bot.present import days
 from alliance_bot.present.limits import (
     COLOUR_ANSWER,
     COLOUR_EMPTY,
@@ -78,30 +80,86 @@ def _treaty_line(t: TreatyView) -> str:
     return f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "")
 
 
+def _today_item(e: EventView, *, today: bool = False, with_year: bool = False) -> str:
+    """`**1953** · Korean Armistice Agreement signed, … · 73rd anniversary`: one line of /today."""
+    year, *rest = days.item_parts(e, today=today, with_year=with_year)
+    return " · ".join([f"**{year}**", *(escape_md(p) for p in rest)])
+
+
+def _lead_quote(s: SourceRef) -> str:
+    """The one quote on the first message of /today, as a block quote: `> “…” — *Daniel Oh*`."""
+    return f"> “{escape_md(days.one_line(s.quote, days.LEAD_QUOTE_MAX))}” — *{escape_md(s.short())}*"
+
+
 def render_today(a: TodayAnswer) -> Rendered:
-    day = f"{MONTH_NAMES[a.month - 1]} {a.day}"
-    b = _Builder(f"On this day: {day}", COLOUR_ANSWER if a.events else COLOUR_EMPTY, FOOTER)
+    """At most five one-line items, the first with one quote; the month's events dated only to the month and, on
+    an empty day, the nearest days as short lines; every event's card (summary, every source) in the menu."""
+    b = _Builder(days.today_title(a), COLOUR_ANSWER if a.events else COLOUR_EMPTY, FOOTER)
+    links: list[Link] = []
+    lines: list[str] = []
     if a.events:
-        for e in a.events:
-            _event_fields(b, e)
+        shown = a.events[: days.TODAY_ITEMS]
+        for i, e in enumerate(shown):
+            lines.append(_today_item(e, today=a.is_today))
+            if i == 0 and e.sources:
+                lines.append(_lead_quote(e.sources[0]))
+        if len(a.events) > len(shown):
+            lines.append(escape_md(days.more_line(len(a.events) - len(shown), "in the menu below")))
+        links += [
+            Link(days.one_line(f"{e.date.year} · {e.title}", 100), "event", days.event_target(e)) for e in a.events
+        ]
     else:
-        b.describe(f"Nothing in the digest happened on {day}.")
-        near = [f"← {_event_heading(e)}" for e in a.nearest_before] + [
-            f"→ {_event_heading(e)}" for e in a.nearest_after
-        ]
-        if near:
-            b.add("Nearest dates", "\n".join(escape_md(x) for x in near))
+        lines.append(escape_md(days.empty_line(a)))
+    b.describe("\n".join(lines))
+    if not a.events and (a.nearest_before or a.nearest_after):
+        near = []
+        for arrow, side in (("←", a.nearest_before), ("→", a.nearest_after)):
+            for e in side[: days.TODAY_NEAREST]:
+                near.append(
+                    f"{arrow} {escape_md(days.day_name(e.date.month or 1, e.date.day or 1))}: "
+                    + _today_item(e, with_year=True)
+                )
+            if side and side[0].marked_on is not None:
+                on = side[0].marked_on
+                links.append(Link(f"Nearest: {days.day_name(on.month, on.day)}, {on.year}", "today", on.isoformat()))
+        b.add("Nearest days in the digest", "\n".join(near))
     if a.month_events:
-        lines = [
-            f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
-            for e in a.month_events
-        ]
-        b.add(f"This month in history ({MONTH_NAMES[a.month - 1]}, day not recorded)", "\n".join(lines))
-    links = [
-        Link(f"Nearest: {e.date.human()}", "today", f"{e.date.month:02d}-{e.date.day:02d}")
-        for e in (*a.nearest_before, *a.nearest_after)
-    ]
-    return Rendered(b.build(), links=links[:2])
+        month = MONTH_NAMES[a.month - 1]
+        shown = a.month_events[: days.TODAY_MONTH_LINES]
+        lines = [_today_item(e) for e in shown]
+        if len(a.month_events) > len(shown):
+            lines.append(escape_md(days.more_line(len(a.month_events) - len(shown), "in the menu below")))
+        b.add(f"Also in {month}, day not recorded", "\n".join(lines))
+        links += [Link(days.one_line(f"{e.date.human()} · {e.title}", 100), "event", e.id) for e in a.month_events]
+    if any(link.command == "event" for link in links):
+        b.describe("*Pick an event below for its summary and every source.*")
+    elif links:
+        b.describe("*Pick a day below to see its events.*")
+    return Rendered(b.build(), links=links[:25])
+
+
+def render_event(a: EventAnswer) -> Rendered:
+    """An event's card: its date (and which anniversary), summary, the posts' wording on the day itself, and
+    every source with its quote."""
+    e = a.event
+    if e is None:
+        return _not_found("No such event", "No event", a.query, "Find events with `/timeline` or `/today`.")
+    b = _Builder(e.title, COLOUR_ANSWER, FOOTER)
+    head = f"**{escape_md(days.when_label(e.date))}**"
+    anniversary = days.card_anniversary(e, a.is_today)
+    if anniversary:
+        head += f" · {escape_md(anniversary)}"
+    parts = [head]
+    if e.note:
+        parts.append(f"*({escape_md(e.note)})*")
+    if e.date_note:
+        parts.append(f"*Date: {escape_md(e.date_note)}*")
+    b.describe("\n".join(parts))
+    b.describe(escape_md(e.summary))
+    if a.is_today and e.anniversary:
+        b.describe(f"» {escape_md(e.anniversary)}")
+    b.add("Sources", _cite_lines(e.sources))
+    return Rendered(b.build())
 
 
 def render_fact(a: FactAnswer) -> Rendered:
@@ -219,6 +277,8 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
 
 
 def render_timeline(a: TimelineAnswer) -> Rendered:
+    """One line an event, in time order; an event known only to its year or month comes after the dated ones
+    of that year or month, shown as "During 1953" or "In August 1953", never as if it came first."""
     span = f"{a.start or 'the beginning'} to {a.end or 'today'}"
     title = escape_md(f"Timeline: {span}" + (f" · {a.tag}" if a.tag else ""))
     if not a.events:
@@ -228,7 +288,7 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
         return Rendered(b.build())
     b = _Builder(title, COLOUR_ANSWER, FOOTER)
     lines = [
-        f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+        f"**{escape_md(days.when_label(e.date))}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
         for e in a.events
     ]
     b.describe("\n".join(lines))
