@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from alliance_bot.anniversaries.rules import post_day
+from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.answers.model import EventView, TodayAnswer
 from alliance_bot.answers.service import Answers
 from alliance_bot.cli import main
@@ -196,6 +197,9 @@ def test_the_card_shows_the_next_anniversary_and_every_source(answers: Answers) 
     missing = answers.event("no-such-event")
     assert not missing.found and not limit_violations(render(missing))
     assert to_json(missing) == {"query": "no-such-event", "found": False, "is_today": False, "event": None}
+    with pytest.raises(InvalidInput) as err:
+        answers.event("armistice-signed@02-30")
+    assert "February has no day 30" in err.value.message
 
 
 # ---------------------------------------------------------------- timeline
@@ -273,6 +277,7 @@ def test_every_day_of_the_year_fits_the_first_message_budget(answers: Answers) -
             assert len(shown) <= 1500, (day, len(shown))
             assert key_line(a) in shown[:300], (day, shown[:300])
             assert r.page_count == 1, day
+            assert all(len(link.label) <= 40 for link in r.links), day  # a phone's width
             checked += 1
     assert checked == 732
 
@@ -307,6 +312,22 @@ def test_a_crowded_day_shows_five_items_and_lists_the_rest_in_the_menu(answers: 
     assert len([link for link in r.links if link.command == "event"]) == 9
     text = to_text(a)
     assert len(re.findall(r"^• \d{4} · ", text, re.MULTILINE)) == 5 and "…and 4 more" in text
+    packed = Answers(digest_with(answers.digest, {f"day-{i}": f"{1900 + i}-07-27" for i in range(30)}))
+    r = render(packed.today("07-27", now=at(2026, 12, 4)))
+    assert "…and 25 more in the digest." in r.pages[0][0]["description"]  # not all of them fit in a menu
+    assert len(r.links) == 25 and not limit_violations(r)
+
+
+def test_a_quote_that_is_itself_a_quotation_is_not_wrapped_twice(answers: Answers) -> None:
+    digest = digest_with(answers.digest, {"rally": "2023-07-27"})
+    ev = digest.events["rally"]
+    cite = ev.citations[0].model_copy(update={"quote": "“70 years is enough!”"})
+    digest.events["rally"] = ev.model_copy(update={"citations": [cite]})
+    a = Answers(digest).today("07-27", now=at(2026, 12, 4))
+    for shown in (render(a).pages[0][0]["description"], to_text(a)):
+        assert "“70 years is enough!” — " in shown and "““" not in shown and "””" not in shown
+    plain = answers.today("07-27", now=at(2026, 12, 4))
+    assert "> “The US, PRC, and DPRK" in render(plain).pages[0][0]["description"]
 
 
 # ---------------------------------------------------------------- the terminal
@@ -323,6 +344,8 @@ def test_ask_today_is_the_same_compact_answer(capsys: pytest.CaptureFixture[str]
     card = json.loads(capsys.readouterr().out)
     assert card["found"] and card["event"]["anniversary_number"] == 73
     assert card["event"]["anniversary_date"] == "2026-07-27" and card["event"]["when"] == "July 27, 1953"
+    assert main(["ask", "event", "armistice-signed@13-45"]) == 2  # one line on standard error
+    assert "alliance-bot: " in capsys.readouterr().err
     assert main(["ask", "today", "--date", "01-02", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert "is_today" in data and {"anniversary_number", "anniversary_date", "when", "date_note"} <= set(

@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from alliance_bot.answers.errors import InvalidInput
-from alliance_bot.digest.dates import is_leap, marked_on, ordinal
+from alliance_bot.digest.dates import FEB29_NOTE, is_leap, marked_on, ordinal
 from alliance_bot.digest.model import Anniversary, Event
 from alliance_bot.digest.result import Digest
-
-FEB29_NOTE = "February 29; marked on February 28 in common years"
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class EventView:
     summary: str
     tags: tuple[str, ...]
     sources: tuple[SourceRef, ...]
-    years_ago: int | None = None  # the anniversary number this year, when positive
+    years_ago: int | None = None  # years since the event in the reference year, when positive
     anniversary: str | None = None  # the anniversaries file's wording, when the event has one
     note: str | None = None  # e.g. "February 29; marked on February 28 in common years"
     # which anniversary the date in question marks (digest.dates.anniversary_number): None for an event not known
@@ -78,7 +78,7 @@ class TodayAnswer:
 @dataclass(frozen=True)
 class EventAnswer:
     """One event's card: its date, summary and every source, and the anniversary of the day it is seen from
-    (`on`, the date a /today answer showed it for) or else its next one. `event` is None for an unknown id."""
+    (the date a /today answer showed it for) or else its next one. `event` is None for an unknown id."""
 
     query: str
     event: EventView | None

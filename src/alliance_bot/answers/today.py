@@ -17,13 +17,11 @@ from typing import TYPE_CHECKING
 from alliance_bot.answers.common import anniversary_wording
 from alliance_bot.answers.model import EventAnswer, EventView, TodayAnswer
 from alliance_bot.answers.userdates import DayQuery, parse_day
-from alliance_bot.digest.dates import is_leap, marked_on
+from alliance_bot.digest.dates import FEB29_NOTE, is_leap, marked_on
 from alliance_bot.digest.model import Event
 
 if TYPE_CHECKING:
     from alliance_bot.answers.service import Answers
-
-FEB29_NOTE = "February 29; marked on February 28 in common years"
 
 
 def today_date(self: Answers, now: dt.datetime | None = None) -> dt.date:
@@ -106,7 +104,7 @@ def event(self: Answers, target: str, *, now: dt.datetime | None = None) -> Even
     if seen_from.strip():
         q = parse_day(seen_from)
         y = q.year or t.year
-        if marked_on(month, day, y) == marked_on(q.month, q.day, y) or (q.month, q.day) == (month, day):
+        if marked_on(month, day, y) == marked_on(q.month, q.day, y):  # that day marks it (Feb 29: the 28th too)
             year = y
     if year is None:  # the next anniversary from today (today's included)
         year = t.year if marked_on(month, day, t.year) >= t else t.year + 1

@@ -122,6 +122,7 @@ def ordinal(n: int) -> str:
 # a given year (February 29 is marked on February 28 in common years). Shared by /today (answers/) and the posts
 # (anniversaries/), which may both import this module.
 
+FEB29_NOTE = "February 29; marked on February 28 in common years"
 _NAMES_AN_ANNIVERSARY = re.compile(r"\banniversar(?:y|ies)\b", re.IGNORECASE)
 
 

@@ -16,6 +16,7 @@ TODAY_MONTH_LINES = 3  # of the month's events dated only to the month
 TODAY_NEAREST = 2  # events shown of each nearest day
 ITEM_TITLE_MAX = 100  # an item's title, cut at a word beyond this (the card has it whole)
 LEAD_QUOTE_MAX = 180  # the first item's quote, cut visibly beyond this (the card has it whole)
+MENU_LABEL_MAX = 40  # a menu option's label, cut at a word to fit a phone's width (the card has the title whole)
 
 
 def one_line(text: str, limit: int) -> str:
@@ -26,6 +27,15 @@ def one_line(text: str, limit: int) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:·—-") + "…"
+
+
+def quoted(quote: str) -> str:
+    """A quote in curly quotation marks, once: one that is itself a quotation (`“70 years is enough!”`) keeps
+    its own marks instead of getting a second pair."""
+    quote = quote.strip()
+    if quote.startswith("“") and quote.endswith("”") and quote.count("“") == 1:
+        return quote
+    return f"“{quote}”"
 
 
 def when_label(date: PartialDate) -> str:

@@ -20,6 +20,7 @@ from alliance_bot.answers.model import (
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
 from alliance_bot.present import days
 from alliance_bot.present.limits import (
+    CHOICES_MAX,
     COLOUR_ANSWER,
     COLOUR_EMPTY,
     COLOUR_VIEWPOINTS,
@@ -88,7 +89,7 @@ def _today_item(e: EventView, *, today: bool = False, with_year: bool = False) -
 
 def _lead_quote(s: SourceRef) -> str:
     """The one quote on the first message of /today, as a block quote: `> “…” — *Daniel Oh*`."""
-    return f"> “{escape_md(days.one_line(s.quote, days.LEAD_QUOTE_MAX))}” — *{escape_md(s.short())}*"
+    return f"> {escape_md(days.quoted(days.one_line(s.quote, days.LEAD_QUOTE_MAX)))} — *{escape_md(s.short())}*"
 
 
 def render_today(a: TodayAnswer) -> Rendered:
@@ -104,9 +105,11 @@ def render_today(a: TodayAnswer) -> Rendered:
             if i == 0 and e.sources:
                 lines.append(_lead_quote(e.sources[0]))
         if len(a.events) > len(shown):
-            lines.append(escape_md(days.more_line(len(a.events) - len(shown), "in the menu below")))
+            where = "in the menu below" if len(a.events) <= CHOICES_MAX else "in the digest"
+            lines.append(escape_md(days.more_line(len(a.events) - len(shown), where)))
         links += [
-            Link(days.one_line(f"{e.date.year} · {e.title}", 100), "event", days.event_target(e)) for e in a.events
+            Link(days.one_line(f"{e.date.year} · {e.title}", days.MENU_LABEL_MAX), "event", days.event_target(e))
+            for e in a.events
         ]
     else:
         lines.append(escape_md(days.empty_line(a)))
@@ -128,17 +131,28 @@ def render_today(a: TodayAnswer) -> Rendered:
         shown = a.month_events[: days.TODAY_MONTH_LINES]
         lines = [_today_item(e) for e in shown]
         if len(a.month_events) > len(shown):
-            lines.append(escape_md(days.more_line(len(a.month_events) - len(shown), "in the menu below")))
+            fits = len(links) + len(a.month_events) <= CHOICES_MAX
+            lines.append(
+                escape_md(
+                    days.more_line(len(a.month_events) - len(shown), "in the menu below" if fits else "in the digest")
+                )
+            )
         b.add(f"Also in {month}, day not recorded", "\n".join(lines))
-        links += [Link(days.one_line(f"{e.date.human()} · {e.title}", 100), "event", e.id) for e in a.month_events]
-    if any(link.command == "event" for link in links):
+        links += [
+            Link(days.one_line(f"{e.date.human()} · {e.title}", days.MENU_LABEL_MAX), "event", e.id)
+            for e in a.month_events
+        ]
+    kinds = {link.command for link in links}
+    if kinds == {"event"}:
         b.describe("*Pick an event below for its summary and every source.*")
-    elif links:
+    elif kinds == {"today"}:
         b.describe("*Pick a day below to see its events.*")
-    return Rendered(b.build(), links=links[:25])
+    elif kinds:
+        b.describe("*Pick an event below for its summary and every source, or a nearest day.*")
+    return Rendered(b.build(), links=links[:CHOICES_MAX])
 
 
-def render_event(a: EventAnswer) -> Rendered:
+def render_event_card(a: EventAnswer) -> Rendered:
     """An event's card: its date (and which anniversary), summary, the posts' wording on the day itself, and
     every source with its quote."""
     e = a.event

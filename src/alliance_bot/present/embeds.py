@@ -15,7 +15,7 @@ from alliance_bot.answers.model import (
     ViewpointsAnswer,
 )
 from alliance_bot.present.embed_answers import (
-    render_event,
+    render_event_card,
     render_fact,
     render_source,
     render_timeline,
@@ -39,7 +39,7 @@ def render(answer: object) -> Rendered:
         case TodayAnswer():
             return render_today(answer)
         case EventAnswer():
-            return render_event(answer)
+            return render_event_card(answer)
         case FactAnswer():
             return render_fact(answer)
         case TreatyAnswer():
