@@ -163,8 +163,10 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
             db = await Database.open(tmp_path / "bot.db")
             usage = UsageLog(db, interval=0.05)
             usage.start()
-            bot = AllianceBot(store=store, db=db, usage=usage, hash_key=b"test-key", guild_ready_timeout=0.05)
             clock = Clock(dt.datetime(2026, 7, 26, 12, 0, tzinfo=dt.UTC))
+            bot = AllianceBot(
+                store=store, db=db, usage=usage, hash_key=b"test-key", guild_ready_timeout=0.05, clock=clock
+            )
             ann_store = AnniversaryStore(db)
 
             async def no_wait(seconds: float) -> None:

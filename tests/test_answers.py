@@ -41,10 +41,12 @@ def test_today_finds_the_right_event(answers: Answers, day: str, event_id: str, 
 
 
 def test_today_events_oldest_first_with_ordinal_anniversary(answers: Answers) -> None:
-    a = answers.today("2026-07-27")
+    # on the day itself (the posts' wording says "Today is…": only then is it given)
+    a = answers.today("2026-07-27", now=dt.datetime(2026, 7, 27, 3, tzinfo=dt.UTC))
     years = [e.date.year for e in a.events]
     assert years == sorted(years)
     armistice = next(e for e in a.events if e.id == "armistice-signed")
+    assert armistice.anniversary_number == 73
     assert armistice.anniversary is not None and "73rd" in armistice.anniversary
 
 

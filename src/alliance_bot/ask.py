@@ -39,6 +39,10 @@ def add_ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--date", type=user_text, help="07-27, July 27, 27 July or 2026-07-27 (default: today)")
     p.set_defaults(func=run_ask, question="today")
 
+    p = ask_sub.add_parser("event", parents=[common], help="one event's card: date, summary, every source")
+    p.add_argument("id", type=user_text, help="the event's id, as today and timeline show it (e.g. armistice-signed)")
+    p.set_defaults(func=run_ask, question="event")
+
     p = ask_sub.add_parser("treaty", parents=[common], help="a treaty or agreement by name, alias, year")
     p.add_argument("name", type=user_text, nargs="*", help="e.g. MDT, 'armistice', '1953 treaty' (none: list them)")
     p.set_defaults(func=run_ask, question="treaty")
@@ -91,6 +95,8 @@ def load_answers(content: str | None, timezone: str | None) -> Answers | None:
 def answer(answers: Answers, question: str, args: argparse.Namespace) -> Answer:
     if question == "today":
         return answers.today(args.date)
+    if question == "event":
+        return answers.event(args.id)
     if question == "treaty":
         return answers.treaty(" ".join(args.name))
     if question == "fact":

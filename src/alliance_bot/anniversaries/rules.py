@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from alliance_bot.answers.errors import InvalidInput
-from alliance_bot.digest.dates import ordinal
+from alliance_bot.digest.dates import FEB29_NOTE, is_leap, marked_on, ordinal
 from alliance_bot.digest.model import Anniversary, Event
 from alliance_bot.digest.result import Digest
-
-FEB29_NOTE = "February 29; marked on February 28 in common years"
 
 
 @dataclass(frozen=True)
@@ -35,10 +33,6 @@ class AnniversaryItem:
     @property
     def ordinal(self) -> str:
         return ordinal(self.years)
-
-
-def is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def items_on(digest: Digest, day: dt.date) -> list[AnniversaryItem]:
@@ -60,6 +54,16 @@ def items_on(digest: Digest, day: dt.date) -> list[AnniversaryItem]:
         out.append(AnniversaryItem(ev, years, _format(ann, ev, years), note, _source_label(digest, ev)))
     out.sort(key=lambda i: (i.event.date.sort_key(), i.event.id))
     return out
+
+
+def post_day(month: int, day: int, year: int | None, today: dt.date) -> dt.date:
+    """The local date of the post for month-day: in `year` when one is given, else the next one from `today`
+    (today's included). On December 4, 2026 the next January 21 is in 2027 (the 59th anniversary of the Blue
+    House raid, not the 58th); a February 29 falls on February 28 in common years, as the posts do."""
+    if year is not None:
+        return marked_on(month, day, year)
+    this_year = marked_on(month, day, today.year)
+    return this_year if this_year >= today else marked_on(month, day, today.year + 1)
 
 
 def _source_label(digest: Digest, ev: Event) -> str:
@@ -127,7 +131,7 @@ def next_due(days: list[tuple[int, int]], at: dt.time, tz: ZoneInfo, after: dt.d
     for year in range(earliest.year, earliest.year + 3):
         for month, dd in days:
             # February 29 is marked on February 28 in common years
-            day = dt.date(year, 2, 28) if (month, dd) == (2, 29) and not is_leap(year) else dt.date(year, month, dd)
+            day = marked_on(month, dd, year)
             if day < earliest:
                 continue
             instant = post_instant(day, at, tz)

@@ -6,10 +6,12 @@ treaties in date order. Like each answer's own module, these are functions of th
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alliance_bot.answers.model import EventView, Ref, SourceRef
-from alliance_bot.digest.dates import ordinal
+from alliance_bot.digest.dates import anniversary_number, marked_on, ordinal
 from alliance_bot.digest.model import Citation, Event, Fact, Treaty
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ def entry_sources(self: Answers, entry: Event | Fact | Treaty) -> tuple[SourceRe
 
 
 def event_view(self: Answers, ev: Event, reference_year: int | None = None) -> EventView:
+    """The event, and with a reference year which anniversary that year brings (never the posts' wording, which
+    says "today" and is added only on the day itself: answers/today.py)."""
     base = self._event_views.get(ev.id)
     if base is None:
         base = self._event_views[ev.id] = EventView(
@@ -57,6 +61,7 @@ def event_view(self: Answers, ev: Event, reference_year: int | None = None) -> E
             summary=ev.summary,
             tags=tuple(ev.tags),
             sources=entry_sources(self, ev),
+            date_note=ev.date_note,
         )
     if reference_year is None:
         return base
@@ -71,21 +76,24 @@ def event_view(self: Answers, ev: Event, reference_year: int | None = None) -> E
         views = self._views_by_year[reference_year] = {}
     view = views.get(ev.id)
     if view is None:
-        ann = self.digest.anniversaries.get(ev.id)
-        message = None
-        if ann is not None:
-            message = ann.message.format(year=ev.date.year, years=years, ordinal=ordinal(years), title=ev.title)
-        view = views[ev.id] = EventView(
-            id=ev.id,
-            date=ev.date,
-            title=ev.title,
-            summary=ev.summary,
-            tags=base.tags,
-            sources=base.sources,
+        number = anniversary_number(ev.date, reference_year, ev.title)
+        view = views[ev.id] = replace(
+            base,
             years_ago=years,
-            anniversary=message,
+            anniversary_number=number,
+            marked_on=marked_on(ev.date.month, ev.date.day, reference_year)
+            if ev.date.month is not None and ev.date.day is not None and reference_year <= dt.MAXYEAR
+            else None,
         )
     return view
+
+
+def anniversary_wording(self: Answers, ev: Event, years: int) -> str | None:
+    """The anniversaries file's wording for this event's anniversary number `years`, when it has one."""
+    ann = self.digest.anniversaries.get(ev.id)
+    if ann is None:
+        return None
+    return ann.message.format(year=ev.date.year, years=years, ordinal=ordinal(years), title=ev.title)
 
 
 def treaties_by_date(self: Answers) -> list[Treaty]:

@@ -5,6 +5,7 @@ Presentation turns these into embeds, text or JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from alliance_bot.digest.dates import PartialDate
@@ -36,9 +37,14 @@ class EventView:
     summary: str
     tags: tuple[str, ...]
     sources: tuple[SourceRef, ...]
-    years_ago: int | None = None  # the anniversary number this year, when positive
+    years_ago: int | None = None  # years since the event in the reference year, when positive
     anniversary: str | None = None  # the anniversaries file's wording, when the event has one
     note: str | None = None  # e.g. "February 29; marked on February 28 in common years"
+    # which anniversary the date in question marks (digest.dates.anniversary_number): None for an event not known
+    # to the day or one that is itself an anniversary ("70th anniversary of …" gets no second count)
+    anniversary_number: int | None = None
+    marked_on: dt.date | None = None  # the date of that anniversary (for a nearest day, maybe next year's)
+    date_note: str | None = None  # how the date was worked out, when indirectly
 
 
 @dataclass(frozen=True)
@@ -50,10 +56,34 @@ class TodayAnswer:
     month_events: tuple[EventView, ...]
     nearest_before: tuple[EventView, ...] = ()
     nearest_after: tuple[EventView, ...] = ()
+    today: dt.date | None = None  # the bot's date when this was asked (its time zone)
 
     @property
     def found(self) -> bool:
         return bool(self.events)
+
+    @property
+    def is_today(self) -> bool:
+        """The day asked is the day itself: only then do the anniversary posts' words ("Today is…") apply."""
+        return self.today is not None and (self.reference_year, self.month, self.day) == (
+            self.today.year,
+            self.today.month,
+            self.today.day,
+        )
+
+
+@dataclass(frozen=True)
+class EventAnswer:
+    """One event's card: its date, summary and every source, and the anniversary of the day it is seen from
+    (the date a /today answer showed it for) or else its next one. `event` is None for an unknown id."""
+
+    query: str
+    event: EventView | None
+    is_today: bool = False  # the anniversary is today: the post's wording applies
+
+    @property
+    def found(self) -> bool:
+        return self.event is not None
 
 
 @dataclass(frozen=True)
@@ -209,7 +239,7 @@ class SourceAnswer:
         return self.answered and bool(self.results)
 
 
-Answer = TodayAnswer | FactAnswer | TreatyAnswer | ViewpointsAnswer | TimelineAnswer | SourceAnswer
+Answer = TodayAnswer | EventAnswer | FactAnswer | TreatyAnswer | ViewpointsAnswer | TimelineAnswer | SourceAnswer
 
 
 @dataclass(frozen=True)

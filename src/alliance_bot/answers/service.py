@@ -24,6 +24,7 @@ from alliance_bot.answers.judge import Judge
 from alliance_bot.answers.model import (
     Choice,
     CitedEntry,
+    EventAnswer,
     EventView,
     FactAnswer,
     PositionView,
@@ -67,7 +68,7 @@ class Answers:
         d = digest
         self._events_by_day: dict[tuple[int, int], list[Event]] = defaultdict(list)
         self._events_by_month: dict[int, list[Event]] = defaultdict(list)
-        self._timeline = sorted(d.events.values(), key=lambda e: (e.date.sort_key(), e.id))
+        self._timeline = sorted(d.events.values(), key=lambda e: e.date.sort_key())  # a tie: as events.yaml has them
         for ev in self._timeline:
             month, day = ev.date.month, ev.date.day
             if ev.date.precision is Precision.DAY:
@@ -211,8 +212,12 @@ class Answers:
     def today(self, when: str | None = None, *, now: dt.datetime | None = None) -> TodayAnswer:
         return today.today(self, when, now=now)
 
-    def on_day(self, month: int, day: int, reference_year: int) -> TodayAnswer:
-        return today.on_day(self, month, day, reference_year)
+    def on_day(self, month: int, day: int, reference_year: int, *, current: dt.date | None = None) -> TodayAnswer:
+        return today.on_day(self, month, day, reference_year, current=current)
+
+    def event(self, target: str, *, now: dt.datetime | None = None) -> EventAnswer:
+        """One event's card: `target` is an event id, optionally `@` the day it is seen from (today.py)."""
+        return today.event(self, target, now=now)
 
     # ------------------------------------------------------------------ facts (fact.py)
 

@@ -92,9 +92,20 @@ class PartialDate:
             return f"{MONTH_NAMES[self.month - 1]} {self.year}"
         return f"{MONTH_NAMES[self.month - 1]} {self.day}, {self.year}"
 
+    def when(self) -> str:
+        """The date as a phrase that claims no more than is known: `July 27, 1953`, `in March 2010`, `during
+        1953` (a list capitalises it at the start of a line)."""
+        if self.month is None:
+            return f"during {self.year}"
+        if self.day is None:
+            return f"in {MONTH_NAMES[self.month - 1]} {self.year}"
+        return self.human()
+
     def sort_key(self) -> tuple[int, int, int]:
-        """Year-precision dates sort before month-precision ones of the same year, and so on."""
-        return (self.year, self.month or 0, self.day or 0)
+        """In time order, placed honestly: a date known only to its month sorts after the days of that month, one
+        known only to its year after everything dated within that year (Dulles's talks "during 1953" are not
+        before June 18, 1953), since nothing says it came earlier."""
+        return (self.year, self.month or 13, self.day or 32)
 
     def __str__(self) -> str:
         return self.iso()
@@ -104,3 +115,38 @@ def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 73rd, 101st, 111th."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+# ---------------------------------------------------------------- anniversaries
+# An anniversary is of a day: the number of years since an event known to the day, on the date that marks it in
+# a given year (February 29 is marked on February 28 in common years). Shared by /today (answers/) and the posts
+# (anniversaries/), which may both import this module.
+
+FEB29_NOTE = "February 29; marked on February 28 in common years"
+_NAMES_AN_ANNIVERSARY = re.compile(r"\banniversar(?:y|ies)\b", re.IGNORECASE)
+
+
+def is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def marked_on(month: int, day: int, year: int) -> dt.date:
+    """The date that marks month-day in `year`: February 29 is marked on February 28 in common years."""
+    if (month, day) == (2, 29) and not is_leap(year):
+        return dt.date(year, 2, 28)
+    return dt.date(year, month, day)
+
+
+def names_an_anniversary(title: str) -> bool:
+    """Whether an entry is itself about an anniversary ("70th anniversary of the Korean Armistice Agreement"):
+    such an entry gets no anniversary count of its own, which would read as a second one."""
+    return bool(_NAMES_AN_ANNIVERSARY.search(title))
+
+
+def anniversary_number(date: PartialDate, year: int, title: str = "") -> int | None:
+    """Which anniversary of an event `year` brings (73 for the July 27, 1953 armistice in 2026), or None: the
+    event is not known to the day, has not had a first anniversary by then, or is itself an anniversary."""
+    if date.day is None or names_an_anniversary(title):
+        return None
+    years = year - date.year
+    return years if years > 0 else None

@@ -14,8 +14,9 @@ it keeps what the cogs call: `answer`, `send_rendered`, `reply_message`, `record
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict, TypeVar
 
 import discord
@@ -59,6 +60,7 @@ class AllianceBot(commands.Bot):
         hash_key: bytes,
         moderator_role: int | None = None,
         extra_cogs: tuple[commands.Cog, ...] = (),
+        clock: Callable[[], dt.datetime] | None = None,
         **client_options: Any,
     ) -> None:
         super().__init__(
@@ -75,6 +77,7 @@ class AllianceBot(commands.Bot):
         self.hash_key = hash_key
         self.default_moderator_role = moderator_role
         self.pages = send.PageStore()
+        self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))  # what day /today is
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[object]] = set()
         self.in_flight = InFlight()

@@ -18,7 +18,7 @@ from alliance_bot.discord_ui import send
 from alliance_bot.discord_ui.errors import handle_error
 from alliance_bot.discord_ui.payload import field
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
-from alliance_bot.present.embed_answers import render_event, render_source_quotes
+from alliance_bot.present.embed_answers import render_source_quotes
 from alliance_bot.present.embeds import render
 from alliance_bot.present.limits import Link, Rendered
 
@@ -126,11 +126,11 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
 def _open_card(bot: AllianceBot, link: Link) -> tuple[Rendered, bool]:
     """An event's own card, or the quotes a source gives one kind of entry (the source card's menu)."""
     answers = bot.store.answers
-    if link.command == "event":
-        ev = answers.digest.events.get(link.argument)
-        if ev is not None:
-            return render_event(answers.event_view(ev)), True
-        return render(answers.fact(link.argument)), False
+    if link.command == "event":  # by id, or id@day: the anniversary as seen from that day
+        card = answers.event(link.argument, now=bot.clock())
+        if card.event is not None:
+            return render(card), True
+        return render(answers.fact(link.argument.partition("@")[0])), False  # gone since: what the digest has
     source_id, _, kind = link.argument.partition(" ")
     found = answers.source(source_id)
     return render_source_quotes(found, kind), found.found

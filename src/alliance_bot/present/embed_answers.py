@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from alliance_bot.answers.model import (
     CitedEntry,
+    EventAnswer,
     EventView,
     FactAnswer,
     FactResult,
@@ -30,7 +31,9 @@ from alliance_bot.answers.model import (
     ViewpointView,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+from alliance_bot.present import days
 from alliance_bot.present.limits import (
+    CHOICES_MAX,
     COLOUR_ANSWER,
     COLOUR_EMPTY,
     COLOUR_VIEWPOINTS,
@@ -156,30 +159,99 @@ def _treaty_line(t: TreatyView) -> str:
     return f"• **{escape_md(t.name)}**" + (f" ({t.date_kind} {t.date.human()})" if t.date else "")
 
 
+def _today_item(e: EventView, *, today: bool = False, with_year: bool = False) -> str:
+    """`**1953** · Korean Armistice Agreement signed, … · 73rd anniversary`: one line of /today."""
+    year, *rest = days.item_parts(e, today=today, with_year=with_year)
+    return " · ".join([f"**{year}**", *(escape_md(p) for p in rest)])
+
+
+def _lead_quote(s: SourceRef) -> str:
+    """The one quote on the first message of /today, as a block quote: `> “…” — *Daniel Oh*`."""
+    return f"> {escape_md(days.quoted(days.one_line(s.quote, days.LEAD_QUOTE_MAX)))} — *{escape_md(s.short())}*"
+
+
 def render_today(a: TodayAnswer) -> Rendered:
-    day = f"{MONTH_NAMES[a.month - 1]} {a.day}"
-    b = _Builder(f"On this day: {day}", COLOUR_ANSWER if a.events else COLOUR_EMPTY, FOOTER)
+    """At most five one-line items, the first with one quote; the month's events dated only to the month and, on
+    an empty day, the nearest days as short lines; every event's card (summary, every source) in the menu."""
+    b = _Builder(days.today_title(a), COLOUR_ANSWER if a.events else COLOUR_EMPTY, FOOTER)
+    links: list[Link] = []
+    lines: list[str] = []
     if a.events:
-        for e in a.events:
-            _event_fields(b, e)
-    else:
-        b.describe(f"Nothing in the digest happened on {day}.")
-        near = [f"← {_event_heading(e)}" for e in a.nearest_before] + [
-            f"→ {_event_heading(e)}" for e in a.nearest_after
+        shown = a.events[: days.TODAY_ITEMS]
+        for i, e in enumerate(shown):
+            lines.append(_today_item(e, today=a.is_today))
+            if i == 0 and e.sources:
+                lines.append(_lead_quote(e.sources[0]))
+        if len(a.events) > len(shown):
+            where = "in the menu below" if len(a.events) <= CHOICES_MAX else "in the digest"
+            lines.append(escape_md(days.more_line(len(a.events) - len(shown), where)))
+        links += [
+            Link(days.one_line(f"{e.date.year} · {e.title}", days.MENU_LABEL_MAX), "event", days.event_target(e))
+            for e in a.events
         ]
-        if near:
-            b.add("Nearest dates", "\n".join(escape_md(x) for x in near))
+    else:
+        lines.append(escape_md(days.empty_line(a)))
+    b.describe("\n".join(lines))
+    if not a.events and (a.nearest_before or a.nearest_after):
+        near = []
+        for arrow, side in (("←", a.nearest_before), ("→", a.nearest_after)):
+            for e in side[: days.TODAY_NEAREST]:
+                near.append(
+                    f"{arrow} {escape_md(days.day_name(e.date.month or 1, e.date.day or 1))}: "
+                    + _today_item(e, with_year=True)
+                )
+            if side and side[0].marked_on is not None:
+                on = side[0].marked_on
+                links.append(Link(f"Nearest: {days.day_name(on.month, on.day)}, {on.year}", "today", on.isoformat()))
+        b.add("Nearest days in the digest", "\n".join(near))
     if a.month_events:
-        lines = [
-            f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+        month = MONTH_NAMES[a.month - 1]
+        shown = a.month_events[: days.TODAY_MONTH_LINES]
+        lines = [_today_item(e) for e in shown]
+        if len(a.month_events) > len(shown):
+            fits = len(links) + len(a.month_events) <= CHOICES_MAX
+            lines.append(
+                escape_md(
+                    days.more_line(len(a.month_events) - len(shown), "in the menu below" if fits else "in the digest")
+                )
+            )
+        b.add(f"Also in {month}, day not recorded", "\n".join(lines))
+        links += [
+            Link(days.one_line(f"{e.date.human()} · {e.title}", days.MENU_LABEL_MAX), "event", e.id)
             for e in a.month_events
         ]
-        b.add(f"This month in history ({MONTH_NAMES[a.month - 1]}, day not recorded)", "\n".join(lines))
-    links = [
-        Link(f"Nearest: {e.date.human()}", "today", f"{e.date.month:02d}-{e.date.day:02d}")
-        for e in (*a.nearest_before, *a.nearest_after)
-    ]
-    return Rendered(b.build(), links=links[:2])
+    kinds = {link.command for link in links}
+    if kinds == {"event"}:
+        b.describe("*Pick an event below for its summary and every source.*")
+    elif kinds == {"today"}:
+        b.describe("*Pick a day below to see its events.*")
+    elif kinds:
+        b.describe("*Pick an event below for its summary and every source, or a nearest day.*")
+    return Rendered(b.build(), links=links[:CHOICES_MAX])
+
+
+def render_event_card(a: EventAnswer) -> Rendered:
+    """An event's card (an event picked from a menu): its date and which anniversary, its summary, the posts'
+    wording on the day itself, one quote; every quote behind the Sources button."""
+    e = a.event
+    if e is None:
+        return _not_found("No such event", "No event", a.query, "Find events with `/timeline` or `/today`.")
+    b = _Builder(e.title, COLOUR_ANSWER, FOOTER)
+    head = f"**{escape_md(days.when_label(e.date))}**"
+    anniversary = days.card_anniversary(e, a.is_today)
+    if anniversary:
+        head += f" · {escape_md(anniversary)}"
+    body = [head]
+    if e.note:
+        body.append(f"*({escape_md(e.note)})*")
+    if e.date_note:
+        body.append(f"*Date: {escape_md(e.date_note)}*")
+    body.append(escape_md(e.summary))
+    if a.is_today and e.anniversary:
+        body.append(f"» {escape_md(e.anniversary)}")
+    body.append(_lead(e.sources))
+    b.describe("\n".join(x for x in body if x))
+    return Rendered(b.build(), sources=_sources_panel(e.title, [("Quotes", e.sources)]), ephemeral=True)
 
 
 _KIND_EMOJI = {"event": "📅", "treaty": "📜", "fact": "📌", "source": "📄", "viewpoint": "⚖️", "position": "⚖️"}
@@ -445,6 +517,8 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
 
 
 def render_timeline(a: TimelineAnswer) -> Rendered:
+    """One line an event, in time order; an event known only to its year or month comes after the dated ones
+    of that year or month, shown as "During 1953" or "In August 1953", never as if it came first."""
     span = f"{a.start or 'the beginning'} to {a.end or 'today'}"
     title = escape_md(f"Timeline: {span}" + (f" · {a.tag}" if a.tag else ""))
     if not a.events:
@@ -454,7 +528,7 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
         return Rendered(b.build())
     b = _Builder(title, COLOUR_ANSWER, FOOTER)
     lines = [
-        f"**{escape_md(e.date.human())}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+        f"**{escape_md(days.when_label(e.date))}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
         for e in a.events
     ]
     b.describe("\n".join(lines))
@@ -576,15 +650,3 @@ def render_source(a: SourceAnswer) -> Rendered:
         links=links[:25],
         menu="Open its quotes by kind…" if len(a.results) == 1 else "Open one source…",
     )
-
-
-def render_event(e: EventView) -> Rendered:
-    """One event's card (an event picked from a menu): its date, its summary, one quote; the others under Sources."""
-    b = _Builder(e.title, COLOUR_ANSWER, FOOTER)
-    when = e.date.human() + (f" ({ordinal(e.years_ago)} anniversary)" if e.years_ago else "")
-    body = [f"**{escape_md(when)}**"]
-    if e.note:
-        body.append(f"*({escape_md(e.note)})*")
-    body += [escape_md(e.summary), _lead(e.sources)]
-    b.describe("\n".join(body))
-    return Rendered(b.build(), sources=_sources_panel(e.title, [("Quotes", e.sources)]), ephemeral=True)

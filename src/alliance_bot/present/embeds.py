@@ -6,6 +6,7 @@ modules beside this one lay the embeds out by what they render: `limits` (Discor
 from __future__ import annotations
 
 from alliance_bot.answers.model import (
+    EventAnswer,
     FactAnswer,
     SourceAnswer,
     TimelineAnswer,
@@ -14,6 +15,7 @@ from alliance_bot.answers.model import (
     ViewpointsAnswer,
 )
 from alliance_bot.present.embed_answers import (
+    render_event_card,
     render_fact,
     render_source,
     render_timeline,
@@ -36,6 +38,8 @@ def render(answer: object) -> Rendered:
     match answer:
         case TodayAnswer():
             return render_today(answer)
+        case EventAnswer():
+            return render_event_card(answer)
         case FactAnswer():
             return render_fact(answer)
         case TreatyAnswer():

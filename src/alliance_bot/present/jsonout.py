@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from alliance_bot.answers.model import (
+    EventAnswer,
     EventView,
     FactAnswer,
     SourceAnswer,
@@ -42,6 +43,10 @@ class EventJson(TypedDict):
     note: str | None
     tags: list[str]
     sources: list[SourceJson]
+    when: str  # the date as a phrase claiming no more than is known: "July 27, 1953", "in March 2010", "during 1953"
+    date_note: str | None  # how the date was worked out, when indirectly
+    anniversary_number: int | None  # which anniversary the date in question marks; null: none (see README)
+    anniversary_date: str | None  # YYYY-MM-DD of that anniversary (a nearest day's may be next year's)
 
 
 class TodayJson(TypedDict):
@@ -52,6 +57,14 @@ class TodayJson(TypedDict):
     nearest: list[EventJson]
     nearest_before: list[EventJson]
     nearest_after: list[EventJson]
+    is_today: bool  # the day asked is today in the bot's time zone: only then is "anniversary" (the posts' wording) set
+
+
+class EventAnswerJson(TypedDict):
+    query: str
+    found: bool
+    is_today: bool
+    event: EventJson | None
 
 
 class FactResultJson(TypedDict):
@@ -168,7 +181,7 @@ class SourceAnswerJson(TypedDict):
     results: list[SourceResultJson]
 
 
-AnswerJson = TodayJson | FactJson | TreatyJson | ViewpointsJson | TimelineJson | SourceAnswerJson
+AnswerJson = TodayJson | EventAnswerJson | FactJson | TreatyJson | ViewpointsJson | TimelineJson | SourceAnswerJson
 
 
 def source_json(s: SourceRef) -> SourceJson:
@@ -195,6 +208,10 @@ def event_json(e: EventView) -> EventJson:
         "note": e.note,
         "tags": list(e.tags),
         "sources": [source_json(s) for s in e.sources],
+        "when": e.date.when(),
+        "date_note": e.date_note,
+        "anniversary_number": e.anniversary_number,
+        "anniversary_date": e.marked_on.isoformat() if e.marked_on else None,
     }
 
 
@@ -207,6 +224,16 @@ def today_json(a: TodayAnswer) -> TodayJson:
         "nearest": [event_json(e) for e in (*a.nearest_before, *a.nearest_after)],
         "nearest_before": [event_json(e) for e in a.nearest_before],
         "nearest_after": [event_json(e) for e in a.nearest_after],
+        "is_today": a.is_today,
+    }
+
+
+def event_answer_json(a: EventAnswer) -> EventAnswerJson:
+    return {
+        "query": a.query,
+        "found": a.found,
+        "is_today": a.is_today,
+        "event": event_json(a.event) if a.event else None,
     }
 
 
@@ -318,6 +345,8 @@ def to_json(answer: object) -> AnswerJson:
     match answer:
         case TodayAnswer():
             return today_json(answer)
+        case EventAnswer():
+            return event_answer_json(answer)
         case FactAnswer():
             return fact_json(answer)
         case TreatyAnswer():

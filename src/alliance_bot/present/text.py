@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypedDict
 
 from alliance_bot.answers.model import (
+    EventAnswer,
     EventView,
     FactAnswer,
     FactResult,
@@ -23,6 +24,7 @@ from alliance_bot.answers.model import (
     ViewpointView,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+from alliance_bot.present import days
 from alliance_bot.present.limits import SHOWN_ALIASES, quoted
 
 WIDTH = 88
@@ -40,9 +42,10 @@ def _sources(sources: tuple[SourceRef, ...], indent: str = "  ") -> list[str]:
 
 
 def event_line(e: EventView) -> str:
-    head = f"{e.date.human()}: {e.title}"
-    if e.years_ago:
-        head += f" ({ordinal(e.years_ago)} anniversary)"
+    """`July 27, 1953: Korean Armistice …`, `During 1953: …`, with which anniversary when it brings one."""
+    head = f"{days.when_label(e.date)}: {e.title}"
+    if e.anniversary_number:
+        head += f" ({ordinal(e.anniversary_number)} anniversary)"
     return head
 
 
@@ -57,24 +60,41 @@ def _event_block(e: EventView) -> list[str]:
     return lines
 
 
+def _today_item(e: EventView, *, today: bool = False, with_year: bool = False, arrow: str = "•") -> str:
+    """`• 1953 · Korean Armistice Agreement signed, … · 73rd anniversary [armistice-signed]`, wrapped."""
+    line = f"{arrow} " + " · ".join(days.item_parts(e, today=today, with_year=with_year)) + f" [{e.id}]"
+    return textwrap.fill(line, WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+
+
 def today_text(a: TodayAnswer) -> str:
-    day = f"{MONTH_NAMES[a.month - 1]} {a.day}"
-    lines = [f"On this day in history: {day}", ""]
+    """The compact /today: the day's items, the first with one quote, the month's events and, on an empty day,
+    the nearest days; every event's details with `alliance-bot ask event ID`."""
+    lines = [days.today_title(a, "On this day in history"), ""]
     if a.events:
-        for e in a.events:
-            lines += [*_event_block(e), ""]
+        shown = a.events[: days.TODAY_ITEMS]
+        for i, e in enumerate(shown):
+            lines.append(_today_item(e, today=a.is_today))
+            if i == 0 and e.sources:
+                s = e.sources[0]
+                lines.append(_wrap(f"{days.quoted(days.one_line(s.quote, days.LEAD_QUOTE_MAX))} — {s.short()}"))
+        if len(a.events) > len(shown):
+            lines.append(days.more_line(len(a.events) - len(shown), "with --json"))
     else:
-        lines.append(f"Nothing in the digest happened on {day}.")
+        lines.append(days.empty_line(a))
         if a.nearest_before or a.nearest_after:
-            lines.append("Nearest dates:")
-            for e in (*a.nearest_before, *a.nearest_after):
-                lines.append(f"  ← {event_line(e)}" if e in a.nearest_before else f"  → {event_line(e)}")
-        lines.append("")
+            lines += ["", "Nearest days in the digest:"]
+            for arrow, side in (("←", a.nearest_before), ("→", a.nearest_after)):
+                for e in side[: days.TODAY_NEAREST]:
+                    day = days.day_name(e.date.month or 1, e.date.day or 1)
+                    lines.append(_today_item(e, with_year=True, arrow=f"{arrow} {day}:"))
     if a.month_events:
-        lines.append(f"This month in history ({MONTH_NAMES[a.month - 1]}, day not recorded):")
-        for e in a.month_events:
-            lines += _event_block(e)
-        lines.append("")
+        shown = a.month_events[: days.TODAY_MONTH_LINES]
+        lines += ["", f"Also in {MONTH_NAMES[a.month - 1]}, day not recorded:"]
+        lines += [_today_item(e) for e in shown]
+        if len(a.month_events) > len(shown):
+            lines.append(days.more_line(len(a.month_events) - len(shown), "with --json"))
+    if a.events or a.month_events or a.nearest_before or a.nearest_after:
+        lines += ["", "Summary and every source: alliance-bot ask event ID"]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -129,6 +149,26 @@ def _compact(r: FactResult) -> str:
     text = r.title if r.kind != "fact" and r.title else r.text
     kind = "" if r.kind == "fact" else f"[{r.kind}] "
     return f"  • {kind}{_one(text)}" + (f" — {r.sources[0].short()}" if r.sources else "")
+
+
+def event_text(a: EventAnswer) -> str:
+    """An event's card: date (and which anniversary), summary, the posts' wording on the day itself, sources."""
+    e = a.event
+    if e is None:
+        return f"No event matches “{a.query[:100]}”. Find events with timeline or today.\n"
+    lines = [e.title, "=" * min(len(e.title), WIDTH)]
+    head = days.when_label(e.date)
+    anniversary = days.card_anniversary(e, a.is_today)
+    lines.append(head + (f" · {anniversary}" if anniversary else "") + f" [{e.id}]")
+    if e.note:
+        lines.append(_wrap(f"({e.note})", ""))
+    if e.date_note:
+        lines.append(_wrap(f"Date: {e.date_note}", ""))
+    lines += ["", _wrap(e.summary, "")]
+    if a.is_today and e.anniversary:
+        lines += ["", _wrap(f"» {e.anniversary}", "")]
+    lines += ["", "Sources:", *_sources(e.sources)]
+    return "\n".join(lines) + "\n"
 
 
 def fact_text(a: FactAnswer) -> str:
@@ -241,12 +281,14 @@ def viewpoints_text(a: ViewpointsAnswer) -> str:
 
 
 def timeline_text(a: TimelineAnswer) -> str:
+    """One line an event in time order; "During 1953" after the dated events of 1953, "In August 1953" after
+    those of that August."""
     span = f"{a.start or 'the beginning'} to {a.end or 'today'}"
     head = f"Timeline, {span}" + (f", tag “{a.tag}”" if a.tag else "")
     if not a.events:
         hint = f" Tags: {', '.join(a.tags)}." if a.tag and a.tag not in a.tags else ""
         return f"{head}: no events.{hint}\n"
-    lines = [head, ""] + [f"• {event_line(e)} — {e.sources[0].short()}" for e in a.events]
+    lines = [head, ""] + [f"• {days.when_label(e.date)}: {e.title} — {e.sources[0].short()}" for e in a.events]
     return "\n".join(lines) + "\n"
 
 
@@ -311,6 +353,8 @@ def to_text(answer: object) -> str:
     match answer:
         case TodayAnswer():
             return today_text(answer)
+        case EventAnswer():
+            return event_text(answer)
         case FactAnswer():
             return fact_text(answer)
         case TreatyAnswer():

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule
-from alliance_bot.anniversaries.rules import items_on, parse_post_time
+from alliance_bot.anniversaries.rules import items_on, parse_post_time, post_day
 from alliance_bot.anniversaries.scheduler import Deliverer, Scheduler
 from alliance_bot.anniversaries.webhook import DeliveryError, InvalidWebhook, WebhookSender, mask, validate_webhook_url
 from alliance_bot.answers.errors import InvalidInput
@@ -197,14 +197,11 @@ class AnniversariesCog(
             zone = load_zone(schedule.timezone if schedule else self.default_timezone)
         except ZoneError:  # a stored zone that no longer loads (posts paused, see /anniversaries show)
             zone = load_zone(self.default_timezone)
-        today = dt.datetime.now(dt.UTC).astimezone(zone).date()
+        today = self.scheduler.clock().astimezone(zone).date()
         digest = self.bot.store.current.digest
         if date:
             q = parse_day(date)
-            year = q.year or today.year
-            if (q.month, q.day) == (2, 29) and q.year is None:
-                year = next(y for y in range(today.year, today.year + 8) if y % 4 == 0 and (y % 100 or y % 400 == 0))
-            day = dt.date(year, q.month, q.day)
+            day = post_day(q.month, q.day, q.year, today)  # the next one: from December, January's is next year's
         else:
             upcoming = self.scheduler.upcoming(gid, 1) if schedule and schedule.enabled else []
             day = (

@@ -37,7 +37,7 @@ class ReferenceCog(commands.Cog):
     @app_commands.command(name="today", description="What happened on this day in the history of the US–ROK alliance")
     @app_commands.describe(date="Another day: 07-27, July 27, 27 July or 2026-07-27 (default: today)")
     async def today(self, interaction: discord.Interaction, date: Text | None = None) -> None:
-        await self.bot.answer(interaction, self.bot.store.answers.today(date))
+        await self.bot.answer(interaction, self.bot.store.answers.today(date, now=self.bot.clock()))
 
     @today.autocomplete("date")
     async def _today_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

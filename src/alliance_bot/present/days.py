@@ -1,0 +1,102 @@
+"""What /today, an event's card and /timeline say of an event, as plain phrases: the embed (embed_answers.py)
+and the terminal (text.py) say the same, each in its own markup.
+
+/today is compact: at most `TODAY_ITEMS` one-line items (year · title · which anniversary), the first with one
+quote, the month's events dated only to the month and the nearest days as short lines; the details are one
+click (or `ask event ID`) away, on the event's card.
+"""
+
+from __future__ import annotations
+
+from alliance_bot.answers.model import EventView, TodayAnswer
+from alliance_bot.digest.dates import MONTH_NAMES, PartialDate, ordinal
+
+TODAY_ITEMS = 5  # one-line items of the day on the first message
+TODAY_MONTH_LINES = 3  # of the month's events dated only to the month
+TODAY_NEAREST = 2  # events shown of each nearest day
+ITEM_TITLE_MAX = 100  # an item's title, cut at a word beyond this (the card has it whole)
+LEAD_QUOTE_MAX = 180  # the first item's quote, cut visibly beyond this (the card has it whole)
+MENU_LABEL_MAX = 40  # a menu option's label, cut at a word to fit a phone's width (the card has the title whole)
+
+
+def one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:·—-") + "…"
+
+
+def quoted(quote: str) -> str:
+    """A quote in curly quotation marks, once: one that is itself a quotation (`“70 years is enough!”`) keeps
+    its own marks instead of getting a second pair."""
+    quote = quote.strip()
+    if quote.startswith("“") and quote.endswith("”") and quote.count("“") == 1:
+        return quote
+    return f"“{quote}”"
+
+
+def when_label(date: PartialDate) -> str:
+    """`July 27, 1953`, `In March 2010`, `During 1953`: at the start of a line."""
+    text = date.when()
+    return text[:1].upper() + text[1:]
+
+
+def day_name(month: int, day: int) -> str:
+    return f"{MONTH_NAMES[month - 1]} {day}"
+
+
+def today_title(a: TodayAnswer, lead: str = "On this day") -> str:
+    """`On this day: July 27`, with the year when it is not this year's."""
+    title = f"{lead}: {day_name(a.month, a.day)}"
+    if a.today is not None and a.reference_year != a.today.year:
+        title += f", {a.reference_year}"
+    return title
+
+
+def empty_line(a: TodayAnswer) -> str:
+    """What an empty day says: the digest has nothing on it, not that nothing happened."""
+    return f"The digest has no event on {day_name(a.month, a.day)}."
+
+
+def anniversary_phrase(e: EventView, *, today: bool = False, with_year: bool = False) -> str | None:
+    """`73rd anniversary`, `… today`, `… in 2027`; None for an event that brings none (dated only to a month or
+    year, or itself an anniversary)."""
+    if e.anniversary_number is None:
+        return None
+    text = f"{ordinal(e.anniversary_number)} anniversary"
+    if today:
+        text += " today"
+    elif with_year and e.marked_on is not None:
+        text += f" in {e.marked_on.year}"
+    return text
+
+
+def item_parts(e: EventView, *, today: bool = False, with_year: bool = False) -> list[str]:
+    """The pieces of a one-line item: year, title (cut), which anniversary (and its note)."""
+    parts = [str(e.date.year), one_line(e.title, ITEM_TITLE_MAX)]
+    phrase = anniversary_phrase(e, today=today, with_year=with_year)
+    if phrase:
+        parts.append(phrase + (f" ({e.note})" if e.note else ""))
+    return parts
+
+
+def more_line(hidden: int, where: str) -> str:
+    return f"…and {hidden} more {where}."
+
+
+def card_anniversary(e: EventView, is_today: bool) -> str | None:
+    """On an event's card: `73rd anniversary today` or `74th anniversary on July 27, 2027`."""
+    if e.anniversary_number is None or e.marked_on is None:
+        return None
+    if is_today:
+        return f"{ordinal(e.anniversary_number)} anniversary today"
+    on = e.marked_on
+    return f"{ordinal(e.anniversary_number)} anniversary on {day_name(on.month, on.day)}, {on.year}"
+
+
+def event_target(e: EventView) -> str:
+    """What a link to the event's card carries: its id and the day it is seen from (`armistice-signed@2026-07-27`)."""
+    return f"{e.id}@{e.marked_on.isoformat()}" if e.marked_on is not None else e.id
