@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from alliance_bot.answers.model import EventView, TodayAnswer
 from alliance_bot.digest.dates import MONTH_NAMES, PartialDate, ordinal
+from alliance_bot.present.limits import _one_line
 
 TODAY_ITEMS = 5  # one-line items of the day on the first message
 TODAY_MONTH_LINES = 3  # of the month's events dated only to the month
@@ -17,25 +18,6 @@ TODAY_NEAREST = 2  # events shown of each nearest day
 ITEM_TITLE_MAX = 100  # an item's title, cut at a word beyond this (the card has it whole)
 LEAD_QUOTE_MAX = 180  # the first item's quote, cut visibly beyond this (the card has it whole)
 MENU_LABEL_MAX = 40  # a menu option's label, cut at a word to fit a phone's width (the card has the title whole)
-
-
-def one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:·—-") + "…"
-
-
-def quoted(quote: str) -> str:
-    """A quote in curly quotation marks, once: one that is itself a quotation (`“70 years is enough!”`) keeps
-    its own marks instead of getting a second pair."""
-    quote = quote.strip()
-    if quote.startswith("“") and quote.endswith("”") and quote.count("“") == 1:
-        return quote
-    return f"“{quote}”"
 
 
 def when_label(date: PartialDate) -> str:
@@ -76,7 +58,7 @@ def anniversary_phrase(e: EventView, *, today: bool = False, with_year: bool = F
 
 def item_parts(e: EventView, *, today: bool = False, with_year: bool = False) -> list[str]:
     """The pieces of a one-line item: year, title (cut), which anniversary (and its note)."""
-    parts = [str(e.date.year), one_line(e.title, ITEM_TITLE_MAX)]
+    parts = [str(e.date.year), _one_line(e.title, ITEM_TITLE_MAX)]
     phrase = anniversary_phrase(e, today=today, with_year=with_year)
     if phrase:
         parts.append(phrase + (f" ({e.note})" if e.note else ""))

@@ -167,7 +167,7 @@ def _today_item(e: EventView, *, today: bool = False, with_year: bool = False) -
 
 def _lead_quote(s: SourceRef) -> str:
     """The one quote on the first message of /today, as a block quote: `> “…” — *Daniel Oh*`."""
-    return f"> {escape_md(days.quoted(days.one_line(s.quote, days.LEAD_QUOTE_MAX)))} — *{escape_md(s.short())}*"
+    return f"> {escape_md(quoted(_one_line(s.quote, days.LEAD_QUOTE_MAX)))} — *{escape_md(s.short())}*"
 
 
 def render_today(a: TodayAnswer) -> Rendered:
@@ -186,7 +186,7 @@ def render_today(a: TodayAnswer) -> Rendered:
             where = "in the menu below" if len(a.events) <= CHOICES_MAX else "in the digest"
             lines.append(escape_md(days.more_line(len(a.events) - len(shown), where)))
         links += [
-            Link(days.one_line(f"{e.date.year} · {e.title}", days.MENU_LABEL_MAX), "event", days.event_target(e))
+            Link(_one_line(f"{e.date.year} · {e.title}", days.MENU_LABEL_MAX), "event", days.event_target(e))
             for e in a.events
         ]
     else:
@@ -217,8 +217,7 @@ def render_today(a: TodayAnswer) -> Rendered:
             )
         b.add(f"Also in {month}, day not recorded", "\n".join(lines))
         links += [
-            Link(days.one_line(f"{e.date.human()} · {e.title}", days.MENU_LABEL_MAX), "event", e.id)
-            for e in a.month_events
+            Link(_one_line(f"{e.date.human()} · {e.title}", days.MENU_LABEL_MAX), "event", e.id) for e in a.month_events
         ]
     kinds = {link.command for link in links}
     if kinds == {"event"}:

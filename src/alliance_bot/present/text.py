@@ -25,7 +25,7 @@ from alliance_bot.answers.model import (
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
 from alliance_bot.present import days
-from alliance_bot.present.limits import SHOWN_ALIASES, quoted
+from alliance_bot.present.limits import SHOWN_ALIASES, _one_line, quoted
 
 WIDTH = 88
 
@@ -76,7 +76,7 @@ def today_text(a: TodayAnswer) -> str:
             lines.append(_today_item(e, today=a.is_today))
             if i == 0 and e.sources:
                 s = e.sources[0]
-                lines.append(_wrap(f"{days.quoted(days.one_line(s.quote, days.LEAD_QUOTE_MAX))} — {s.short()}"))
+                lines.append(_wrap(f"{quoted(_one_line(s.quote, days.LEAD_QUOTE_MAX))} — {s.short()}"))
         if len(a.events) > len(shown):
             lines.append(days.more_line(len(a.events) - len(shown), "with --json"))
     else:
