@@ -20,6 +20,7 @@ from dataclasses import InitVar, dataclass, field
 
 import discord
 
+from alliance_bot.discord_ui import votes
 from alliance_bot.present.limits import EmbedJson, Link, Rendered
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,13 @@ class PageEntry:
     message_id: int | None = None
     page_count: int = field(init=False)
     links: list[Link] = field(init=False)
+    vote_key: str | None = field(init=False)  # the 👍/👎 pair stays on every page and after expiry (votes.py)
     _pages: bytes = field(init=False, repr=False)
 
     def __post_init__(self, rendered: Rendered) -> None:
         self.page_count = rendered.page_count
         self.links = list(rendered.links)
+        self.vote_key = rendered.vote_key
         self._pages = zlib.compress(json.dumps(rendered.pages, separators=(",", ":")).encode())
 
     @property
@@ -167,9 +170,9 @@ def to_embeds(page: list[EmbedJson]) -> list[discord.Embed]:
 
 
 def components_for(rendered: Rendered | PageEntry, token: str | None, page: int) -> discord.ui.View | None:
-    """Page buttons (when several pages) and a link menu (when the answer links elsewhere)."""
+    """Page buttons (when several pages) and a link menu (when the answer links elsewhere); the vote pair."""
     if token is None:
-        return None
+        return votes.add_vote_row(None, rendered.vote_key)
     view = discord.ui.View(timeout=None)
     if rendered.page_count > 1:
         view.add_item(
@@ -209,6 +212,7 @@ def components_for(rendered: Rendered | PageEntry, token: str | None, page: int)
                 max_values=1,
             )
         )
+    votes.add_vote_row(view, rendered.vote_key)
     if not view.children:
         return None
     # Only the components are wanted: clicks come to on_interaction, which finds the entry by its token. A

@@ -131,6 +131,7 @@ class Rendered:
     pages: list[list[EmbedJson]]
     links: list[Link] = field(default_factory=list)
     ephemeral: bool = False
+    vote_key: str | None = None  # the answer's 👍/👎 key (storage.votes.AnswerKey), set by the Discord layer
 
     @property
     def page_count(self) -> int:
