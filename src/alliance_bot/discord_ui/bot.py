@@ -23,7 +23,7 @@ import discord
 from discord.ext import commands
 
 from alliance_bot.answers.model import Answer
-from alliance_bot.discord_ui import components, inflight, overload, payload, recording, send, votes
+from alliance_bot.discord_ui import components, inflight, overload, payload, recording, send, tree, votes
 from alliance_bot.discord_ui.inflight import InFlight
 from alliance_bot.discord_ui.overload import RESPONSE_BUDGET, LoadShedder
 from alliance_bot.discord_ui.payload import command_name
@@ -94,6 +94,7 @@ class AllianceBot(commands.Bot):
         for cog in self.extra_cogs:
             await self.add_cog(cog)
         self.spawn(send.sweep(self.pages, lambda entry: components.remove_buttons(self, entry)), name="expire-buttons")
+        self.spawn(tree.learn_command_ids(self), name="command-ids")  # for clickable mentions
 
     async def on_connect(self) -> None:
         self.gateway_connected = True
