@@ -383,7 +383,9 @@ async def test_stats_give_the_numbers_of_the_row_by_row_computation(
         lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
         what="the stats",
     )
-    want = render_stats(expected).pages[0][0]
+    from alliance_bot.discord_ui.mentions import mentions
+
+    want = render_stats(expected, mentions(bot_env.bot, fake.guild_id)).pages[0][0]
     assert all_text(message["embeds"][0]) == all_text(want)
     # past the time limit: a clear reply, not an error
     monkeypatch.setattr(usage_module.summarise, "__kwdefaults__", {"now": None, "guild_id": None, "time_limit": 0.0})

@@ -22,7 +22,9 @@ import discord
 
 from alliance_bot.answers.model import Answer, FactAnswer, TreatyAnswer, ViewpointsAnswer
 from alliance_bot.discord_ui.errors import handle_error
+from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.discord_ui.payload import field
+from alliance_bot.present.markup import command
 from alliance_bot.storage import votes
 from alliance_bot.storage.db import DatabaseError
 from alliance_bot.storage.usage import hash_user
@@ -139,7 +141,8 @@ async def _on_vote(bot: AllianceBot, interaction: discord.Interaction, raw: str)
             interaction,
             "Answer no longer in the digest",
             "The entry this answer came from has been removed or renamed since, so the vote was not recorded. "
-            f"Run /{key.command_name} again to see what the digest says now.",
+            f"Run {command(mentions(bot, interaction.guild_id), key.command_name)} again to see what the digest "
+            "says now.",
         )
         return
     if bot.db is None:

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui.checks import NotModerator, moderator_only
+from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.present.embed_moderation import render_reload, render_stats, render_status
 from alliance_bot.present.limits import escape_md
 from alliance_bot.storage.usage import StatsTooSlow, summarise
@@ -128,4 +129,6 @@ class StatsCog(commands.Cog):
             interaction.extras["outcome"] = "invalid_input"
             await self.bot.reply_message(interaction, "Statistics stopped", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
             return
-        await self.bot.send_rendered(interaction, render_stats(summary), ephemeral=True)
+        await self.bot.send_rendered(
+            interaction, render_stats(summary, mentions(self.bot, interaction.guild_id)), ephemeral=True
+        )
