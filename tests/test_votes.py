@@ -307,3 +307,55 @@ async def test_the_vote_reply_comes_even_when_many_press_at_once(bot_env: BotEnv
     replies = await asyncio.gather(*(_press(bot_env, up, message["id"], user_id=u) for u in users))
     assert all("Thanks for your vote" in reply_text(r) for r in replies)
     assert await bot_env.db.scalar("SELECT count(*) FROM votes") == 10
+
+
+async def test_a_vote_counts_after_a_real_restart(tmp_path: Path) -> None:
+    """The bot that sent the answer is stopped; a new process (a new client, an empty memory) on the same
+    database gets the press on the old message, and counts it against the vote cast before the restart."""
+    import contextlib
+
+    from alliance_bot.discord_ui.bot import AllianceBot
+    from alliance_bot.library import ContentStore
+    from conftest import BOT_TOKEN, CONTENT
+    from fakediscord import FakeDiscord, disable_identify_delay
+
+    s = ContentStore(CONTENT)
+    assert s.load().ok
+
+    async def reply_to(fake: FakeDiscord, payload: dict) -> dict:
+        await fake.wait_for_callback(payload)
+        return await eventually(
+            lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
+            what="the reply",
+        )
+
+    async with FakeDiscord() as fake:
+        with fake.patch_discord():
+            db = await Database.open(tmp_path / "bot.db")
+            message: dict = {}
+            try:
+                for run in (1, 2):
+                    bot = AllianceBot(store=s, db=db, usage=None, hash_key=b"k", guild_ready_timeout=0.05)
+                    disable_identify_delay(bot)
+                    task = asyncio.create_task(bot.start(BOT_TOKEN))
+                    try:
+                        await fake.wait_for_ready(run)
+                        await eventually(bot.is_ready, 10, "the bot to be ready")
+                        if run == 1:
+                            await bot.tree.sync()
+                            message = await reply_to(
+                                fake, await fake.send_interaction(fake.command("treaty", {"name": "mdt"}))
+                            )
+                        up, down = [c for c in custom_ids(message) if c.startswith("ab1:v:")]
+                        pressed = await fake.send_interaction(
+                            fake.component(up if run == 1 else down, message_id=message["id"])
+                        )
+                        reply = await reply_to(fake, pressed)
+                        assert ("Thanks for your vote" if run == 1 else "Vote changed") in reply_text(reply)
+                    finally:
+                        await bot.close()
+                        with contextlib.suppress(Exception):
+                            await asyncio.wait_for(task, 10)
+                assert [r[0] for r in await db.fetchall("SELECT vote FROM votes")] == [DOWN]
+            finally:
+                await db.close()
