@@ -147,7 +147,11 @@ async def _on_vote(bot: AllianceBot, interaction: discord.Interaction, raw: str)
         return
     if bot.db is None:
         bot.record(interaction, "refused", command="vote", options=options)
-        await bot.reply_message(interaction, "Votes not available", "This bot runs without a database.")
+        await bot.reply_message(
+            interaction,
+            "Votes not available",
+            "This bot runs without a database, so it cannot keep votes; nothing was recorded.",
+        )
         return
     await interaction.response.defer(ephemeral=True, thinking=True)
     try:
