@@ -359,3 +359,43 @@ async def test_a_vote_counts_after_a_real_restart(tmp_path: Path) -> None:
                 assert [r[0] for r in await db.fetchall("SELECT vote FROM votes")] == [DOWN]
             finally:
                 await db.close()
+
+
+async def test_the_command_line_shows_the_to_do_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from alliance_bot.cli import main
+
+    db_path = tmp_path / "bot.db"
+    db = await Database.open(db_path)
+    usage = UsageLog(db)
+    now = time.time()
+    usage.record(_row(now - 60, "fact", {"query": "How many troops?"}))
+    usage.record(_row(now - 60, "today", {}, "nothing_found"))
+    await usage.close()
+    key = AnswerKey.make("fact", "fact", "usfk-troops", "how many troops")
+    assert key is not None
+    await store.cast(db, key, "a", DOWN, guild_id=1)
+    await db.close()
+    monkeypatch.setenv("ALLIANCE_BOT_DB", str(db_path))
+    assert await asyncio.to_thread(main, ["stats", "--days", "7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["unhelpful"] == [
+        {
+            "command": "fact",
+            "entry_kind": "fact",
+            "entry_id": "usfk-troops",
+            "question_hash": key.question,
+            "question": "How many troops?",
+            "down": 1,
+            "up": 0,
+        }
+    ]
+    assert out["missing"] == [{"command": "today", "query": "", "count": 1}]
+    assert {"days", "total", "per_command", "per_day", "missing"} <= set(out)  # the fields scripts rely on stay
+    assert await asyncio.to_thread(main, ["stats", "--days", "7"]) == 0
+    text = capsys.readouterr().out
+    assert "1 down, 0 up: fact usfk-troops, the answer to /fact “How many troops?”" in text
+    assert "1x /today with no date" in text

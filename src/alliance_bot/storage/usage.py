@@ -430,7 +430,7 @@ def _main_option(options: str | None, limit: int | None = 100) -> str:
         data = json.loads(options)
     except ValueError:
         return options[:limit]
-    if isinstance(data, dict) and data:
+    if isinstance(data, dict):  # {} (no option) is "", shown as "with no option", never as "{}"
         return " ".join(str(v) for v in data.values())[:limit]
     return str(data)[:limit]
 
