@@ -24,7 +24,7 @@ class Reload(Protocol):
     def seconds(self) -> float: ...
 
 
-def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
+def render_reload(result: Reload, *, attached: bool = False, mentions: Mentions | None = None) -> Rendered:
     """A `library.ReloadResult` for the moderator who asked."""
     if result.ok:
         d = result.diff
@@ -41,7 +41,8 @@ def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
     n = len(result.problems)
     b.describe(
         f"The files have {n} problem{'s' if n != 1 else ''}, so the bot keeps serving the last good content. "
-        "Fix them and reload; `alliance-bot content check` shows the same list."
+        f"Fix them and run {command(mentions, 'content reload')} again; `alliance-bot content check` shows the "
+        "same list."
     )
     if attached:
         b.add(

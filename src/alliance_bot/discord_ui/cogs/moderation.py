@@ -67,7 +67,10 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
             files = [discord.File(io.BytesIO(text_problems.encode()), filename="content-problems.txt")]
         interaction.extras["outcome"] = "answered" if result.ok else "invalid_input"
         await self.bot.send_rendered(
-            interaction, render_reload(result, attached=files is not None), ephemeral=True, files=files
+            interaction,
+            render_reload(result, attached=files is not None, mentions=mentions(self.bot, interaction.guild_id)),
+            ephemeral=True,
+            files=files,
         )
 
     @app_commands.command(name="status", description="Which content is being served, and the last failed reload")
