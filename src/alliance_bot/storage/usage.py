@@ -403,20 +403,33 @@ async def _unhelpful(conn: Any, params: list[Any], by_guild: bool) -> list[Unhel
     if not found:
         return []
     await conn.create_function("question_hash", 1, _question_hash, deterministic=True)
+    # the question each was last asked as: one pass over the answered questions of the window's voted commands
+    commands = sorted({row[0] for row in found})
+    hashes = sorted({row[3] for row in found})
+    usage_where = (
+        f"ts >= ? AND kind = 'command' AND outcome = 'answered' AND command IN ({', '.join('?' for _ in commands)})"
+    )
+    usage_params: list[Any] = [params[0], *commands]
+    if by_guild:
+        usage_where += " AND guild_id = ?"
+        usage_params.append(params[1])
+    sql = (
+        "SELECT command, h, options FROM (SELECT command, h, options, "
+        "row_number() OVER (PARTITION BY command, h ORDER BY ts DESC) AS latest FROM "
+        f"(SELECT command, question_hash(options) AS h, options, ts FROM usage WHERE {usage_where}) AS asked "
+        f"WHERE h IN ({', '.join('?' for _ in hashes)})) AS ranked WHERE latest = 1"
+    )
+    async with conn.execute(sql, (*usage_params, *hashes)) as cur:
+        asked = {(command, h): options for command, h, options in await cur.fetchall()}
     out = []
     for command, entry_kind, entry_id, qhash, down, up in found:
-        usage_where = "ts >= ? AND kind = 'command' AND command = ? AND question_hash(options) = ?"
-        extra: tuple[Any, ...] = (params[0], command, qhash)
-        if by_guild:
-            usage_where += " AND guild_id = ?"
-            extra += (params[1],)
-        async with conn.execute(
-            f"SELECT options FROM usage WHERE {usage_where} ORDER BY ts DESC LIMIT 1", extra
-        ) as cur:
-            row = await cur.fetchone()
-        question = _main_option(row[0], limit=200) if row else None
+        options = asked.get((command, qhash), _NOT_LOGGED)
+        question = None if options is _NOT_LOGGED else _main_option(options, limit=200)
         out.append(Unhelpful(command, entry_kind, entry_id, qhash, int(down), int(up), question))
     return out
+
+
+_NOT_LOGGED = object()
 
 
 def _question_hash(options: str | None) -> str:
