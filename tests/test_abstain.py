@@ -227,6 +227,16 @@ def test_a_synonym_counts_as_far_as_it_tells_treaties_apart() -> None:
     assert ids(a)[0] == "end-of-war-declaration"
 
 
+def test_a_country_in_a_name_means_the_country_and_no_more() -> None:
+    """A country ("America", "Korean") in a treaty's description weighs what the country tells treaties apart (little:
+    most names have the US or Korea), so the rest of the description decides; a capital keeps its full weight,
+    as it names declarations ("washington declaration" is none the digest has)."""
+    assert ids(ANSWERS.treaty("korea america treaty 1882")) == ["joseon-us-treaty-1882"]
+    a = ANSWERS.treaty("american korean treaty")  # several treaties cover it all: the most central first
+    assert a.answered and ids(a)[0] == MDT
+    assert_says_nothing(ANSWERS.treaty("washington declaration"))
+
+
 def test_words_weigh_as_typed() -> None:
     plain = ANSWERS._treaty_judge.plain
     rarest, known = plain.term_weight("zorbulan")
@@ -258,6 +268,8 @@ def test_every_keyword_finds_its_topic() -> None:
         ("should korea send arms to kyiv", "ukraine-and-global-role"),  # a synonym: Ukraine
         ("why does an american general command korean forces in war", "wartime-opcon"),
         ("is the alliance a partnership of equals", "patron-client-or-partnership"),
+        ("who should pay for usfk", "cost-sharing"),  # USFK: US forces in Korea, as the texts write it
+        ("should we engage kim jong un diplomatically", "dialogue-with-north-korea"),  # in a position's summary
     ],
 )
 def test_a_question_in_prose_finds_its_topic(query: str, topic: str) -> None:

@@ -117,3 +117,75 @@ async def test_through_discord_an_unanswered_question_is_on_the_moderators_to_do
     assert "1953" in str(cb["data"]["embeds"][0])
     rows = await bot_env.usage_rows(2)
     assert [(r[1], r[3]) for r in rows] == [("fact", "nothing_found"), ("fact", "answered")]
+
+
+def test_a_canonical_term_that_is_a_word_analyses_to_itself() -> None:
+    """The synonyms map phrases to canonical terms, which must be what the texts' own words analyse to:
+    a canonical "ukraine" (where texts' "Ukraine" stems to "ukrain") would make "Ukrainian" miss them."""
+    from wordfreq import zipf_frequency
+
+    from alliance_bot.answers.text import analyse
+    from alliance_bot.answers.vocabulary import SYNONYMS
+
+    words = {t for canon in SYNONYMS.values() for t in canon.split() if zipf_frequency(t, "en", wordlist="small") > 0}
+    assert words, "the check must see the canonical terms that are English words"
+    assert [w for w in sorted(words) if analyse(w) != [w]] == []
+
+
+def test_a_real_word_is_not_corrected_into_another(answers: Answers) -> None:
+    """Typo correction is for typos: a common English word the digest never uses ("sites", "soviets") stays
+    as typed and counts as unknown, instead of becoming a digest word that means something else."""
+    index = answers._fact_index
+    for typed in ("sites", "soviets", "planted"):
+        assert typed not in index.correct(f"military {typed}")[1]
+        assert index.profile(f"military {typed}").unknown
+    assert index.correct("the armistace")[1] == {"armistace": "armistice"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "answer"),
+    [
+        ("how many us troops are stationed in japan", None),  # the troops in Korea are not those in Japan
+        ("when did the us sign a mutual defense treaty with north korea", None),  # with South Korea
+        ("how many us troops are in korea", "usfk-troop-number"),  # the alliance's own countries: everywhere
+    ],
+)
+def test_a_country_asked_about_must_be_the_answers(answers: Answers, asked: str, answer: str | None) -> None:
+    a = answers.fact(asked)
+    if answer is None:
+        assert not a.answered and all(r.match == "related" for r in a.results), [r.id for r in a.results]
+    else:
+        assert a.answered and a.results[0].id == answer
+
+
+def test_irregular_past_forms_are_their_verbs() -> None:
+    from alliance_bot.answers.text import analyse
+
+    assert analyse("kept fought withdrew") == analyse("keep fight withdraw")
+    assert analyse("won") == ["won"]  # the currency, not "win"
+
+
+def test_letters_then_digits_are_two_words() -> None:
+    from alliance_bot.answers.text import raw_words
+
+    assert raw_words("KAL858") == raw_words("KAL 858") == ["kal", "858"]
+    assert raw_words("1950s 13.4b 25th") == ["1950s", "13.4b", "25th"]  # a number's own suffix stays
+
+
+def test_only_how_many_and_how_much_need_an_amount(answers: Answers) -> None:
+    """An amount answers "how many"; "size" asks for a measure, which a comparison gives."""
+    a = answers.fact("korean peninsula size")
+    assert a.answered and a.results[0].id == "korean-peninsula-size"  # "roughly the size of Idaho"
+    assert not answers.fact("how many sailors died at the 1882 treaty signing").answered
+
+
+def test_what_an_abbreviation_stands_for_is_asked_by_its_name(answers: Answers) -> None:
+    a = answers.fact("what does OPCON stand for")
+    assert a.answered and "operational control" in a.results[0].text.lower()
+
+
+def test_when_is_answered_by_a_date(answers: Answers) -> None:
+    """A date answers "when" and "what year": an entry on the subject that gives none does not answer them."""
+    assert not answers.fact("what year was thaad deployed in seongju").answered  # the documents give no year
+    a = answers.fact("when was the mutual defense treaty signed")
+    assert a.answered and "1953" in a.results[0].text

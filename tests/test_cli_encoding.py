@@ -75,7 +75,7 @@ def test_a_terminal_that_is_not_utf8(encoding: str) -> None:
     done = run("ask", "treaty", "korus", encoding=encoding)
     no_traceback(done)
     assert done.returncode == 0
-    assert "Korea\\u2013US Free Trade Agreement" in done.stdout.decode("ascii")  # written as an escape
+    assert "Korea\\u2013US Free Trade Agreement" in done.stdout.decode(encoding)  # written as an escape
     done = run("ask", "fact", UNDECODABLE, "--json", encoding=encoding)
     no_traceback(done)
     assert json.loads(done.stdout.decode("ascii"))["query"] == "\ufffd\ufffd"

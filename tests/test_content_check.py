@@ -370,6 +370,53 @@ def test_cli_schema(tmp_path: Path) -> None:
     assert main(["content", "schema", "-o", str(out)]) == 0
     schema = json.loads(out.read_text())
     assert set(schema["properties"]) == {"sources", "events", "treaties", "facts", "viewpoints", "anniversaries"}
+    short = schema["$defs"]["Source"]["properties"]["short"]
+    assert "short" not in schema["$defs"]["Source"]["required"]  # optional; a label is made without it
+    assert {"type": "string", "maxLength": 24, "minLength": 1} in short["anyOf"] and "unique" in short["description"]
     event = schema["$defs"]["Event"]
     assert set(event["required"]) >= {"id", "date", "title", "summary", "citations"}
     assert event["properties"]["date"]["pattern"].startswith("^\\d{4}")
+
+
+def _two_sources(first_short: str | None, second_short: str | None) -> str:
+    out = ["sources:"]
+    for sid, short in (("doc-one", first_short), ("doc-two", second_short)):
+        out += [f"  - id: {sid}", "    title: A document", "    author: Someone"]
+        if short is not None:
+            out.append(f"    short: {short}")
+        out += [
+            '    published: "2023-07"',
+            "    kind: essay",
+            "    perspective: A neutral description.",
+            "    text: sources/doc.txt",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def test_short_labels_are_unique_and_short(tmp_path: Path) -> None:
+    # two sources that would both read "Someone 2023" beside their quotes: refused, at the second
+    found = problems(make_content(tmp_path / "a", sources_yaml=_two_sources(None, None)))
+    assert found == [
+        "content/sources.yaml:10: sources.doc-two.title: short label 'Someone 2023' is already the label of "
+        "source 'doc-one': write a `short` that tells them apart"
+    ]
+    found = problems(make_content(tmp_path / "b", sources_yaml=_two_sources("Essay one", "essay  ONE")))
+    assert len(found) == 1 and "sources.doc-two.short: short label 'essay  ONE'" in found[0]
+    found = problems(make_content(tmp_path / "c", sources_yaml=_two_sources("x" * 25, "Two")))
+    assert "content/sources.yaml:5: sources.doc-one.short: text is 25 characters; the limit is 24" in found[-1]
+    # a short that tells them apart is what every quote is then named by
+    result = load_digest(make_content(tmp_path / "d", sources_yaml=_two_sources(None, "Second essay")))
+    assert result.digest is not None
+    assert [s.label() for s in result.digest.sources.values()] == ["Someone 2023", "Second essay"]
+
+
+def test_shipped_sources_have_their_short_labels() -> None:
+    digest = load_digest(REPO_CONTENT).digest
+    assert digest is not None
+    assert {s.id: s.label() for s in digest.sources.values()} == {
+        "detrani-2025": "DeTrani 2025",
+        "recalibrate-2023": "2023 essay",
+        "oh-alliance-history": "Oh",
+        "moon-end-of-war-2020": "Moon report 2020",
+        "yoon-partnership-2024": "Yoon report 2024",
+    }

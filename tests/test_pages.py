@@ -143,3 +143,66 @@ def test_page_store_bounds_the_bytes_kept() -> None:
     tokens = [store.add(send.PageEntry(1, Rendered(pages), "source")) for _ in range(5)]
     assert len(store) == 3 and store.evicted == 2
     assert [store.get(t) is None for t in tokens] == [True, True, False, False, False]
+
+
+def rows(message: dict) -> list[list[dict]]:
+    return [row["components"] for row in message.get("components", [])]
+
+
+async def test_page_buttons_first_last_and_sources_leave_rows_free(bot_env: BotEnv) -> None:
+    # a source card of eight pages: ⏮ ◀ ▶ ⏭ on row 0, no counter button (it is in the footer), the kind menu on
+    # row 1, and rows 2 to 4 free for what other modules add
+    fake = bot_env.fake
+    payload, message = await paged_answer(bot_env, "oh-alliance-history")
+    assert len(rows(message)) == 2
+    buttons = rows(message)[0]
+    assert [b["emoji"]["name"] for b in buttons] == ["⏮️", "◀️", "▶️", "⏭️"]
+    assert [b.get("disabled", False) for b in buttons] == [True, True, False, False]
+    assert len(set(custom_ids(message))) == len(custom_ids(message))
+    assert message["embeds"][0]["footer"]["text"].startswith("Page 1/8 · ")
+    menu = rows(message)[1][0]
+    assert menu["type"] == 3 and menu["placeholder"] == "Open its quotes by kind…"
+    last = next(b["custom_id"] for b in buttons if b["emoji"]["name"] == "⏭️")
+    p = await fake.send_interaction(
+        fake.component(last, message_id=message["id"], user_id=payload["member"]["user"]["id"])
+    )
+    turned = await fake.wait_for_callback(p)
+    assert turned["data"]["embeds"][0]["footer"]["text"].startswith("Page 8/8 · ")
+    ids = [c["custom_id"] for c in turned["data"]["components"][0]["components"]]
+    assert len(set(ids)) == len(ids)  # ◀ and ⏮ never share an id
+    # the kind menu opens that kind's quotes, for anyone, only to them
+    facts = next(o for o in menu["options"] if o["label"].endswith("facts"))
+    p = await fake.send_interaction(
+        fake.component(menu["custom_id"], message_id=message["id"], component_type=3, values=[facts["value"]])
+    )
+    shown = await fake.wait_for_callback(p)
+    assert shown["data"]["flags"] & EPHEMERAL and shown["data"]["embeds"][0]["title"].startswith("53 facts citing")
+
+
+async def test_three_pages_or_fewer_have_no_first_and_last(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("treaty", {"name": "mdt"}))
+    await fake.wait_for_callback(payload)
+    message = await eventually(lambda: fake.original_message(payload), what="the treaty answer")
+    row0 = rows(message)[0]
+    assert [b.get("label") for b in row0] == ["Previous", "Next", "Sources"]
+    sources = row0[2]["custom_id"]
+    assert sources.startswith("ab1:src:") and send.parse_custom_id(sources) == ("src", sources.split(":")[2], None)
+    p = await fake.send_interaction(fake.component(sources, message_id=message["id"], user_id=fake.add_user()))
+    shown = await fake.wait_for_callback(p)
+    assert shown["data"]["flags"] & EPHEMERAL
+    text = str(shown["data"]["embeds"])
+    assert "US-Korea Military Alliance · Daniel Oh · undated" in text and text.count("> “") == 8
+
+
+def test_other_modules_add_rows_below() -> None:
+    rendered = Rendered([[{"title": "x"}], [{"title": "y"}]], sources=[[{"title": "s"}]])
+    vote = discord.ui.Button(label="👍", custom_id="ab1:vote:x", row=2)
+    view = send.components_for(rendered, "TOKEN", 0, extra=[vote])
+    assert view is not None
+    assert [(c.row, c.custom_id) for c in view.children] == [  # type: ignore[attr-defined]
+        (0, "ab1:pg:TOKEN:-1"),
+        (0, "ab1:pg:TOKEN:1"),
+        (0, "ab1:src:TOKEN"),
+        (2, "ab1:vote:x"),
+    ]

@@ -32,7 +32,7 @@ from alliance_bot.answers.text import (
     raw_words,
     stem,
 )
-from alliance_bot.answers.vocabulary import NUMBER_WORDS, STOPWORDS, SYNONYMS
+from alliance_bot.answers.vocabulary import IRREGULAR_VERBS, NUMBER_WORDS, STOPWORDS, SYNONYMS
 from alliance_bot.digest.loader import gc_paused, load_digest
 from alliance_bot.digest.yamlread import YamlProblem, read_yaml
 
@@ -80,7 +80,7 @@ def reference_analyse(text_: str, *, keep_stopwords: bool = False) -> list[str]:
                 elif ordinal:
                     out.append(ordinal.group(1))
                 else:
-                    out.append(stem(w))
+                    out.append(stem(IRREGULAR_VERBS.get(w, w)))
     return out
 
 
@@ -114,6 +114,7 @@ class ReferenceIndex:
         self.postings: dict[str, dict[int, float]] = defaultdict(dict)
         self.bigrams: list[set[tuple[str, str]]] = []
         self.flags: list[tuple[bool, bool]] = []
+        self.gives: list[set[str]] = []  # what each document gives: a person, a place, a reason
         for i, (doc, per_field) in enumerate(zip(docs, field_terms, strict=True)):
             tf: Counter[str] = Counter()
             bigrams: set[tuple[str, str]] = set()
@@ -125,6 +126,7 @@ class ReferenceIndex:
             joined = " ".join(doc.fields.values())
             self.bigrams.append(bigrams)
             self.flags.append((reference_has_date(joined), bool(re.search(r"\d", joined))))
+            self.gives.append({k for k in text.GIVES_KINDS if any(text.gives(k, v) for v in doc.fields.values() if v)})
             for term, value in tf.items():
                 self.postings[term][i] = value
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
@@ -144,10 +146,16 @@ class ReferenceIndex:
             words = raw_words(query[: text.MAX_QUERY_CHARS])
             intents = {"date"} if set(words) & text.DATE_INTENT else set()
             intents |= {"number"} if set(words) & text.NUMBER_INTENT else set()
+            intents |= {"person"} if set(words) & {"who", "whom", "whose"} else set()
+            intents |= {"place"} if "where" in words else set()
+            intents |= {"reason"} if set(words) & {"why", "reason", "reasons"} else set()
+            generic = {"number", "count", "figur", "figure"}
+            if re.search(r"\b(?:stands?|short) for\b|\bwhat (?:does|do|is) .+ mean\b|\bmeaning of\b", " ".join(words)):
+                generic |= {"stand", "short", "mean", "meaning"}
             terms = [
                 t
                 for t in reference_analyse(query[: text.MAX_QUERY_CHARS])
-                if t not in text.DATE_INTENT and t not in {"number", "count", "figur", "figure"}
+                if t not in text.DATE_INTENT and t not in generic
             ]
         else:
             terms, intents = plain_terms(query), set()
@@ -180,6 +188,8 @@ class ReferenceIndex:
             if "date" in intents and self.flags[doc_i][0]:
                 score *= 1.35
             if "number" in intents and self.flags[doc_i][1]:
+                score *= 1.2
+            for _kind in intents & self.gives[doc_i] - {"date", "number"}:
                 score *= 1.2
             results.append((doc.key, score, tuple(sorted(matched_terms[doc_i])), coverage))
         results.sort(key=lambda h: (-h[1], h[0]))
@@ -243,6 +253,8 @@ def queries(answers: Answers) -> list[str]:
         "é ñ ü — ’ “ ”",
         "$5 billion 28,500 1950s 25th",
         "how much was paid in 2019 and 2020",
+        "what does OPCON stand for",
+        "who kept the peace, and why; where did they fight",
     ]
     rng = random.Random(7)
     vocab = sorted({w for f in d.facts.values() for w in f.statement.lower().split()})
@@ -294,7 +306,7 @@ def test_analysis_matches_the_word_loop(answers: Answers) -> None:
     texts += list(d.source_texts.values()) + queries(answers)
     rng = random.Random(3)
     alphabet = "`ΣİıſK abc uskorea$.,-–'’1234567890 northsouthunitedstatesofamerica é\u0301ñ\n\t"
-    words = list(SYNONYMS) + list(NUMBER_WORDS) + ["28,500", "$13.4b", "1950s", "25th", "u.s.", "1,,2", "a1,b"]
+    words = [*SYNONYMS, *NUMBER_WORDS, *IRREGULAR_VERBS, "28,500", "$13.4b", "1950s", "25th", "u.s.", "1,,2", "a1,b"]
     for _ in range(3000):
         texts.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))))
         texts.append(" ".join(rng.choice(words) for _ in range(rng.randint(0, 12))))
@@ -302,7 +314,7 @@ def test_analysis_matches_the_word_loop(answers: Answers) -> None:
         assert analyse(t) == reference_analyse(t), t
         assert analyse(t, keep_stopwords=True) == reference_analyse(t, keep_stopwords=True), t
         assert has_date(t) == reference_has_date(t), t
-    assert query_terms("when did the number of troops peak")[1] == {"date", "number"}
+    assert query_terms("when did the number of troops peak")[1] == {"date", "when", "number", "amount"}
     for t in ("aprİl 3", "In JULY", "auguſt", "maY", "xmay", "İmay", "Σmarch", "the 1953 war", "ＭＡＹ", "may"):
         assert has_date(t) == reference_has_date(t), t
 

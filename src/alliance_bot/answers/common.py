@@ -35,7 +35,8 @@ def ref(self: Answers, entry_id: str) -> Ref:
 
 def sources_of(self: Answers, citations: list[Citation]) -> tuple[SourceRef, ...]:
     meta = self._source_meta
-    return tuple(SourceRef(*meta[c.source], c.quote) for c in citations)
+    labels = self._source_labels
+    return tuple(SourceRef(*meta[c.source], c.quote, labels[c.source]) for c in citations)
 
 
 def entry_sources(self: Answers, entry: Event | Fact | Treaty) -> tuple[SourceRef, ...]:

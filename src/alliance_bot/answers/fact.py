@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from alliance_bot.answers.common import entry_sources
 from alliance_bot.answers.index import SearchDoc
 from alliance_bot.answers.model import FactAnswer, FactResult, SourceRef
-from alliance_bot.answers.text import MAX_QUERY_CHARS
+from alliance_bot.answers.text import MAX_QUERY_CHARS, has_date
 from alliance_bot.digest.model import Event, Fact, Source, Treaty
 
 if TYPE_CHECKING:
@@ -116,7 +116,14 @@ def _fact_result_parts(
         by = ", ".join(filter(None, (entry.author, entry.outlet))) or "author not named"
         when = entry.published.human() if entry.published else "undated"
         text = f"{entry.title}: {entry.kind} by {by} ({when}). {entry.perspective}"
-        return ("source", entry.id, text, (SourceRef(*self._source_meta[entry.id], ""),), entry.title, None)
+        return (
+            "source",
+            entry.id,
+            text,
+            (SourceRef(*self._source_meta[entry.id], "", self._source_labels[entry.id]),),
+            entry.title,
+            None,
+        )
     assert isinstance(entry, Treaty)
     when = f" ({entry.date_kind} {entry.date.human()})" if entry.date else ""
     text = f"{entry.name}{when}: {entry.summary}"
@@ -148,9 +155,12 @@ def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
     if hits and profile is not None:
         support = index.support(profile, hits[0].matched)
         covered = support * profile.total
-        answered = support >= ANSWER_SUPPORT and covered >= ANSWER_WEIGHT
-        if answered and "number" in profile.intents:
-            answered = bool(_AMOUNT.search(_fact_result(self, hits[0].doc.kind, hits[0].doc.payload).text))
+        answered = support >= ANSWER_SUPPORT and covered >= ANSWER_WEIGHT and profile.places <= set(hits[0].matched)
+        top = _fact_result(self, hits[0].doc.kind, hits[0].doc.payload).text
+        if answered and "amount" in profile.intents:
+            answered = bool(_AMOUNT.search(top))
+        if answered and "when" in profile.intents:  # "when", "what year": a date answers, not the event alone
+            answered = has_date(top)
     results: list[FactResult] = []
     seen: set[str] = set()
     for n, hit in enumerate(hits):

@@ -43,14 +43,17 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from alliance_bot.answers.text import (
+    GIVES_KINDS,
+    analyse,
     analyse_words,
+    gives,
     has_date,
     has_number,
     query_terms,
     raw_words,
     stem,
 )
-from alliance_bot.answers.vocabulary import MONTHS, NUMBER_WORDS, STOPWORDS, SYNONYMS
+from alliance_bot.answers.vocabulary import MONTHS, NUMBER_WORDS, PLACE_WORDS, STOPWORDS, SYNONYMS
 
 _Payload = TypeVar("_Payload")
 
@@ -96,6 +99,9 @@ class QueryProfile:
     unknown: frozenset[str]  # terms no document has
     corrected: frozenset[str]  # terms that come from a typo correction, not from what was typed
     intents: frozenset[str]
+    # countries and places the query names that an answer must name too: all but those that most
+    # documents name (the alliance's own two), which say nothing about which entry is meant
+    places: frozenset[str] = frozenset()
 
     @property
     def total(self) -> float:
@@ -118,7 +124,14 @@ def _zipf(word: str) -> float:
     return float(zipf_frequency(word, "en", wordlist="small"))  # rare words: 0, as rare as any
 
 
-CORRECTED_CREDIT = 0.6  # a term reached only through a typo correction is a guess: part of its weight counts
+# A word this common in English is a word, not a typo, even where the digest never uses it: "sites" is not
+# "sides", "soviets" not "society". Left as typed, it counts as a word the digest does not know.
+REAL_WORD_ZIPF = 3.0
+CORRECTED_CREDIT = 0.6
+
+_PLACE_TERMS = frozenset(
+    t for words in PLACE_WORDS for t in analyse(words)
+)  # a term reached only through a typo correction is a guess: part of its weight counts
 
 
 class TextAnalysis:
@@ -211,11 +224,14 @@ class SearchIndex(Generic[_Payload]):
         texts: Counter[str] = Counter()  # how often each distinct text is a field (first-seen order)
         has_date_doc = np.zeros(n, dtype=bool)
         has_number_doc = np.zeros(n, dtype=bool)
+        gives_doc = {kind: np.zeros(n, dtype=bool) for kind in GIVES_KINDS}  # a person, a place, a reason
         for i, doc in enumerate(docs):
             # has_date/has_number of the joined fields == of any one field: a match never spans the
             # space joining two fields, which is a word boundary as the ends of a field are
             has_date_doc[i] = any(map(analysis.has_date, doc.fields.values()))
             has_number_doc[i] = any(map(analysis.has_number, doc.fields.values()))
+            for kind in GIVES_KINDS:
+                gives_doc[kind][i] = any(gives(kind, text) for text in doc.fields.values() if text)
             for name, text in doc.fields.items():
                 if name not in weights or not text:
                     continue
@@ -228,6 +244,7 @@ class SearchIndex(Generic[_Payload]):
                 field_len.append(len(ids))
         self._has_date = has_date_doc
         self._has_number = has_number_doc
+        self._gives = gives_doc
         # term numbers are shared with the other indexes of the build: n_terms bounds them all
         n_terms = max(len(analysis.terms), 1)
         avg = {name: (total_len[name] / n if n else 0.0) or 1.0 for name in weights}
@@ -323,6 +340,7 @@ class SearchIndex(Generic[_Payload]):
                 or not 4 <= len(w) <= 30
                 or not w.isalpha()
                 or stem(w) in self._vocab
+                or _zipf(w) >= REAL_WORD_ZIPF
             ):
                 continue
             max_dist = 1 if len(w) <= 6 else 2
@@ -361,7 +379,12 @@ class SearchIndex(Generic[_Payload]):
             (self._idf[self._vocab[t]] if t in self._vocab else rarest) * generality.get(t, 1.0) for t in distinct
         )
         unknown = frozenset(t for t in distinct if t not in self._vocab)
-        return QueryProfile(tuple(distinct), weights, unknown, frozenset(corrected), frozenset(intents))
+        places = frozenset(t for t in distinct if t in _PLACE_TERMS and self._doc_frequency(t) <= self._n / 2)
+        return QueryProfile(tuple(distinct), weights, unknown, frozenset(corrected), frozenset(intents), places)
+
+    def _doc_frequency(self, term: str) -> int:
+        tid = self._vocab.get(term)
+        return 0 if tid is None else int(self._ptr[tid + 1] - self._ptr[tid])
 
     def term_weight(self, term: str) -> tuple[float, bool]:
         """A term's weight as `profile` starts from, before English frequency: its idf, or, for a term no
@@ -453,6 +476,9 @@ class SearchIndex(Generic[_Payload]):
             final[self._has_date] *= 1.35
         if "number" in intents:
             final[self._has_number] *= 1.2
+        for kind in GIVES_KINDS:
+            if kind in intents:
+                final[self._gives[kind]] *= INTENT_BOOST
 
         # the best `limit` by (score desc, key): everything scoring at least the limit-th best
         # (ties included), then an exact sort of those few
@@ -490,6 +516,7 @@ class SearchIndex(Generic[_Payload]):
         ]
 
 
+INTENT_BOOST = 1.2  # "who", "where", "why": an entry that gives a person, a place, a reason
 _TERM_BITS = 62  # query terms tracked as bits of an int64 per document
 
 

@@ -43,7 +43,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from alliance_bot.answers.fact import ANSWER_SUPPORT as FACT_ANSWER_SUPPORT
 from alliance_bot.answers.index import SearchDoc, SearchIndex, TextAnalysis, specificity
 from alliance_bot.answers.text import MAX_QUERY_CHARS, analyse, analyse_words, raw_words, stem
-from alliance_bot.answers.vocabulary import STOPWORDS, SYNONYMS
+from alliance_bot.answers.vocabulary import PLACE_WORDS, STOPWORDS, SYNONYMS
 
 ANSWER_SUPPORT = 0.75  # the share of the query's weight an entry must cover to answer it
 CONTENT_CREDIT = 0.6  # a word only in an entry's text, not in its names, counts this much of its weight
@@ -217,6 +217,8 @@ class Judge(Generic[_Payload]):
             in_text = max((self.synonyms.term_weight(t)[0] for t in stand_in), default=0.0)
             if self.prose and stand_in and stand_in != {term}:  # in prose a word means what the field means by it
                 weight = min(weight, in_text * specificity(w))
+            elif stand_in and w in PLACE_WORDS:  # "America", "Korean" in a name mean the country, no more
+                weight = min(weight, in_names)
             before = found.get(term)
             alts = before.stand_ins if before else ()
             if stand_in and stand_in not in (alt for alt, _, _ in alts):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from alliance_bot.digest.dates import PartialDate
+from alliance_bot.digest.model import short_label
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,11 @@ class SourceRef:
     outlet: str | None
     published: str | None
     quote: str
+    label: str = ""  # the source's short label (`Source.label()`), named inline beside a quote
 
     def short(self) -> str:
-        """`DeTrani, The Washington Times, 2025` – a compact name for a citation line."""
-        parts = [p for p in (self.author, self.outlet) if p]
-        if not parts:
-            parts = [self.title]
-        if self.published:
-            parts.append(self.published[:4])
-        return ", ".join(parts)
+        """`DeTrani 2025`: the name of the source beside a quote (the full title is in the Sources list)."""
+        return self.label or short_label(self.title, self.author, self.outlet, self.published)
 
 
 @dataclass(frozen=True)

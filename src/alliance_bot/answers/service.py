@@ -173,6 +173,7 @@ class Answers:
             s.id: (s.id, s.title, s.author, s.outlet, s.published.iso() if s.published else None)
             for s in d.sources.values()
         }
+        self._source_labels = {s.id: s.label() for s in d.sources.values()}
         self._sources_cache: dict[str, tuple[SourceRef, ...]] = {}
         self._event_views: dict[str, EventView] = {}
         self._views_by_year: dict[int, dict[str, EventView]] = {}

@@ -22,11 +22,28 @@ from typing import Protocol
 
 import snowballstemmer  # type: ignore[import-untyped]  # it ships no type information: typed as _Stemmer below
 
-from alliance_bot.answers.vocabulary import DATE_INTENT, NUMBER_INTENT, NUMBER_WORDS, STOPWORDS, SYNONYMS
+from alliance_bot.answers.vocabulary import (
+    DATE_INTENT,
+    IRREGULAR_VERBS,
+    NUMBER_INTENT,
+    NUMBER_WORDS,
+    PERSON_INTENT,
+    PERSON_MARKERS,
+    PLACE_INTENT,
+    PLACE_MARKERS,
+    REASON_INTENT,
+    REASON_MARKERS,
+    STOPWORDS,
+    SYNONYMS,
+)
 
 MAX_QUERY_CHARS = 500  # people type questions; anything longer is cut before analysis
 
 
+_ASKS_WHEN = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day)\b")
+_ASKS_AMOUNT = re.compile(r"\bhow (?:many|much)\b|\bnumber of\b")
+_ASKS_MEANING = re.compile(r"\b(?:stands?|short) for\b|\bwhat (?:does|do|is) .+ mean\b|\bmeaning of\b")
+_MEANING_WORDS = frozenset({"stand", "short", "mean", "meaning"})  # their stems too: stand, short, mean
 _GENERIC = frozenset({"number", "count", "figur", "figure"})  # say "a figure is wanted", match nothing useful
 # first word of each phrase of two or more words -> those phrases' lengths, longest first
 # (one-word synonyms need no look-ahead: they are part of a word's own analysis, `_single_word_terms`)
@@ -60,7 +77,7 @@ _DIGIT_COMMA = re.compile(r"\d,")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(b|bn|m|k)")
 _MAGNITUDE = {"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}
 _ORDINAL = re.compile(r"(\d+)(s|st|nd|rd|th)")
-_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|\$")
+_WORD = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?[a-z]*|\$")  # "kal858" is "kal 858"; "1950s", "13.4b" stay whole
 
 
 def fold(text: str) -> str:
@@ -107,6 +124,9 @@ def _single_word_terms(w: str, keep_stopwords: bool) -> tuple[str, ...]:
         return (NUMBER_WORDS[w],)
     if not keep_stopwords and w in STOPWORDS:
         return ()
+    base = IRREGULAR_VERBS.get(w)
+    if base is not None:
+        return (stem(base),)
     if w[0].isdigit():
         # 13.4b / 2.3b -> 13.4 billion
         m = _AMOUNT.fullmatch(w)
@@ -176,15 +196,30 @@ def analyse_words(words: list[str], *, keep_stopwords: bool = False) -> list[str
 
 
 def query_terms(text: str) -> tuple[list[str], set[str]]:
-    """Terms of a query and the intents it expresses ('date', 'number')."""
+    """Terms of a query and the intents it expresses ('date', 'when', 'number', 'amount', 'person', 'place',
+    'reason', 'meaning')."""
     words = raw_words(text[:MAX_QUERY_CHARS])
     folded_words = set(words)
     intents = set()
     if folded_words & DATE_INTENT:
         intents.add("date")
+        if _ASKS_WHEN.search(" ".join(words)):
+            intents.add("when")  # "when", "what year": only a date answers
     if folded_words & NUMBER_INTENT:
         intents.add("number")
-    terms = [t for t in analyse_words(words) if t not in DATE_INTENT and t not in _GENERIC]
+        if _ASKS_AMOUNT.search(" ".join(words)):
+            intents.add("amount")  # "how many", "how much", "number of": only an amount answers
+    if folded_words & PERSON_INTENT:
+        intents.add("person")
+    if folded_words & PLACE_INTENT:
+        intents.add("place")
+    if folded_words & REASON_INTENT:
+        intents.add("reason")
+    generic = _GENERIC
+    if _ASKS_MEANING.search(" ".join(words)):  # "what does OPCON stand for": the name is the question
+        intents.add("meaning")
+        generic = _GENERIC | _MEANING_WORDS
+    terms = [t for t in analyse_words(words) if t not in DATE_INTENT and t not in generic]
     return terms, intents
 
 
@@ -215,3 +250,18 @@ def has_date(text: str) -> bool:
 
 def has_number(text: str) -> bool:
     return bool(_NUMBER_LIKE.search(text))
+
+
+# What an entry's text gives, for the intents that are not dates or figures: words that show it names a
+# person, a place, a reason (vocabulary.py). Case matters only for places ("in Seoul").
+_GIVES = {
+    "person": re.compile(rf"\b(?:{PERSON_MARKERS})\b", re.IGNORECASE),
+    "place": re.compile(rf"\b{PLACE_MARKERS}"),
+    "reason": re.compile(rf"\b(?:{REASON_MARKERS})\b", re.IGNORECASE),
+}
+GIVES_KINDS = tuple(_GIVES)
+
+
+def gives(kind: str, text: str) -> bool:
+    """Whether a text gives what a question of this intent asks for (a person, a place, a reason)."""
+    return bool(_GIVES[kind].search(text))

@@ -96,6 +96,8 @@ def treaty_centrality(self: Answers) -> dict[str, int]:
 
 
 NEAR_EQUAL = 0.85  # a candidate scoring at least this share of the best matches about as well
+SUPPORT_TIE = 0.05  # ...as does one that covers as much of the query as the best covers (within this)
+NEAR_SUPPORTED = 0.5  # ...and scores at least this share of the best
 CANDIDATES_MAX = 5  # candidates listed when a query matches several about equally
 DOMINANT = 2.0  # the most central of a few near-equal candidates is the answer when this many times as central
 ALSO_MAX = 3  # ...and at most this many near-equal candidates, shown after it as "also matching"
@@ -155,9 +157,17 @@ def treaty(self: Answers, query: str) -> TreatyAnswer:
     answering = [(tid, s) for tid, s in ranked if judgement.answers(tid) or misspelt.get(tid, 0.0) >= FUZZY_ANSWER]
     if not answering:
         return TreatyAnswer(text, _did_you_mean(self, judgement, ranked), ambiguous=True, answered=False)
+    # about as good: scoring near the best, or covering the query as fully as the best covers it
     best = answering[0][1]
+    support = {tid: judgement.support(tid) for tid, _ in answering}
+    most = max(support.values())
     near = sorted(
-        ((tid, s) for tid, s in answering if s >= best * NEAR_EQUAL), key=lambda kv: (-central[kv[0]], -kv[1], kv[0])
+        (
+            (tid, s)
+            for tid, s in answering
+            if s >= best * NEAR_EQUAL or (support[tid] >= most - SUPPORT_TIE and s >= best * NEAR_SUPPORTED)
+        ),
+        key=lambda kv: (-central[kv[0]], -kv[1], kv[0]),
     )
     ids = [tid for tid, _ in near]
     if len(ids) > 1 and not (len(ids) <= 1 + ALSO_MAX and central[ids[0]] >= DOMINANT * central[ids[1]]):

@@ -49,19 +49,25 @@ def viewpoint_view(self: Answers, vp: Viewpoint, *, on: dt.date | None = None) -
 
 # What every topic is: the words that ask for this lookup itself ("the opcon debate"), in each topic's names,
 # as a treaty's kind is in its names; being everywhere, they weigh next to nothing.
-TOPIC_WORDS = "debate debates viewpoints views positions arguments opinions"
+TOPIC_WORDS = "debate debates viewpoints views positions arguments opinions pros cons for and against"
 _TOPIC_TERMS = frozenset(stem(w) for w in TOPIC_WORDS.split())
 
 
 def viewpoint_entries(self: Answers) -> list[JudgedEntry[Viewpoint]]:
     """The topics as the judge sees them: a topic's names are its title, id and keywords (and `TOPIC_WORDS`);
-    its question, its positions' labels and the names of the entries it relates to are the rest of its text."""
+    its question, its positions' labels and summaries and the names of the entries it relates to are the rest
+    of its text."""
     return [
         JudgedEntry(
             vp.id,
             "viewpoint",
             (vp.topic, vp.id.replace("-", " "), *vp.keywords, TOPIC_WORDS),
-            (vp.question, *(p.label for p in vp.positions), *(name_of(self, r) for r in vp.related)),
+            (
+                vp.question,
+                *(p.label for p in vp.positions),
+                *(p.summary for p in vp.positions),
+                *(name_of(self, r) for r in vp.related),
+            ),
             vp,
         )
         for vp in self.digest.viewpoints.values()

@@ -108,6 +108,22 @@ def _cross_check(
         "viewpoints": viewpoints,
     }
 
+    # short labels: each names one source beside its quotes, so no two may read the same
+    short_labels: dict[str, str] = {}
+    for src in sources.values():
+        label = src.label()
+        key = " ".join(label.casefold().split())
+        if key in short_labels:
+            loc: ValuePath = ("short",) if src.short else ("title",)
+            report(
+                src,
+                loc,
+                f"short label {label!r} is already the label of source {short_labels[key]!r}: "
+                "write a `short` that tells them apart",
+            )
+        else:
+            short_labels[key] = src.id
+
     # source texts
     texts: dict[str, str] = {}
     normalised: dict[str, str] = {}

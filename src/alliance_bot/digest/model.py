@@ -69,6 +69,7 @@ PARTY_MAX = 100
 STATUS_MAX = 200
 PROVISION_MAX = 300
 TOPIC_MAX = 100
+SHORT_MAX = 24  # a source's short label, named inline beside every quote ("DeTrani 2025")
 
 
 def _text(max_length: int) -> StringConstraints:
@@ -95,6 +96,7 @@ PartyText = Annotated[str, _text(PARTY_MAX)]
 StatusText = Annotated[str, _text(STATUS_MAX)]
 ProvisionText = Annotated[str, _text(PROVISION_MAX)]
 TopicText = Annotated[str, _text(TOPIC_MAX)]
+ShortText = Annotated[str, _text(SHORT_MAX)]
 
 
 class _Entry(BaseModel):
@@ -107,6 +109,11 @@ SourceKind = Literal["op-ed", "essay", "news-report"]
 class Source(_Entry):
     id: Slug
     title: SourceTitleText
+    short: ShortText | None = Field(
+        default=None,
+        description='a short label, unique among the sources, named beside every quote ("DeTrani 2025"); '
+        "without it one is made from the author or outlet and the year",
+    )
     author: NameText | None = None
     outlet: NameText | None = None
     published: DateText | None = None
@@ -115,6 +122,25 @@ class Source(_Entry):
     perspective: PerspectiveText
     text: PathText = Field(description="path of the document's full text, relative to the content folder")
     url: UrlText | None = None
+
+    def label(self) -> str:
+        """The short label named beside every quote: `short`, else one made from the author or outlet and year."""
+        return self.short or short_label(
+            self.title, self.author, self.outlet, self.published.iso() if self.published else None
+        )
+
+
+def short_label(title: str, author: str | None, outlet: str | None, published: str | None) -> str:
+    """A source's label when its `short` is not written: the author's surname, else the outlet, else the title's
+    first words, then the year (`DeTrani 2025`, `The Washington Times 2025`, `South Korea’s Moon Asks… 2020`)."""
+    if author:
+        name = author.split()[-1]
+    elif outlet:
+        name = outlet
+    else:
+        words = title.split()
+        name = " ".join(words[:4]) + ("…" if len(words) > 4 else "")
+    return f"{name} {published[:4]}" if published else name
 
 
 class Citation(_Entry):

@@ -1,5 +1,6 @@
-"""The clicks on what `send` attached to an answer: page buttons (only the person who asked turns the pages)
-and link menus (anyone may open the related entry, shown only to them); and, at expiry, the removal of those
+"""The clicks on what `send` attached to an answer: page buttons (only the person who asked turns the pages),
+the Sources button and link menus (anyone may open the quotes or the related entry, shown only to them; an
+event opens its own card); and, at expiry, the removal of those
 components from the message. A click on a token no longer known gets "this button has expired". Clicks take
 the same path as commands: receipt time, in-flight tracking, load shedding, one usage row, the one error path.
 """
@@ -17,7 +18,9 @@ from alliance_bot.discord_ui import send, votes
 from alliance_bot.discord_ui.errors import handle_error
 from alliance_bot.discord_ui.payload import field
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
+from alliance_bot.present.embed_answers import render_event, render_source_quotes
 from alliance_bot.present.embeds import render
+from alliance_bot.present.limits import Link, Rendered
 
 if TYPE_CHECKING:
     from alliance_bot.answers.model import Answer
@@ -52,7 +55,16 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
         await bot.reply_message(interaction, "This button has expired", "Run the command again to get fresh buttons.")
         return
     action, token, number = parsed
-    if action == "pg":
+    if action == "src":  # anyone may open the quotes, shown only to them
+        pages = entry.sources()
+        if not pages:
+            bot.record(interaction, "invalid_input", command=f"{entry.command} sources")
+            await bot.reply_message(interaction, "No sources here", "This answer has no quotes behind it.")
+            return
+        await bot.send_rendered(interaction, Rendered(pages, ephemeral=True), ephemeral=True)
+        bot.record(interaction, "answered", command=f"{entry.command} sources")
+        return
+    if action in ("pg", "pj"):
         if interaction.user.id != entry.owner_id:
             bot.record(interaction, "refused", command=f"{entry.command} page")
             await bot.reply_message(
@@ -79,6 +91,17 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
         await bot.reply_message(interaction, "This menu has expired", "Run the command again.")
         return
     answers = bot.store.answers
+    if link.command in ("event", "quotes"):
+        rendered, found = _open_card(bot, link)
+        interaction.extras["outcome"] = "answered" if found else "nothing_found"
+        await bot.send_rendered(interaction, rendered, ephemeral=True)
+        bot.record(
+            interaction,
+            interaction.extras["outcome"],
+            command=f"link {link.command}",
+            options={"target": link.argument},
+        )
+        return
     result: Answer
     if link.command == "viewpoints":
         result = answers.viewpoints(link.argument)
@@ -98,6 +121,19 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
     bot.record(
         interaction, interaction.extras["outcome"], command=f"link {link.command}", options={"target": link.argument}
     )
+
+
+def _open_card(bot: AllianceBot, link: Link) -> tuple[Rendered, bool]:
+    """An event's own card, or the quotes a source gives one kind of entry (the source card's menu)."""
+    answers = bot.store.answers
+    if link.command == "event":
+        ev = answers.digest.events.get(link.argument)
+        if ev is not None:
+            return render_event(answers.event_view(ev)), True
+        return render(answers.fact(link.argument)), False
+    source_id, _, kind = link.argument.partition(" ")
+    found = answers.source(source_id)
+    return render_source_quotes(found, kind), found.found
 
 
 async def remove_buttons(bot: AllianceBot, entry: send.PageEntry) -> None:

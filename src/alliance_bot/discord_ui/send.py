@@ -1,9 +1,13 @@
-"""Sending rendered answers: embeds, page buttons, link menus (the clicks on them: `components`).
+"""Sending rendered answers: embeds, page buttons, the Sources button, link menus (the clicks on them:
+`components`).
 
 Components are stateless on Discord's side: a custom id is `ab1:<action>:<token>[:<n>]`
 and the token refers to an entry in `PageStore` (in memory, expiring). A click on a
 token we no longer know (after a restart, a timeout, or a tampered id) gets a
 clear "this button has expired" instead of Discord's "interaction failed".
+
+Rows: the page buttons and the Sources button share row 0, the link menu is row 1; rows 2 to 4 are left for
+what other modules add (`components_for(..., extra=...)`, such as the vote buttons).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import secrets
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import InitVar, dataclass, field
+from typing import Any
 
 import discord
 
 from alliance_bot.discord_ui import votes
-from alliance_bot.present.limits import EmbedJson, Link, Rendered
+from alliance_bot.present.limits import BUTTONS_PER_ROW, MENU_PLACEHOLDER, ROWS_MAX, EmbedJson, Link, Rendered
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +57,34 @@ class PageEntry:
     message_id: int | None = None
     page_count: int = field(init=False)
     links: list[Link] = field(init=False)
+    menu: str = field(init=False)
+    has_sources: bool = field(init=False)
     vote_key: str | None = field(init=False)  # the 👍/👎 pair stays on every page and after expiry (votes.py)
     _pages: bytes = field(init=False, repr=False)
 
     def __post_init__(self, rendered: Rendered) -> None:
         self.page_count = rendered.page_count
         self.links = list(rendered.links)
+        self.menu = rendered.menu
+        self.has_sources = bool(rendered.sources)
         self.vote_key = rendered.vote_key
-        self._pages = zlib.compress(json.dumps(rendered.pages, separators=(",", ":")).encode())
+        stored = {"pages": rendered.pages, "sources": rendered.sources}
+        self._pages = zlib.compress(json.dumps(stored, separators=(",", ":")).encode())
 
     @property
     def size(self) -> int:
         return len(self._pages)
 
+    def _stored(self) -> dict[str, list[list[EmbedJson]]]:
+        stored: dict[str, list[list[EmbedJson]]] = json.loads(zlib.decompress(self._pages))
+        return stored
+
     def embeds(self, number: int) -> list[EmbedJson]:
-        pages: list[list[EmbedJson]] = json.loads(zlib.decompress(self._pages))  # Rendered.pages, as stored
-        return pages[number]
+        return self._stored()["pages"][number]  # Rendered.pages, as stored
+
+    def sources(self) -> list[list[EmbedJson]]:
+        """The pages behind the Sources button (`Rendered.sources`)."""
+        return self._stored()["sources"]
 
 
 class PageStore:
@@ -169,49 +186,80 @@ def to_embeds(page: list[EmbedJson]) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in page]
 
 
-def components_for(rendered: Rendered | PageEntry, token: str | None, page: int) -> discord.ui.View | None:
-    """Page buttons (when several pages) and a link menu (when the answer links elsewhere); the vote pair."""
+def _button(label: str, custom_id: str, *, disabled: bool = False, emoji: str | None = None) -> discord.ui.Button[Any]:
+    return discord.ui.Button(
+        label=label, style=discord.ButtonStyle.secondary, custom_id=custom_id, disabled=disabled, emoji=emoji, row=0
+    )
+
+
+def page_buttons(token: str, page: int, page_count: int) -> list[discord.ui.Button[Any]]:
+    """◀ Previous and Next ▶ (the counter is in each page's footer); ⏮ and ⏭ too beyond three pages. The first
+    and last buttons are `pj` ("jump"), so that no two buttons share a custom id when they lead to one page."""
+    if page_count <= 1:
+        return []
+    last = page_count - 1
+    buttons = [
+        _button("Previous", f"{PREFIX}:pg:{token}:{page - 1}", disabled=page == 0, emoji="◀️"),
+        _button("Next", f"{PREFIX}:pg:{token}:{page + 1}", disabled=page >= last, emoji="▶️"),
+    ]
+    if page_count > 3:
+        buttons.insert(0, _button("First", f"{PREFIX}:pj:{token}:0", disabled=page == 0, emoji="⏮️"))
+        buttons.append(_button("Last", f"{PREFIX}:pj:{token}:{last}", disabled=page >= last, emoji="⏭️"))
+    return buttons
+
+
+def link_menu(links: list[Link], token: str, placeholder: str = MENU_PLACEHOLDER) -> discord.ui.Select[Any] | None:
+    """The menu of what the answer links to: short labels, the rest in each option's description, an emoji."""
+    if not links:
+        return None
+    options = [
+        discord.SelectOption(
+            label=item.label[:100],
+            value=str(i),
+            description=item.description[:100] or None,
+            emoji=item.emoji or None,
+        )
+        for i, item in enumerate(links[:25])
+    ]
+    return discord.ui.Select(
+        custom_id=f"{PREFIX}:ln:{token}",
+        placeholder=placeholder[:150],
+        options=options,
+        min_values=1,
+        max_values=1,
+        row=1,
+    )
+
+
+def components_for(
+    rendered: Rendered | PageEntry,
+    token: str | None,
+    page: int,
+    extra: Iterable[discord.ui.Item[Any]] = (),
+) -> discord.ui.View | None:
+    """Row 0: page buttons (when several pages) and the Sources button (when the answer has quotes behind it);
+    row 1: the link menu (when the answer links elsewhere); then `extra`, items of other modules, each with its
+    own row (2 to 4); the vote pair (votes.py, row 4), also with no token."""
     if token is None:
         return votes.add_vote_row(None, rendered.vote_key)
     view = discord.ui.View(timeout=None)
-    if rendered.page_count > 1:
-        view.add_item(
+    row0: list[discord.ui.Item[Any]] = list(page_buttons(token, page, rendered.page_count))
+    has_sources = rendered.has_sources if isinstance(rendered, PageEntry) else bool(rendered.sources)
+    if has_sources:
+        row0.append(
             discord.ui.Button(
-                label="◀ Previous",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"{PREFIX}:pg:{token}:{page - 1}",
-                disabled=page == 0,
+                label="Sources", style=discord.ButtonStyle.primary, custom_id=f"{PREFIX}:src:{token}", emoji="📚", row=0
             )
         )
-        view.add_item(
-            discord.ui.Button(
-                label=f"{page + 1}/{rendered.page_count}",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"{PREFIX}:noop:{token}",
-                disabled=True,
-            )
-        )
-        view.add_item(
-            discord.ui.Button(
-                label="Next ▶",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"{PREFIX}:pg:{token}:{page + 1}",
-                disabled=page >= rendered.page_count - 1,
-            )
-        )
-    if rendered.links:
-        options = [
-            discord.SelectOption(label=link.label[:100], value=str(i)) for i, link in enumerate(rendered.links[:25])
-        ]
-        view.add_item(
-            discord.ui.Select(
-                custom_id=f"{PREFIX}:ln:{token}",
-                placeholder="Open a related entry…",
-                options=options,
-                min_values=1,
-                max_values=1,
-            )
-        )
+    assert len(row0) <= BUTTONS_PER_ROW
+    for item in row0:
+        view.add_item(item)
+    menu = link_menu(rendered.links, token, rendered.menu)
+    if menu is not None:
+        view.add_item(menu)
+    for item in extra:
+        assert item.row is None or 2 <= item.row < ROWS_MAX, "rows 0 and 1 are the answer's own"
+        view.add_item(item)
     votes.add_vote_row(view, rendered.vote_key)
     if not view.children:
         return None
@@ -223,13 +271,16 @@ def components_for(rendered: Rendered | PageEntry, token: str | None, page: int)
 
 
 def needs_components(rendered: Rendered) -> bool:
-    return rendered.page_count > 1 or bool(rendered.links)
+    return rendered.page_count > 1 or bool(rendered.links) or bool(rendered.sources)
+
+
+ACTIONS = frozenset({"pg", "pj", "ln", "src", "noop"})  # page, jump to a page, link menu, Sources, (old) counter
 
 
 def parse_custom_id(custom_id: str) -> tuple[str, str, int | None] | None:
     """`ab1:pg:TOKEN:3` -> ('pg', 'TOKEN', 3); anything else -> None."""
     parts = custom_id.split(":")
-    if len(parts) < 3 or parts[0] != PREFIX or parts[1] not in {"pg", "ln", "noop"}:
+    if len(parts) < 3 or parts[0] != PREFIX or parts[1] not in ACTIONS:
         return None
     number: int | None = None
     if len(parts) == 4:

@@ -28,6 +28,7 @@ class SourceJson(TypedDict):
     outlet: str | None
     published: str | None
     quote: str
+    short: str  # the source's short label ("DeTrani 2025")
 
 
 class EventJson(TypedDict):
@@ -178,6 +179,7 @@ def source_json(s: SourceRef) -> SourceJson:
         "outlet": s.outlet,
         "published": s.published,
         "quote": s.quote,
+        "short": s.short(),
     }
 
 

@@ -25,6 +25,19 @@ EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
 CHOICES_MAX = 25
 CHOICE_NAME_MAX = 100
+OPTION_LABEL_MAX = 100  # a select menu option's label, and its description
+OPTION_DESCRIPTION_MAX = 100
+PLACEHOLDER_MAX = 150  # a select menu's placeholder
+BUTTON_LABEL_MAX = 80
+BUTTONS_PER_ROW = 5
+ROWS_MAX = 5  # action rows per message
+
+# Our own reading budgets (issue #16), checked by tests on the shipped content's payloads
+OPTION_LABEL_PHONE = 40  # a menu label longer than this is cut at a phone's width: the rest goes in the description
+INLINE_VALUE_MAX = 300  # an inline field (a column on desktop, a line on a phone) holds no more; longer: full width
+FIRST_MESSAGE_BUDGET = 1500  # visible characters of the first message of /fact, /today and /treaty
+KEY_LINE_WITHIN = 300  # and the answer's key line within its first this many
+SHOWN_ALIASES = 3  # a treaty's "also known as" names at most this many
 
 # Our own budget per page: below the total so the footer ("Page 2/3 · …") always fits.
 _PAGE_BUDGET = 5200
@@ -76,9 +89,26 @@ def escape_md(text: str) -> str:
     return _MENTION.sub(lambda m: m.group(0).replace("@", "@\u200b"), text)
 
 
-def _one_line(text: str, limit: int) -> str:
+_OPENING_QUOTES = "“\"‘'«„"
+_CLOSING_QUOTES = "”\"’'»“"
+
+
+def quoted(text: str) -> str:
+    """`“text”`, unless the text already is a quotation (`“70 years is enough!”` is not wrapped again)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) >= 2 and text[0] in _OPENING_QUOTES and text[-1] in _CLOSING_QUOTES:
+        return text
+    return f"“{text}”"
+
+
+def _one_line(text: str, limit: int) -> str:
+    """The text on one line, at most `limit` characters: cut at a word (or mid-word when one is that long)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    head = text[:cut] if cut > limit * 2 // 3 else text[: limit - 1]
+    return head.rstrip(" ,;:–-") + "…"
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -117,20 +147,42 @@ class Field:
 
 @dataclass
 class Link:
-    """Something the reader can open from this answer (a treaty's debates, its events)."""
+    """Something the reader can open from this answer (a treaty's debates, its events): a menu option, its label
+    short enough for a phone (`OPTION_LABEL_PHONE`), the rest in its description, with an optional emoji."""
 
     label: str
-    command: str  # today | treaty | fact | viewpoints | timeline | source
+    command: str  # today | treaty | fact | viewpoints | timeline | source | event (its card) | quotes ("id kind")
     argument: str
+    description: str = ""
+    emoji: str = ""
+
+
+def link(label: str, command: str, argument: str, description: str = "", emoji: str = "") -> Link:
+    """A `Link` whose label fits a phone: a longer label is cut at a word, the whole of it starting the
+    description (which Discord shows under the label, on its own line)."""
+    label = " ".join(label.split())
+    if len(label) > OPTION_LABEL_PHONE:
+        short = _one_line(label, OPTION_LABEL_PHONE)
+        cut = short.rfind(" ", 0, OPTION_LABEL_PHONE - 1)
+        short = (label[:cut].rstrip(" ,;:–-") + "…") if cut > OPTION_LABEL_PHONE // 2 else short
+        description = f"{label} · {description}" if description else label
+        label = short
+    return Link(label, command, argument, _one_line(description, OPTION_DESCRIPTION_MAX) if description else "", emoji)
+
+
+MENU_PLACEHOLDER = "Open a related entry…"
 
 
 @dataclass
 class Rendered:
-    """What the bot sends: one or more pages, each a list of embed dicts (usually one)."""
+    """What the bot sends: one or more pages, each a list of embed dicts (usually one); the links of its menu
+    (with the menu's placeholder) and, behind a Sources button, the pages of every quote the answer rests on."""
 
     pages: list[list[EmbedJson]]
     links: list[Link] = field(default_factory=list)
     ephemeral: bool = False
+    sources: list[list[EmbedJson]] = field(default_factory=list)
+    menu: str = MENU_PLACEHOLDER
     vote_key: str | None = None  # the answer's 👍/👎 key (storage.votes.AnswerKey), set by the Discord layer
 
     @property
@@ -145,17 +197,24 @@ class _Builder:
         self.footer = footer
         self.description_parts: list[str] = []
         self.fields: list[Field] = []
+        self._breaks: set[int] = set()  # indexes of the fields that start a new page
 
     def describe(self, text: str) -> None:
         if text.strip():
             self.description_parts.append(text.strip())
 
     def add(self, name: str, value: str, *, inline: bool = False) -> None:
-        """A field; longer values continue in fields named '… (cont.)'."""
-        name = _one_line(name or "\u200b", FIELD_NAME_MAX - 10)
+        """A field; a longer value continues in fields without a name of their own (a zero-width one), so it
+        reads as one block. An inline value over `INLINE_VALUE_MAX` is laid out full width instead."""
+        name = _one_line(name or "\u200b", FIELD_NAME_MAX)
         parts = split_text(value, FIELD_VALUE_MAX) or ["\u200b"]
+        inline = inline and len(parts) == 1 and len(parts[0]) <= INLINE_VALUE_MAX
         for i, part in enumerate(parts):
-            self.fields.append(Field(name if i == 0 else f"{name} (cont.)"[:FIELD_NAME_MAX], part, inline))
+            self.fields.append(Field(name if i == 0 else "\u200b", part, inline))
+
+    def page_break(self) -> None:
+        """The fields added after this start a new page (when there is anything before them)."""
+        self._breaks.add(len(self.fields))
 
     def build(self) -> list[list[EmbedJson]]:
         description = "\n\n".join(self.description_parts)
@@ -165,10 +224,11 @@ class _Builder:
             pages.append({"title": self.title, "description": chunk, "fields": []})
         current: EmbedJson = {"title": self.title, "description": desc_chunks[-1], "fields": []}
         used = len(self.title) + len(current["description"])
-        for f in self.fields:
-            if len(current["fields"]) >= FIELDS_MAX or used + f.size() > _PAGE_BUDGET:
+        for n, f in enumerate(self.fields):
+            broken = n in self._breaks and (current["fields"] or current["description"])
+            if broken or len(current["fields"]) >= FIELDS_MAX or used + f.size() > _PAGE_BUDGET:
                 pages.append(current)
-                current = {"title": _one_line(f"{self.title} (continued)", TITLE_MAX), "description": "", "fields": []}
+                current = {"title": self.title, "description": "", "fields": []}
                 used = len(current["title"])
             current["fields"].append({"name": f.name, "value": f.value, "inline": f.inline})
             used += f.size()
@@ -188,6 +248,29 @@ class _Builder:
 
 
 FOOTER = "alliance_bot · every answer cites its sources"
+
+_PAGE_PREFIX = re.compile(r"^Page \d+/\d+ · ")
+
+
+def number_pages(pages: list[list[EmbedJson]]) -> list[list[EmbedJson]]:
+    """Pages made by several builders (a topic each) numbered as one answer: `Page 2/5 · …` in each footer."""
+    total = len(pages)
+    for i, page in enumerate(pages, 1):
+        for e in page[:1]:
+            text = _PAGE_PREFIX.sub("", e.get("footer", {}).get("text", ""))
+            e["footer"] = {"text": _one_line(f"Page {i}/{total} · {text}" if total > 1 else text, FOOTER_MAX)}
+    return pages
+
+
+def visible_text(page: list[EmbedJson]) -> str:
+    """What a reader sees of a message's embeds, in reading order (title, description, fields, footer)."""
+    out = []
+    for e in page:
+        out += [e.get("title", ""), e.get("description", "")]
+        for f in e.get("fields", []):
+            out += [f["name"].replace("\u200b", ""), f["value"]]
+        out.append(e.get("footer", {}).get("text", ""))
+    return "\n".join(x for x in out if x)
 
 
 def embed_size(embed: EmbedJson) -> int:
@@ -219,11 +302,19 @@ def limit_violations(rendered: Rendered) -> list[str]:
                     problems.append(f"page {p}: field name {len(f['name'])}")
                 if not f["value"].strip() or len(f["value"]) > FIELD_VALUE_MAX:
                     problems.append(f"page {p}: field value {len(f['value'])}")
+                if f["inline"] and len(f["value"]) > INLINE_VALUE_MAX:
+                    problems.append(f"page {p}: inline field value {len(f['value'])}")
             if len(e.get("footer", {}).get("text", "")) > FOOTER_MAX:
                 problems.append(f"page {p}: footer")
-    for link in rendered.links:
-        if len(link.label) > CHOICE_NAME_MAX:
-            problems.append(f"link label {len(link.label)}")
+    for p, page in enumerate(rendered.sources, 1):
+        problems += [f"sources {p}: {x}" for x in limit_violations(Rendered([page]))]
+    for item in rendered.links:
+        if not item.label.strip() or len(item.label) > OPTION_LABEL_MAX:
+            problems.append(f"link label {len(item.label)}")
+        if len(item.description) > OPTION_DESCRIPTION_MAX:
+            problems.append(f"link description {len(item.description)}")
     if len(rendered.links) > CHOICES_MAX:
         problems.append(f"{len(rendered.links)} links")
+    if len(rendered.menu) > PLACEHOLDER_MAX:
+        problems.append(f"menu placeholder {len(rendered.menu)}")
     return problems

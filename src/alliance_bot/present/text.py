@@ -1,4 +1,6 @@
-"""Answers as plain text for a terminal: the same content the bot shows, with every citation."""
+"""Answers as plain text for a terminal: the same compact answer the bot shows (the answer first, one quote
+under it), and at the end the Sources list, every quote with its document's full title (on Discord: the
+Sources button)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Protocol, TypedDict
 from alliance_bot.answers.model import (
     EventView,
     FactAnswer,
+    FactResult,
     SourceAnswer,
     SourceRef,
     SourceView,
@@ -17,8 +20,10 @@ from alliance_bot.answers.model import (
     TreatyAnswer,
     TreatyView,
     ViewpointsAnswer,
+    ViewpointView,
 )
 from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+from alliance_bot.present.limits import SHOWN_ALIASES, quoted
 
 WIDTH = 88
 
@@ -30,7 +35,7 @@ def _wrap(text: str, indent: str = "  ") -> str:
 def _sources(sources: tuple[SourceRef, ...], indent: str = "  ") -> list[str]:
     lines = []
     for s in sources:
-        lines.append(_wrap(f"— {s.short()} [{s.id}]: “{s.quote}”", indent))
+        lines.append(_wrap(f"— {s.short()} [{s.id}]: {quoted(s.quote)}", indent))
     return lines
 
 
@@ -73,28 +78,95 @@ def today_text(a: TodayAnswer) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _lead(sources: Sequence[SourceRef], indent: str = "  ") -> list[str]:
+    """The one citation under an answer (`> “…” — DeTrani 2025`) and how many others the Sources list has."""
+    if not sources:
+        return []
+    first = sources[0]
+    lines = [
+        _wrap(f"> {quoted(first.quote)} — {first.short()}" if first.quote.strip() else f"— {first.short()}", indent)
+    ]
+    if len(sources) > 1:
+        names = list(dict.fromkeys(s.short() for s in sources[1:]))
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        more = len(sources) - 1
+        lines.append(_wrap(f"({more} more quote{'s' if more != 1 else ''}, from {who}: see Sources below)", indent))
+    return lines
+
+
+def _full_name(s: SourceRef) -> str:
+    return " · ".join([s.title, *(p for p in (s.author, s.outlet) if p), s.published or "undated"])
+
+
+def _sources_list(groups: Sequence[tuple[str, Sequence[SourceRef]]]) -> list[str]:
+    """The terminal's Sources list (the Discord answer's Sources button): every quote, under its document's full
+    title and id, grouped by what it supports."""
+    lines = ["", "Sources:"]
+    for heading, refs in groups:
+        if not refs:
+            continue
+        if len(groups) > 1:
+            lines.append(_wrap(heading, "  "))
+        last = ""
+        for s in refs:
+            if s.id != last:
+                lines.append(_wrap(f"{_full_name(s)} [{s.id}]", "    "))
+                last = s.id
+            if s.quote.strip():
+                lines.append(_wrap(f"> {quoted(s.quote)}", "      "))
+    return lines
+
+
+def _one(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width)
+    return (text[:cut] if cut > width * 2 // 3 else text[: width - 1]).rstrip(" ,;:") + "…"
+
+
+def _compact(r: FactResult) -> str:
+    text = r.title if r.kind != "fact" and r.title else r.text
+    kind = "" if r.kind == "fact" else f"[{r.kind}] "
+    return f"  • {kind}{_one(text)}" + (f" — {r.sources[0].short()}" if r.sources else "")
+
+
 def fact_text(a: FactAnswer) -> str:
     nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
         return f"{nothing} Try other words, or /timeline and /treaty.\n"
     if not a.answered:
-        lines = [nothing, "", "Related entries (they do not answer it):", ""]
-    else:
-        lines = [f"Results for “{a.query[:100]}”:", ""]
-    for i, r in enumerate(a.results, 1):
-        if a.answered and r.match == "related" and (i == 1 or a.results[i - 2].match == "answer"):
-            lines += ["Related:", ""]
-        tag = "" if r.kind == "fact" else f" [{r.kind}]"
-        mark = " [sources differ]" if r.differs else ""
-        lines.append(textwrap.fill(f"{i}. {r.text}{tag}{mark}", WIDTH, subsequent_indent="   "))
-        lines += _sources(r.sources, "   ")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+        lines = [nothing, "", "Related entries (they do not answer it):", *(_compact(r) for r in a.results)]
+        return "\n".join(lines) + "\n"
+    top = a.results[0]
+    answers = [r for r in a.results if r.match == "answer"]
+    differing = [r for r in answers[1:] if top.differs and r.differs]
+    further = [r for r in answers[1:] if r not in differing]
+    related = [r for r in a.results if r.match == "related"]
+    key = top.title if top.kind != "fact" and top.title else top.text
+    lines = [textwrap.fill(key + (" [sources differ]" if differing else ""), WIDTH)]
+    if top.kind != "fact":
+        lines.append(_wrap(top.text))
+    lines += _lead(top.sources)
+    if differing:
+        lines += ["", "The sources give different figures for this; each is shown with its source:"]
+        for r in differing:
+            lines += [textwrap.fill(f"{r.text} [sources differ]", WIDTH), *_lead(r.sources)]
+    if further:
+        lines += ["", "Also in the digest:", *(_compact(r) for r in further)]
+    if related:
+        lines += ["", "Related (not the answer):", *(_compact(r) for r in related)]
+    lines += _sources_list([(_one(r.title or r.text, 80), r.sources) for r in (top, *differing, *further)])
+    return "\n".join(lines) + "\n"
 
 
 def _treaty_line(t: TreatyView) -> str:
     when = f" ({t.date_kind} {t.date.human()})" if t.date else ""
     return f"• {t.name}{when} [{t.id}]"
+
+
+def _date_order(e: EventView) -> tuple[int, int, int]:
+    return (e.date.year, e.date.month or 13, e.date.day or 32)
 
 
 def treaty_text(a: TreatyAnswer) -> str:
@@ -109,25 +181,35 @@ def treaty_text(a: TreatyAnswer) -> str:
         return "\n".join(lines) + "\n"
     t = a.results[0]
     lines = [t.name, "=" * min(len(t.name), WIDTH)]
-    if t.aliases:
-        lines.append(_wrap("Also: " + ", ".join(t.aliases), ""))
     when = f"{t.date_kind.capitalize()} {t.date.human()}" if t.date else "Date: not given in the sources"
     lines.append(when + (f" ({t.date_note})" if t.date_note else ""))
     lines.append("Parties: " + ", ".join(t.parties))
     lines.append("Status: " + t.status)
-    lines += ["", _wrap(t.summary, "")]
+    if t.aliases:
+        more = len(t.aliases) - SHOWN_ALIASES
+        lines.append(
+            _wrap("Also: " + ", ".join(t.aliases[:SHOWN_ALIASES]) + (f" and {more} more" if more > 0 else ""), "")
+        )
+    lines += ["", _wrap(t.summary, ""), *_lead(t.sources, "")]
+    if len(a.results) > 1:
+        lines += ["", f"Also matching “{a.query[:100]}”:", *(_treaty_line(o) for o in a.results[1:])]
     if t.provisions:
         lines += ["", "Key provisions:"] + [_wrap(f"- {p}") for p in t.provisions]
     if t.significance:
         lines += ["", "Significance:", _wrap(t.significance)]
     if t.related_events:
-        lines += ["", "Related events:"] + [f"  • {event_line(e)}" for e in t.related_events]
+        events = sorted(t.related_events, key=_date_order)
+        lines += ["", "Related events, in date order:"]
+        lines += [f"  • {event_line(e) if e.date.day else 'during ' + event_line(e)} [{e.id}]" for e in events]
     if t.viewpoints:
         lines += ["", "Debates: " + ", ".join(f"{v.name} [{v.id}]" for v in t.viewpoints)]
-    lines += ["", "Sources:", *_sources(t.sources)]
-    if len(a.results) > 1:
-        lines += ["", f"Also matching “{a.query[:100]}”:", *(_treaty_line(o) for o in a.results[1:])]
+    lines += _sources_list([("Quotes", t.sources)])
     return "\n".join(lines) + "\n"
+
+
+def _markers(v: ViewpointView) -> dict[str, str]:
+    """The same letter for a position whatever the day's order (the labels sorted), as the embeds' colours."""
+    return {label: f"[{chr(ord('A') + i)}]" for i, label in enumerate(sorted(p.label for p in v.positions))}
 
 
 def viewpoints_text(a: ViewpointsAnswer) -> str:
@@ -141,15 +223,20 @@ def viewpoints_text(a: ViewpointsAnswer) -> str:
         listing = ["Debated topics:", ""] + [f"• {v.topic} [{v.id}]: {v.question}" for v in a.results]
         return "\n".join(listing) + "\n"
     lines: list[str] = []
+    if len(a.results) > 1:
+        lines += [f"{len(a.results)} topics match “{a.query[:100]}”:", ""]
+    groups: list[tuple[str, Sequence[SourceRef]]] = []
     for v in a.results:
         lines += [v.topic, "=" * min(len(v.topic), WIDTH), _wrap(v.question, ""), ""]
-        for i, p in enumerate(v.positions, 1):
-            lines.append(f"Position {i}: {p.label}")
+        markers = _markers(v)
+        for p in v.positions:
+            lines.append(f"{markers[p.label]} {p.label}")
             lines.append(_wrap(p.summary))
-            lines += _sources(p.sources)
+            lines += _lead(p.sources)
             lines.append("")
-        lines.append("(Positions appear in an order that rotates daily; none is the default.)")
-        lines.append("")
+            groups.append((f"{markers[p.label]} {p.label}", p.sources))
+    lines.append("(The order of the positions changes daily; none is the default.)")
+    lines += _sources_list(groups)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -170,6 +257,13 @@ def _source_line(s: SourceView) -> str:
     )
 
 
+_CITED = (("fact", "fact", "facts"), ("event", "event", "events"), ("treaty", "treaty", "treaties"))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def source_text(a: SourceAnswer) -> str:
     nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
@@ -180,6 +274,8 @@ def source_text(a: SourceAnswer) -> str:
     if a.listing:
         return "\n".join(["Sources:", "", *(_source_line(s) for s in a.results)]) + "\n"
     lines: list[str] = []
+    if len(a.results) > 1:
+        lines += [f"{len(a.results)} sources match “{a.query[:100]}”:", ""]
     for s in a.results:
         lines += [s.title, "=" * min(len(s.title), WIDTH)]
         lines.append(f"Id: {s.id} · Kind: {s.kind}")
@@ -188,9 +284,25 @@ def source_text(a: SourceAnswer) -> str:
         lines.append(
             f"Published: {s.published or 'not given'}" + (f" ({s.published_note})" if s.published_note else "")
         )
-        lines += ["", "Perspective:", _wrap(s.perspective), "", f"Cited by {len(s.cited_by)} entries:"]
-        for c in s.cited_by:
-            lines.append(_wrap(f"- {c.kind} {c.id}: “{c.quote}”"))
+        lines += ["", "Perspective:", _wrap(s.perspective), ""]
+        kinds = []
+        for kind, one, many in (*_CITED, ("position", "debate", "debates")):
+            quotes = [c for c in s.cited_by if c.kind == kind]
+            if quotes:
+                kinds.append((_plural(len({c.id for c in quotes}), one, many), quotes))
+        entries = len({(c.kind, c.id) for c in s.cited_by if c.kind != "position"})
+        entries += len({c.id for c in s.cited_by if c.kind == "position"})
+        if not kinds:
+            lines += ["No entry cites it yet.", ""]
+            continue
+        counts = ", ".join(heading for heading, _ in kinds)
+        lines.append(
+            f"What the digest takes from it: {_plural(entries, 'entry', 'entries')} cite it, "
+            f"with {_plural(len(s.cited_by), 'quote', 'quotes')}: {counts}."
+        )
+        for heading, quotes in kinds:
+            lines += ["", f"{heading[0].upper()}{heading[1:]}:"]
+            lines += [_wrap(f"- {c.name} [{c.id}]: {quoted(c.quote)}") for c in quotes]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
