@@ -11,7 +11,9 @@ The fact lookup judges its best entry by the share of the question's weight it c
   a declaration about the US.
 - An entry covers a word in full when one of its names (its labels: a treaty's name, aliases, kind and date;
   a topic's title and keywords; a source's author, outlet, title and kind) has it, and `CONTENT_CREDIT` of it
-  when only the rest of its text does: a word in a summary is weaker evidence than a word in a name.
+  when only the rest of its text does: a word in a summary is weaker evidence than a word in a name. An
+  entry's detail (a topic's position summaries: long, so left out of what words weigh, or every word would
+  be common) covers a word for `DETAIL_CREDIT` of it.
 - The field's vocabulary (SYNONYMS: its phrases, "mutual defense pact" is `mdt`, and its words, "truce" is
   `armistic`) stands in for a word, but counts only as far as the synonym itself tells entries apart: at most
   its own weight among the entries' names (or texts). "Truce" is the armistice, whose name alone has
@@ -47,6 +49,7 @@ from alliance_bot.answers.vocabulary import PLACE_WORDS, STOPWORDS, SYNONYMS
 
 ANSWER_SUPPORT = 0.75  # the share of the query's weight an entry must cover to answer it
 CONTENT_CREDIT = 0.6  # a word only in an entry's text, not in its names, counts this much of its weight
+DETAIL_CREDIT = 0.4  # ...and one only in its detail (a topic's position summaries), this much
 # A word from a typo correction counts this much: a guess, but a better one than the fact lookup's
 # (CORRECTED_CREDIT), since it is made only toward the words of names, where a typed name's typos are.
 NAME_CORRECTION_CREDIT = 0.8
@@ -75,6 +78,9 @@ class JudgedEntry(Generic[_Payload]):
     labels: tuple[str, ...]
     content: tuple[str, ...]
     payload: _Payload
+    # more of its text, which covers a query's words as its content does but is left out of what words weigh:
+    # long texts (a topic's position summaries) would make every word common
+    detail: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class _Terms:
     text: frozenset[str]  # every word as typed: names and content
     label_canonical: frozenset[str]  # the names' terms with the field's synonyms
     text_canonical: frozenset[str]  # every term with the field's synonyms (used for questions in prose)
+    detail: frozenset[str] = frozenset()  # the detail's words as typed, and its terms with the synonyms
+    detail_canonical: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -114,12 +122,19 @@ class Judgement(Generic[_Payload]):
         terms = self.judge.terms(key)
         got = 0.0
         for w in self.words:
-            best = w.weight if w.term in terms.label else w.weight * CONTENT_CREDIT if w.term in terms.text else 0.0
+            if w.term in terms.label:
+                best = w.weight
+            elif w.term in terms.text:
+                best = w.weight * CONTENT_CREDIT
+            else:
+                best = w.weight * DETAIL_CREDIT if w.term in terms.detail else 0.0
             for alt, in_names, in_text in w.stand_ins:  # a synonym counts as far as it tells entries apart
                 if alt <= terms.label_canonical:
                     best = max(best, min(w.weight, in_names))
                 elif alt <= terms.text_canonical:
                     best = max(best, min(w.weight, in_text) * CONTENT_CREDIT)
+                elif alt <= terms.detail_canonical:
+                    best = max(best, min(w.weight, in_text) * DETAIL_CREDIT)
             got += best * w.credit
         return got / total
 
@@ -189,6 +204,8 @@ class Judge(Generic[_Payload]):
                 label | frozenset(_plain_terms(e.content)),
                 label_canonical,
                 label_canonical | frozenset(t for x in e.content for t in analyse(x)),
+                frozenset(_plain_terms(e.detail)),
+                frozenset(t for x in e.detail for t in analyse(x)),
             )
         return found
 

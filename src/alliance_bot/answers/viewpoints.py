@@ -55,20 +55,16 @@ _TOPIC_TERMS = frozenset(stem(w) for w in TOPIC_WORDS.split())
 
 def viewpoint_entries(self: Answers) -> list[JudgedEntry[Viewpoint]]:
     """The topics as the judge sees them: a topic's names are its title, id and keywords (and `TOPIC_WORDS`);
-    its question, its positions' labels and summaries and the names of the entries it relates to are the rest
-    of its text."""
+    its question, its positions' labels and the names of the entries it relates to are the rest of its text;
+    its positions' summaries are its detail (words they cover count, but do not weigh)."""
     return [
         JudgedEntry(
             vp.id,
             "viewpoint",
             (vp.topic, vp.id.replace("-", " "), *vp.keywords, TOPIC_WORDS),
-            (
-                vp.question,
-                *(p.label for p in vp.positions),
-                *(p.summary for p in vp.positions),
-                *(name_of(self, r) for r in vp.related),
-            ),
+            (vp.question, *(p.label for p in vp.positions), *(name_of(self, r) for r in vp.related)),
             vp,
+            tuple(p.summary for p in vp.positions),
         )
         for vp in self.digest.viewpoints.values()
     ]
