@@ -399,3 +399,17 @@ async def test_the_command_line_shows_the_to_do_list(
     text = capsys.readouterr().out
     assert "1 down, 0 up: fact usfk-troops, the answer to /fact “How many troops?”" in text
     assert "1x /today with no date" in text
+
+
+async def test_the_pair_stays_when_the_pages_turn(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    payload, message = await _answer(bot_env, "fact", {"query": "how many us troops are in korea"})
+    pair = [c for c in custom_ids(message) if c.startswith("ab1:v:")]
+    turn = next(c for c in custom_ids(message) if c.startswith("ab1:pg:") and c.endswith(":1"))
+    pressed = await fake.send_interaction(
+        fake.component(turn, message_id=message["id"], user_id=payload["member"]["user"]["id"])
+    )
+    cb = await fake.wait_for_callback(pressed)
+    assert cb["type"] == 7  # the message updated in place
+    after = custom_ids(cb["data"])
+    assert len(pair) == 2 and after[-2:] == pair
