@@ -32,19 +32,25 @@ async def summarise_reference(
     if guild_id is not None:
         where += " AND guild_id = ?"
         params.append(guild_id)
-    rows = await db.fetchall(f"SELECT command, outcome, latency_ms, ts, options FROM usage WHERE {where}", params)
+    rows = await db.fetchall(f"SELECT command, outcome, latency_ms, ts, options, kind FROM usage WHERE {where}", params)
     total = len(rows)
     by_command: dict[str, list[tuple[str, float | None]]] = {}
     per_day: dict[str, int] = {}
     missing: dict[tuple[str, str], int] = {}
     latencies: list[float] = []
-    for command, outcome, latency, ts, options in rows:
-        by_command.setdefault(command, []).append((outcome, latency))
+    clicks: dict[str, int] = {}
+    outcomes = []
+    for command, outcome, latency, ts, options, kind in rows:
+        outcomes.append(outcome)
+        if kind == "command":  # only commands are listed per command; clicks on components are counted apart
+            by_command.setdefault(command, []).append((outcome, latency))
+        else:
+            clicks[command] = clicks.get(command, 0) + 1
         day = dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
         per_day[day] = per_day.get(day, 0) + 1
         if latency is not None:
             latencies.append(latency)
-        if outcome == "nothing_found":
+        if outcome == "nothing_found" and kind == "command":
             query = _main_option(options)
             missing[(command, query)] = missing.get((command, query), 0) + 1
     per_command = []
@@ -60,7 +66,6 @@ async def summarise_reference(
                 _percentile(lat, 95),
             )
         )
-    outcomes = [o for items in by_command.values() for o, _ in items]
     return UsageSummary(
         days=days,
         total=total,
@@ -73,4 +78,5 @@ async def summarise_reference(
         per_command=per_command,
         per_day=sorted(per_day.items()),
         missing=sorted(((c, q, n) for (c, q), n in missing.items()), key=lambda x: (-x[2], x[0], x[1]))[:25],
+        components=sorted(clicks.items(), key=lambda kv: (-kv[1], kv[0])),
     )

@@ -69,7 +69,7 @@ async def test_set_show_preview_off(bot_env: BotEnv) -> None:
     [
         ({"time": "25:00", "timezone": "Asia/Seoul"}, "not a time of day"),
         ({"time": "9am", "timezone": "Asia/Seoul"}, "HH:MM"),
-        ({"time": "09:00", "timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"time": "09:00", "timezone": "Mars/Olympus"}, "Unknown time zone"),  # a sentence
         ({"time": "09:00", "timezone": "Asia/Seoul", "webhook": "http://example.com/api/webhooks/1/x"}, "https"),
         (
             {
@@ -104,6 +104,8 @@ async def test_set_show_preview_off(bot_env: BotEnv) -> None:
 async def test_bad_settings_are_refused_clearly(bot_env: BotEnv, options: dict, message: str) -> None:
     cb = await bot_env.ask("anniversaries", options, subcommand="set", member_permissions=MANAGE_GUILD)
     assert cb["data"]["flags"] & EPHEMERAL and message in text_of(cb["data"])
+    assert cb["data"]["embeds"][0]["title"] == "Settings not saved"  # its own title, and the next step
+    assert "again with that option fixed" in text_of(cb["data"])
     assert await bot_env.anniversaries.get(bot_env.fake.guild_id) is None
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import re
 
+import discord
 import pytest
 
 from alliance_bot.present.limits import FIRST_MESSAGE_BUDGET, INLINE_VALUE_MAX, KEY_LINE_WITHIN, visible_text
@@ -60,7 +61,7 @@ async def test_today_bad_date_is_a_clear_ephemeral_message(bot_env: BotEnv) -> N
         ("viewpoints", {"topic": "cost-sharing"}, "Who should pay for US forces in South Korea"),
         ("timeline", {"from": "1950", "to": "1953"}, "July 27, 1953"),
         ("source", {"source": "detrani-2025"}, "Joseph R. DeTrani"),
-        ("help", None, "/fact query"),
+        ("help", None, "`query`: Troop numbers"),
         ("about", None, "45 events"),
     ],
 )
@@ -433,7 +434,9 @@ async def test_stats_give_the_numbers_of_the_row_by_row_computation(
         lambda: fake.original_message(payload) if (fake.original_message(payload) or {}).get("embeds") else None,
         what="the stats",
     )
-    want = render_stats(expected).pages[0][0]
+    from alliance_bot.discord_ui.mentions import mentions
+
+    want = render_stats(expected, mentions(bot_env.bot, fake.guild_id)).pages[0][0]
     assert all_text(message["embeds"][0]) == all_text(want)
     # past the time limit: a clear reply, not an error
     monkeypatch.setattr(usage_module.summarise, "__kwdefaults__", {"now": None, "guild_id": None, "time_limit": 0.0})
@@ -446,6 +449,70 @@ async def test_stats_give_the_numbers_of_the_row_by_row_computation(
     text = all_text(message["embeds"][0])
     assert "Statistics stopped" in text and "took longer than 0 s" in text and "fewer days" in text
     assert "error id" not in text.lower()
+
+
+async def test_help_and_hints_mention_the_commands_by_their_registered_ids(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    ids = {c["name"]: c["id"] for c in fake.commands()}  # what Discord gave the commands when they were synced
+    cb = await bot_env.ask("help")
+    text = all_text(embed(cb))
+    for name in ("today", "treaty", "fact", "viewpoints", "timeline", "source", "stats"):
+        assert f"</{name}:{ids[name]}>" in text
+    assert f"</content reload:{ids['content']}>" in text and f"</anniversaries set:{ids['anniversaries']}>" in text
+    # an error's next step too
+    cb = await bot_env.ask("today", {"date": "02-30"})
+    e = embed(cb)
+    assert e["title"] == "Not a date I can read"
+    step = f"Try </today:{ids['today']}> again with another date, or with none for today."
+    assert e["description"] == f"“02-30”: February has no day 30.\n{step}"
+
+
+async def test_commands_whose_ids_are_not_known_are_named_as_text(bot_env: BotEnv) -> None:
+    bot_env.bot.tree.command_ids.clear()  # type: ignore[attr-defined]
+    cb = await bot_env.ask("help")
+    text = all_text(embed(cb))
+    assert "</" not in text and "/today `[date]`" in text and "/content reload · /content status" in text
+
+
+async def test_the_ids_are_fetched_at_start_up(bot_env: BotEnv) -> None:
+    """A restarted bot knows the ids without syncing: it fetches the registered commands once (globally, and in
+    each server `alliance-bot sync --guild` registered them in, which the database remembers)."""
+    from alliance_bot.discord_ui import tree
+
+    fake, bot = bot_env.fake, bot_env.bot
+    bot.tree.copy_global_to(guild=discord.Object(fake.guild_id))
+    await bot.tree.sync(guild=discord.Object(fake.guild_id))
+    bot.tree.clear_commands(guild=discord.Object(fake.guild_id))
+    await bot_env.db.set_meta(f"sync:{bot.application_id}:{fake.guild_id}", "hash")
+    t = bot.tree
+    assert isinstance(t, tree.AllianceTree)
+    t.command_ids.clear()
+    t._synced.clear()
+    await tree.learn_command_ids(bot)
+    global_id = next(c["id"] for c in fake.commands() if c["name"] == "today")
+    guild_id = next(c["id"] for c in fake.commands(fake.guild_id) if c["name"] == "today")
+    assert global_id != guild_id
+    assert t.mentions(None)["today"] == f"</today:{global_id}>"
+    assert t.mentions(fake.guild_id)["today"] == f"</today:{guild_id}>"  # the server's own registration first
+    # Discord failing: plain names, a warning, no failure
+    t.command_ids.clear()
+    fake.fail_next("GET", r"/applications/\d+/commands", status=403, times=10)
+    fake.fail_next("GET", r"/applications/\d+/guilds/\d+/commands", status=403, times=10)
+    await tree.learn_command_ids(bot)
+    assert t.mentions(fake.guild_id) == {}
+
+
+async def test_error_replies_have_their_own_title_and_a_next_step(bot_env: BotEnv) -> None:
+    cases = [
+        (("timeline", {"from": "1960", "to": "1950"}), {}, "Not a timeline I can show", "from 1950 to 1953"),
+        (("stats", None), {"member_permissions": MEMBER_PERMISSIONS}, "Moderators only", "Ask one of them"),
+    ]
+    for (name, options), kwargs, title, step in cases:
+        cb = await bot_env.ask(name, options, **kwargs)
+        e = embed(cb)
+        assert e["title"] == title and step in e["description"], e
+        first = e["description"].split("\n")[0]
+        assert first[0].isupper() and first.endswith("."), first  # a sentence
 
 
 @pytest.mark.parametrize(

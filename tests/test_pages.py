@@ -65,16 +65,20 @@ async def test_expired_buttons_are_removed_from_the_message(bot_env: BotEnv) -> 
     await fake.wait_for_callback(treaty)
     menu_message = await eventually(lambda: fake.original_message(treaty), what="the treaty answer")
     assert custom_ids(menu_message)
+    votes = [c for c in custom_ids(menu_message) if c.startswith("ab1:v:")]
+    assert len(votes) == 2, "a treaty answer has the 👍/👎 pair"
     await eventually(
         lambda: (
             not fake.messages[int(message["id"])]["components"]
-            and not fake.messages[int(menu_message["id"])]["components"]
+            and custom_ids(fake.messages[int(menu_message["id"])]) == votes
         ),
         timeout=5,
         what="the buttons to be removed",
     )
-    edits = [r for r in fake.requests if r.method == "PATCH" and "/webhooks/" in r.path]
-    assert len(edits) == 2 and all(r.ok and r.json["components"] == [] for r in edits)
+    # the page buttons and the menu are gone; the vote pair, which needs no memory, stays
+    edits = {r.path.rsplit("/", 1)[-1]: r for r in fake.requests if r.method == "PATCH" and "/webhooks/" in r.path}
+    assert len(edits) == 2 and all(r.ok for r in edits.values())
+    assert edits[str(message["id"])].json["components"] == []
     assert len(bot_env.bot.pages) == 0
     # the embeds stay as they were
     assert fake.messages[int(message["id"])]["embeds"][0]["footer"]["text"].startswith("Page 2/")

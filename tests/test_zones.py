@@ -212,7 +212,7 @@ async def test_show_says_the_posts_are_paused_and_why(bot_env: BotEnv) -> None:
     [
         ("Asia", "is a region, not a time zone"),
         ("Etc", "e.g. Etc/UTC"),
-        ("a" * 64, "unknown time zone"),
+        ("a" * 64, "Unknown time zone"),  # a sentence
         ("asia/seoul", "did you mean Asia/Seoul?"),
         ("right/Asia/Seoul", "did you mean Asia/Seoul?"),
     ],

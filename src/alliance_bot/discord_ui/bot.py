@@ -14,6 +14,7 @@ it keeps what the cogs call: `answer`, `send_rendered`, `reply_message`, `record
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
@@ -23,7 +24,7 @@ import discord
 from discord.ext import commands
 
 from alliance_bot.answers.model import Answer
-from alliance_bot.discord_ui import components, inflight, overload, recording, send
+from alliance_bot.discord_ui import components, inflight, overload, payload, recording, send, tree, votes
 from alliance_bot.discord_ui.inflight import InFlight
 from alliance_bot.discord_ui.overload import RESPONSE_BUDGET, LoadShedder
 from alliance_bot.discord_ui.payload import command_name
@@ -96,6 +97,7 @@ class AllianceBot(commands.Bot):
         for cog in self.extra_cogs:
             await self.add_cog(cog)
         self.spawn(send.sweep(self.pages, lambda entry: components.remove_buttons(self, entry)), name="expire-buttons")
+        self.spawn(tree.learn_command_ids(self), name="command-ids")  # for clickable mentions
 
     async def on_connect(self) -> None:
         self.gateway_connected = True
@@ -139,6 +141,11 @@ class AllianceBot(commands.Bot):
         await super().close()  # closes the HTTP session: nothing may still be sending
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.component and votes.is_vote(
+            str(payload.field(interaction.data, "custom_id", ""))
+        ):
+            await votes.on_interaction(self, interaction)
+            return
         await components.on_interaction(self, interaction)
 
     # ---------------------------------------------------------------- usage
@@ -173,7 +180,11 @@ class AllianceBot(commands.Bot):
     async def answer(self, interaction: discord.Interaction, answer: Answer, *, ephemeral: bool = False) -> None:
         """Render a domain answer and send it as the interaction's one response."""
         interaction.extras["outcome"] = "answered" if answer.found else "nothing_found"
-        await self.send_rendered(interaction, render(answer), ephemeral=ephemeral)
+        key = votes.answer_key(answer)  # the 👍/👎 pair, on the answers people can judge
+        rendered = render(answer)
+        if key is not None:
+            rendered = dataclasses.replace(rendered, vote_key=str(key))
+        await self.send_rendered(interaction, rendered, ephemeral=ephemeral)
 
     async def send_rendered(
         self,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from alliance_bot.discord_ui import send
+from alliance_bot.discord_ui import send, votes
 from alliance_bot.discord_ui.errors import handle_error
 from alliance_bot.discord_ui.payload import field
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
@@ -144,6 +144,8 @@ async def remove_buttons(bot: AllianceBot, entry: send.PageEntry) -> None:
         return  # the token no longer works; the buttons answer "expired"
     webhook = discord.Webhook.partial(entry.application_id, entry.webhook_token, client=bot)
     try:
-        await asyncio.wait_for(webhook.edit_message(entry.message_id, view=None), timeout=FOLLOWUP_BUDGET)
+        # the vote pair stays: it works for as long as the message exists (votes.py)
+        view = votes.add_vote_row(None, entry.vote_key)
+        await asyncio.wait_for(webhook.edit_message(entry.message_id, view=view), timeout=FOLLOWUP_BUDGET)
     except (TimeoutError, discord.HTTPException, OSError) as exc:  # message deleted, Discord failing
         log.debug("could not remove expired buttons: %s", type(exc).__name__)

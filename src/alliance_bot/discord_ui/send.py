@@ -25,6 +25,7 @@ from typing import Any
 
 import discord
 
+from alliance_bot.discord_ui import votes
 from alliance_bot.present.limits import BUTTONS_PER_ROW, MENU_PLACEHOLDER, ROWS_MAX, EmbedJson, Link, Rendered
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class PageEntry:
     links: list[Link] = field(init=False)
     menu: str = field(init=False)
     has_sources: bool = field(init=False)
+    vote_key: str | None = field(init=False)  # the 👍/👎 pair stays on every page and after expiry (votes.py)
     _pages: bytes = field(init=False, repr=False)
 
     def __post_init__(self, rendered: Rendered) -> None:
@@ -65,6 +67,7 @@ class PageEntry:
         self.links = list(rendered.links)
         self.menu = rendered.menu
         self.has_sources = bool(rendered.sources)
+        self.vote_key = rendered.vote_key
         stored = {"pages": rendered.pages, "sources": rendered.sources}
         self._pages = zlib.compress(json.dumps(stored, separators=(",", ":")).encode())
 
@@ -236,9 +239,9 @@ def components_for(
 ) -> discord.ui.View | None:
     """Row 0: page buttons (when several pages) and the Sources button (when the answer has quotes behind it);
     row 1: the link menu (when the answer links elsewhere); then `extra`, items of other modules, each with its
-    own row (2 to 4)."""
+    own row (2 to 4); the vote pair (votes.py, row 4), also with no token."""
     if token is None:
-        return None
+        return votes.add_vote_row(None, rendered.vote_key)
     view = discord.ui.View(timeout=None)
     row0: list[discord.ui.Item[Any]] = list(page_buttons(token, page, rendered.page_count))
     has_sources = rendered.has_sources if isinstance(rendered, PageEntry) else bool(rendered.sources)
@@ -257,6 +260,7 @@ def components_for(
     for item in extra:
         assert item.row is None or 2 <= item.row < ROWS_MAX, "rows 0 and 1 are the answer's own"
         view.add_item(item)
+    votes.add_vote_row(view, rendered.vote_key)
     if not view.children:
         return None
     # Only the components are wanted: clicks come to on_interaction, which finds the entry by its token. A

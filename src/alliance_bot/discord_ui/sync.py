@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from alliance_bot.storage.db import Database, DatabaseError
+from alliance_bot.storage.db import SYNC_META, Database, DatabaseError
 
 if TYPE_CHECKING:
     from alliance_bot.library import ContentStore
@@ -97,7 +97,7 @@ async def sync_commands(
                 for p in problems:
                     print(f"invalid command: {p}", file=sys.stderr)
                 return _EXIT_PROBLEMS
-            key = f"sync:{bot.application_id}:{guild_id or 'global'}"
+            key = SYNC_META.format(application=bot.application_id, scope=guild_id or "global")
             digest = payload_hash(payload)
             where = f"guild {guild_id}" if guild_id else "globally"
             if not force and await db.get_meta(key) == digest:

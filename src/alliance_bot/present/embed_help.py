@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 from alliance_bot.present.limits import COLOUR_ANSWER, FOOTER, Rendered, _Builder, escape_md
+from alliance_bot.present.markup import Mentions, code, command
 
+# (what it is for, the command, its options as typed, what it does)
 HELP_LINES = (
-    ("/today [date]", "What happened on this day (or any day: 07-27, July 27, 27 July)."),
-    ("/treaty [name]", "A treaty or agreement: MDT, armistice, KORUS, SMA… Start typing for suggestions."),
+    ("On this day", "today", "[date]", "What happened on this day (or any day: 07-27, July 27, 27 July)."),
+    ("Treaties", "treaty", "[name]", "A treaty or agreement: MDT, armistice, KORUS, SMA… Type for suggestions."),
     (
-        "/fact query",
-        "Facts and figures: troop numbers, casualties, trade, dates. Where sources disagree, both figures are shown.",
+        "Facts and figures",
+        "fact",
+        "query",
+        "Troop numbers, casualties, trade, dates. Where sources disagree, both figures are shown.",
     ),
-    ("/viewpoints [topic]", "The positions on a debated topic side by side, each with its sources."),
-    ("/timeline [from] [to] [tag]", "Events in order, e.g. from 1950 to 1953."),
-    ("/source [source]", "The documents behind the digest, their perspective, and what we cite from them."),
-    (
-        "Moderators",
-        "/content reload · /content status · /content moderator-role · /stats · /anniversaries set|show|preview|off",
-    ),
+    ("Debates", "viewpoints", "[topic]", "The positions on a debated topic side by side, each with its sources."),
+    ("Timeline", "timeline", "[from] [to] [tag]", "Events in order, e.g. from 1950 to 1953."),
+    ("Sources", "source", "[source]", "The documents behind the digest, their perspective, what we cite from them."),
+)
+MODERATOR_COMMANDS = (
+    "content reload",
+    "content status",
+    "content moderator-role",
+    "stats",
+    "anniversaries set",
+    "anniversaries show",
+    "anniversaries preview",
+    "anniversaries off",
 )
 
 
-def render_help() -> Rendered:
+def render_help(mentions: Mentions | None = None) -> Rendered:
+    """What each command does; each command a clickable mention when its id is known (`mentions`), else
+    `/name` as text."""
     b = _Builder("alliance_bot: the US–ROK alliance, with sources", COLOUR_ANSWER, FOOTER)
-    b.describe("Every answer comes from a digest of source documents and shows the quote it rests on.")
-    for name, text in HELP_LINES:
-        b.add(name, text)
+    b.describe(
+        "Every answer comes from a digest of source documents and shows the quote it rests on. Click a "
+        "command to start it."
+    )
+    for title, name, options, text in HELP_LINES:
+        b.add(title, f"{command(mentions, name)} {code(options)}: {text}")
+    b.add("Moderators", " · ".join(command(mentions, name) for name in MODERATOR_COMMANDS))
     return Rendered(b.build(), ephemeral=True)
 
 

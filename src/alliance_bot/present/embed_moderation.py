@@ -7,6 +7,7 @@ from typing import Protocol
 
 from alliance_bot.digest.result import Diff, Digest, Problem
 from alliance_bot.present.limits import COLOUR_ANSWER, COLOUR_ERROR, FOOTER, Rendered, _Builder, escape_md
+from alliance_bot.present.markup import Mentions, code, command
 from alliance_bot.present.text import Usage
 
 
@@ -23,7 +24,7 @@ class Reload(Protocol):
     def seconds(self) -> float: ...
 
 
-def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
+def render_reload(result: Reload, *, attached: bool = False, mentions: Mentions | None = None) -> Rendered:
     """A `library.ReloadResult` for the moderator who asked."""
     if result.ok:
         d = result.diff
@@ -40,24 +41,24 @@ def render_reload(result: Reload, *, attached: bool = False) -> Rendered:
     n = len(result.problems)
     b.describe(
         f"The files have {n} problem{'s' if n != 1 else ''}, so the bot keeps serving the last good content. "
-        "Fix them and reload; `alliance-bot content check` shows the same list."
+        f"Fix them and run {command(mentions, 'content reload')} again; `alliance-bot content check` shows the "
+        "same list."
     )
     if attached:
         b.add(
             "Problems",
             "The full list is in the attached file. First ones:\n"
-            + "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems[:3]),
+            + "\n".join(code(str(p)[:300]) for p in result.problems[:3]),
         )
     else:
-        b.add("Problems", "\n".join(f"`{escape_md(str(p))[:300]}`" for p in result.problems))
+        b.add("Problems", "\n".join(code(str(p)[:300]) for p in result.problems))
     return Rendered(b.build(), ephemeral=True)
 
 
 def render_status(digest: Digest, loaded_at: float, last_failure: tuple[float, Sequence[Problem]] | None) -> Rendered:
     b = _Builder("Content status", COLOUR_ANSWER, FOOTER)
     b.describe(
-        f"Serving content version `{digest.version}` from `{escape_md(str(digest.root))}`, "
-        f"loaded <t:{int(loaded_at)}:R>."
+        f"Serving content version {code(digest.version)} from {code(str(digest.root))}, loaded <t:{int(loaded_at)}:R>."
     )
     b.add("Entries", "\n".join(f"{k}: {n}" for k, n in digest.counts().items()))
     if last_failure:
@@ -65,15 +66,26 @@ def render_status(digest: Digest, loaded_at: float, last_failure: tuple[float, S
         b.add(
             "Last reload failed",
             f"<t:{int(when)}:R> with {len(problems)} problem(s); the content above is still "
-            f"served. First: `{escape_md(str(problems[0]))[:300]}`"
+            f"served. First: {code(str(problems[0])[:300])}"
             if problems
             else "",
         )
     return Rendered(b.build(), ephemeral=True)
 
 
-def render_stats(s: Usage) -> Rendered:
-    """A `storage.usage.UsageSummary`."""
+def _asked(mentions: Mentions | None, name: str, query: str | None) -> str:
+    """A question as asked: the command (clickable when its id is known) and the words typed, inert; a
+    question with no option says so (`/today` with no date), not empty quotes."""
+    if query is None:
+        return f"{command(mentions, name)} (the question is no longer in the usage log)"
+    if not query.strip():
+        return f"{command(mentions, name)} with no {'date' if name == 'today' else 'option'}"
+    return f"{command(mentions, name)} “{escape_md(query)}”"
+
+
+def render_stats(s: Usage, mentions: Mentions | None = None) -> Rendered:
+    """A `storage.usage.UsageSummary`: the numbers, then the moderators' to-do list (the answers people marked
+    not useful, next to the questions that found nothing)."""
 
     def ms(v: float | None) -> str:
         return "–" if v is None else f"{v:.1f} ms"
@@ -88,16 +100,27 @@ def render_stats(s: Usage) -> Rendered:
         b.add(
             "Per command",
             "\n".join(
-                f"`/{escape_md(c.command)}` {c.count} · errors {c.errors} · nothing found {c.nothing_found} · "
+                f"{code('/' + c.command)} {c.count} · errors {c.errors} · nothing found {c.nothing_found} · "
                 f"median {ms(c.median_ms)} · p95 {ms(c.p95_ms)}"
                 for c in s.per_command
             ),
         )
+    if s.components:
+        b.add("Clicks (pages, menus, votes)", " · ".join(f"{escape_md(name)} {n}" for name, n in s.components))
     if s.per_day:
         b.add("Per day", "\n".join(f"{d}: {n}" for d, n in s.per_day))
+    if s.unhelpful:
+        b.add(
+            "To do: answers marked not useful",
+            "\n".join(
+                f"{u.down}× 👎 {u.up}× 👍 {escape_md(u.entry_kind)} {code(u.entry_id)}, the answer to "
+                + _asked(mentions, u.command, u.question)
+                for u in s.unhelpful
+            ),
+        )
     if s.missing:
         b.add(
-            "Asked, but nothing found (what the digest lacks)",
-            "\n".join(f"{n}× `/{escape_md(c)}` “{escape_md(q)}”" for c, q, n in s.missing),
+            "To do: asked, but nothing found (what the digest lacks)",
+            "\n".join(f"{n}× {_asked(mentions, c, q)}" for c, q, n in s.missing),
         )
     return Rendered(b.build(), ephemeral=True)

@@ -183,6 +183,7 @@ class Rendered:
     ephemeral: bool = False
     sources: list[list[EmbedJson]] = field(default_factory=list)
     menu: str = MENU_PLACEHOLDER
+    vote_key: str | None = None  # the answer's 👍/👎 key (storage.votes.AnswerKey), set by the Discord layer
 
     @property
     def page_count(self) -> int:

@@ -389,6 +389,33 @@ class CommandUsage(Protocol):
     def p95_ms(self) -> float | None: ...
 
 
+class UnhelpfulAnswer(Protocol):
+    """An answer voted unhelpful (a `storage.votes.Unhelpful`)."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def entry_kind(self) -> str: ...
+    @property
+    def entry_id(self) -> str: ...
+    @property
+    def question_hash(self) -> str: ...
+    @property
+    def down(self) -> int: ...
+    @property
+    def up(self) -> int: ...
+    @property
+    def question(self) -> str | None: ...
+
+
+def asked(command: str, query: str) -> str:
+    """How a question on the to-do list was asked, in words: a question with no option (`/today` for the day
+    it was asked) says so instead of showing empty quotes."""
+    if query.strip():
+        return f"/{command} “{query}”"
+    return f"/{command} with no {'date' if command == 'today' else 'option'}"
+
+
 class Usage(Protocol):
     """What is shown of the usage (a `storage.usage.UsageSummary`: this layer does not import storage)."""
 
@@ -416,6 +443,10 @@ class Usage(Protocol):
     def per_day(self) -> Sequence[tuple[str, int]]: ...
     @property
     def missing(self) -> Sequence[tuple[str, str, int]]: ...  # (command, query, times) that found nothing
+    @property
+    def unhelpful(self) -> Sequence[UnhelpfulAnswer]: ...  # voted 👎 more than 👍, most often first
+    @property
+    def components(self) -> Sequence[tuple[str, int]]: ...  # (what was clicked, times)
 
 
 def stats_text(s: Usage) -> str:
@@ -434,9 +465,20 @@ def stats_text(s: Usage) -> str:
         lines.append("")
     if s.per_day:
         lines.append("Per day: " + ", ".join(f"{d} {n}" for d, n in s.per_day))
+    if s.components:
+        lines.append("Clicks: " + ", ".join(f"{name} {n}" for name, n in s.components))
+    if s.unhelpful or s.missing:
+        lines += ["", "To do (what the digest lacks or answers badly):"]
+    if s.unhelpful:
+        lines.append("  Answers marked not useful (down/up votes):")
+        lines += [
+            f"    {u.down} down, {u.up} up: {u.entry_kind} {u.entry_id}, the answer to "
+            + (asked(u.command, u.question) if u.question is not None else f"/{u.command} (question {u.question_hash})")
+            for u in s.unhelpful
+        ]
     if s.missing:
-        lines += ["", "Asked, but nothing found:"]
-        lines += [f"  {n}x /{c} {q!r}" for c, q, n in s.missing]
+        lines.append("  Asked, but nothing found:")
+        lines += [f"    {n}x {asked(c, q)}" for c, q, n in s.missing]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -460,6 +502,21 @@ class MissingJson(TypedDict):
     count: int
 
 
+class UnhelpfulJson(TypedDict):
+    command: str
+    entry_kind: str
+    entry_id: str
+    question_hash: str
+    question: str | None
+    down: int
+    up: int
+
+
+class ComponentCountJson(TypedDict):
+    component: str
+    count: int
+
+
 class StatsJson(TypedDict):
     days: int
     total: int
@@ -473,6 +530,8 @@ class StatsJson(TypedDict):
     per_command: list[CommandStatsJson]
     per_day: list[DayCountJson]
     missing: list[MissingJson]
+    unhelpful: list[UnhelpfulJson]
+    components: list[ComponentCountJson]
 
 
 def stats_json(s: Usage) -> StatsJson:
@@ -499,4 +558,17 @@ def stats_json(s: Usage) -> StatsJson:
         ],
         "per_day": [{"day": d, "count": n} for d, n in s.per_day],
         "missing": [{"command": c, "query": q, "count": n} for c, q, n in s.missing],
+        "unhelpful": [
+            {
+                "command": u.command,
+                "entry_kind": u.entry_kind,
+                "entry_id": u.entry_id,
+                "question_hash": u.question_hash,
+                "question": u.question,
+                "down": u.down,
+                "up": u.up,
+            }
+            for u in s.unhelpful
+        ],
+        "components": [{"component": name, "count": n} for name, n in s.components],
     }

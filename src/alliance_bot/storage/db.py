@@ -369,3 +369,18 @@ def _release_lock(fd: int | None) -> None:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+SYNC_META = "sync:{application}:{scope}"  # discord_ui/sync.py: the payload hash of the last sync, per scope
+
+
+async def synced_guilds(db: Database, application_id: int) -> list[int]:
+    """The servers `alliance-bot sync --guild` registered this application's commands in (their own set)."""
+    prefix = SYNC_META.format(application=application_id, scope="")
+    rows = await db.fetchall("SELECT key FROM meta WHERE key LIKE ? ORDER BY key", (prefix + "%",))
+    out = []
+    for (key,) in rows:
+        scope = str(key)[len(prefix) :]
+        if scope.isdigit():
+            out.append(int(scope))
+    return out

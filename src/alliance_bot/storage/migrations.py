@@ -94,6 +94,22 @@ MIGRATIONS: list[list[Any]] = [
         "CREATE INDEX IF NOT EXISTS usage_stats ON usage (ts, kind, command, outcome, latency_ms)",
         "DROP INDEX IF EXISTS usage_ts",  # usage_stats starts with ts: the retention prune and the export use it
     ],
+    [  # 6: was it useful? one vote per person (keyed hash) per answer (storage/votes.py) per server
+        """CREATE TABLE IF NOT EXISTS votes (
+            guild_id       INTEGER NOT NULL,        -- 0 for a direct message
+            answer_key     TEXT    NOT NULL,        -- command:entry kind:entry id:question hash (votes.AnswerKey)
+            user_hash      TEXT    NOT NULL,        -- the usage log's keyed hash, never the raw id
+            command        TEXT    NOT NULL,        -- fact | treaty | viewpoints
+            entry_kind     TEXT    NOT NULL,        -- fact | event | treaty | source | viewpoint
+            entry_id       TEXT    NOT NULL,
+            question_hash  TEXT    NOT NULL,
+            vote           INTEGER NOT NULL,        -- 1 useful, -1 not useful
+            created_at     REAL    NOT NULL,        -- unix time of the first vote
+            updated_at     REAL    NOT NULL,        -- of the last change; the retention prune reads it
+            PRIMARY KEY (guild_id, answer_key, user_hash)
+        )""",
+        "CREATE INDEX IF NOT EXISTS votes_updated ON votes (updated_at, guild_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,10 +24,11 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from alliance_bot.logsetup import scrub
+from alliance_bot.storage.votes import UNHELPFUL_LIMIT, UNHELPFUL_SQL, Unhelpful, question_hash
 
 if TYPE_CHECKING:  # the stores are handed an open Database; db.py runs their data migrations
     from alliance_bot.storage.db import Database
@@ -220,9 +221,16 @@ class UsageLog:
             self._buffer.clear()
 
     async def prune(self, retention_days: int) -> int:
+        """Usage rows older than the retention, and the votes last changed before it (storage/votes.py), in
+        one transaction; returns the usage rows removed."""
+        from alliance_bot.storage import votes
+
         cutoff = self.clock() - retention_days * 86400
-        async with self._lock:
-            return await self.db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))
+        async with self._lock, self.db.transaction() as conn:
+            cur = await conn.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))
+            removed = int(cur.rowcount)
+            await votes.prune(conn, cutoff)
+            return removed
 
 
 # -- reading: summaries for moderators
@@ -251,6 +259,8 @@ class UsageSummary:
     per_command: list[CommandStats]
     per_day: list[tuple[str, int]]
     missing: list[tuple[str, str, int]]  # (command, query, times) that found nothing
+    unhelpful: list[Unhelpful] = field(default_factory=list)  # answers voted 👎 more than 👍, most often first
+    components: list[tuple[str, int]] = field(default_factory=list)  # clicks (pages, menus, votes), by what
 
     @property
     def error_rate(self) -> float:
@@ -324,7 +334,8 @@ async def summarise(
 
             counts = await rows(
                 "SELECT command, count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'),"
-                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} GROUP BY command"
+                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input'), kind = 'command' FROM usage "
+                f"WHERE {where} GROUP BY command, kind = 'command'"
             )
             # the day in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond
             per_day = await rows(
@@ -334,9 +345,9 @@ async def summarise(
             ranked = await rows(
                 f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
                 f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
-                f"FROM usage WHERE {where} AND latency_ms IS NOT NULL) "
+                f"FROM usage WHERE {where} AND kind = 'command' AND latency_ms IS NOT NULL) "
                 f"JOIN (SELECT key AS command, value AS n FROM json_each(?)) USING (command) WHERE {_RANKS}",
-                (json.dumps({c[0]: c[2] for c in counts}),),
+                (json.dumps({c[0]: c[2] for c in counts if c[7]}),),
             )
             n_all = sum(c[2] for c in counts)
             overall = await rows(
@@ -346,9 +357,10 @@ async def summarise(
             )
             missing = await rows(
                 f"SELECT command, main_option(options) AS q, count(*) AS times FROM usage "
-                f"WHERE {where} AND outcome = 'nothing_found' GROUP BY command, q "
+                f"WHERE {where} AND kind = 'command' AND outcome = 'nothing_found' GROUP BY command, q "
                 f"ORDER BY times DESC, command, q LIMIT 25"
             )
+            unhelpful = await _unhelpful(conn, params, guild_id is not None)
     except sqlite3.OperationalError as exc:
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_INTERRUPT":
             raise StatsTooSlow(days, time_limit) from None
@@ -361,8 +373,10 @@ async def summarise(
         CommandStats(
             command, count, errors, nothing, _median(n_lat, at.get(command, {})), _p95(n_lat, at.get(command, {}))
         )
-        for command, count, n_lat, errors, nothing, _r, _i in sorted(counts, key=lambda c: (-c[1], c[0]))
+        for command, count, n_lat, errors, nothing, _r, _i, is_command in sorted(counts, key=lambda c: (-c[1], c[0]))
+        if is_command
     ]
+    components = [(c[0], c[1]) for c in sorted(counts, key=lambda c: (-c[1], c[0])) if not c[7]]
     return UsageSummary(
         days=days,
         total=sum(c[1] for c in counts),
@@ -375,19 +389,63 @@ async def summarise(
         per_command=per_command,
         per_day=[((_EPOCH + dt.timedelta(days=d)).isoformat(), n) for d, n in per_day],
         missing=[(c, q, n) for c, q, n in missing],
+        unhelpful=unhelpful,
+        components=components,
     )
 
 
-def _main_option(options: str | None) -> str:
+async def _unhelpful(conn: Any, params: list[Any], by_guild: bool) -> list[Unhelpful]:
+    """The answers voted unhelpful in the window (storage/votes.py), each with the question as last asked,
+    when the usage log still has it. `params`: the window's start, then the server when `by_guild`."""
+    where = "updated_at >= ?" + (" AND guild_id = ?" if by_guild else "")
+    async with conn.execute(UNHELPFUL_SQL.format(where=where, limit=UNHELPFUL_LIMIT), tuple(params)) as cur:
+        found = list(await cur.fetchall())
+    if not found:
+        return []
+    await conn.create_function("question_hash", 1, _question_hash, deterministic=True)
+    # the question each was last asked as: one pass over the answered questions of the window's voted commands
+    commands = sorted({row[0] for row in found})
+    hashes = sorted({row[3] for row in found})
+    usage_where = (
+        f"ts >= ? AND kind = 'command' AND outcome = 'answered' AND command IN ({', '.join('?' for _ in commands)})"
+    )
+    usage_params: list[Any] = [params[0], *commands]
+    if by_guild:
+        usage_where += " AND guild_id = ?"
+        usage_params.append(params[1])
+    sql = (
+        "SELECT command, h, options FROM (SELECT command, h, options, "
+        "row_number() OVER (PARTITION BY command, h ORDER BY ts DESC) AS latest FROM "
+        f"(SELECT command, question_hash(options) AS h, options, ts FROM usage WHERE {usage_where}) AS asked "
+        f"WHERE h IN ({', '.join('?' for _ in hashes)})) AS ranked WHERE latest = 1"
+    )
+    async with conn.execute(sql, (*usage_params, *hashes)) as cur:
+        asked = {(command, h): options for command, h, options in await cur.fetchall()}
+    out = []
+    for command, entry_kind, entry_id, qhash, down, up in found:
+        options = asked.get((command, qhash), _NOT_LOGGED)
+        question = None if options is _NOT_LOGGED else _main_option(options, limit=200)
+        out.append(Unhelpful(command, entry_kind, entry_id, qhash, int(down), int(up), question))
+    return out
+
+
+_NOT_LOGGED = object()
+
+
+def _question_hash(options: str | None) -> str:
+    return question_hash(_main_option(options, limit=None))
+
+
+def _main_option(options: str | None, limit: int | None = 100) -> str:
     if not options:
         return ""
     try:
         data = json.loads(options)
     except ValueError:
-        return options[:100]
-    if isinstance(data, dict) and data:
-        return " ".join(str(v) for v in data.values())[:100]
-    return str(data)[:100]
+        return options[:limit]
+    if isinstance(data, dict):  # {} (no option) is "", shown as "with no option", never as "{}"
+        return " ".join(str(v) for v in data.values())[:limit]
+    return str(data)[:limit]
 
 
 async def export_csv(db: Database, days: int, *, now: float | None = None) -> str:

@@ -17,14 +17,19 @@ from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.discord_ui.checks import NotModerator, moderator_only
+from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.present.embed_moderation import render_reload, render_stats, render_status
 from alliance_bot.present.limits import escape_md
+from alliance_bot.present.markup import command
 from alliance_bot.storage.usage import StatsTooSlow, summarise
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
 
 PROBLEMS_INLINE_MAX = 1500
+NO_DATABASE = (
+    "This bot runs without a database, so it keeps no {what}.\nAsk its operator to run it with one (ALLIANCE_BOT_DB)."
+)
 
 
 def moderator_role_refusal(role: discord.Role, guild_id: int | None) -> str | None:
@@ -62,7 +67,10 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
             files = [discord.File(io.BytesIO(text_problems.encode()), filename="content-problems.txt")]
         interaction.extras["outcome"] = "answered" if result.ok else "invalid_input"
         await self.bot.send_rendered(
-            interaction, render_reload(result, attached=files is not None), ephemeral=True, files=files
+            interaction,
+            render_reload(result, attached=files is not None, mentions=mentions(self.bot, interaction.guild_id)),
+            ephemeral=True,
+            files=files,
         )
 
     @app_commands.command(name="status", description="Which content is being served, and the last failed reload")
@@ -85,7 +93,7 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
             if refusal is not None:
                 raise InvalidInput(f"{refusal} The moderator role is not changed.")
         if self.bot.db is None:
-            await self.bot.reply_message(interaction, "Not available", "This bot runs without a database.")
+            await self.bot.reply_message(interaction, "No database", NO_DATABASE.format(what="settings"))
             return
         await self.bot.db.execute(
             "INSERT INTO guild_settings (guild_id, moderator_role, updated_at) VALUES (?, ?, ?) "
@@ -117,7 +125,7 @@ class StatsCog(commands.Cog):
     @moderator_only()
     async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7) -> None:
         if self.bot.db is None:
-            await self.bot.reply_message(interaction, "Not available", "This bot runs without a database.")
+            await self.bot.reply_message(interaction, "No database", NO_DATABASE.format(what="usage statistics"))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if self.bot.usage is not None:
@@ -126,6 +134,14 @@ class StatsCog(commands.Cog):
             summary = await summarise(self.bot.db, days, guild_id=interaction.guild_id)
         except StatsTooSlow as exc:
             interaction.extras["outcome"] = "invalid_input"
-            await self.bot.reply_message(interaction, "Statistics stopped", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            stats = command(mentions(self.bot, interaction.guild_id), "stats")
+            await self.bot.reply_message(
+                interaction,
+                "Statistics stopped",
+                f"{str(exc)[:1].upper()}{str(exc)[1:]}.\nTry {stats} with a smaller number of days, or ask the "
+                "operator for `alliance-bot stats` on the host.",
+            )
             return
-        await self.bot.send_rendered(interaction, render_stats(summary), ephemeral=True)
+        await self.bot.send_rendered(
+            interaction, render_stats(summary, mentions(self.bot, interaction.guild_id)), ephemeral=True
+        )

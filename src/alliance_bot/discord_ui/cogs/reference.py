@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from alliance_bot import __version__
+from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.present.embed_help import render_about, render_help
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class ReferenceCog(commands.Cog):
     @app_commands.command(name="help", description="What this bot can do and how to ask")
     async def help(self, interaction: discord.Interaction) -> None:
         interaction.extras["outcome"] = "answered"
-        await self.bot.send_rendered(interaction, render_help())
+        await self.bot.send_rendered(interaction, render_help(mentions(self.bot, interaction.guild_id)))
 
     @app_commands.command(name="about", description="About this bot and its content")
     async def about(self, interaction: discord.Interaction) -> None:
