@@ -358,18 +358,8 @@ def render_fact(a: FactAnswer) -> Rendered:
     )
 
 
-def _date_order(e: EventView) -> tuple[int, int, int]:
-    """Date order, an event known only to its year or month after the dated ones of that year or month (it is
-    not known to come first)."""
-    return (e.date.year, e.date.month or 13, e.date.day or 32)
-
-
-def _when(e: EventView) -> str:
-    return e.date.human() if e.date.day else f"during {e.date.human()}"
-
-
 def _event_line(e: EventView) -> str:
-    return f"• {escape_md(_when(e))} · {escape_md(e.title)}"
+    return f"• {escape_md(e.date.when())} · {escape_md(e.title)}"
 
 
 def render_treaty(a: TreatyAnswer) -> Rendered:
@@ -412,7 +402,7 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
         shown = ", ".join(t.aliases[:SHOWN_ALIASES])
         more = len(t.aliases) - SHOWN_ALIASES
         b.add("Also known as", escape_md(shown) + (f" and {more} more" if more > 0 else ""))
-    events = sorted(t.related_events, key=_date_order)
+    events = sorted(t.related_events, key=lambda e: e.date.sort_key())
     if events or t.viewpoints:
         said = " and ".join(
             x for x in (plural(len(events), "related event"), plural(len(t.viewpoints), "debate")) if x[0] != "0"
@@ -429,7 +419,7 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
         b.add("Debates", "\n".join(f"• {escape_md(v.name)}" for v in t.viewpoints))
     links = [link(o.name, "treaty", o.id, "Also matching: treaty or agreement", "📜") for o in also]
     links += [link(v.name, "viewpoints", v.id, "Debate: the positions, with sources", "⚖️") for v in t.viewpoints]
-    links += [link(e.title, "event", e.id, _when(e).capitalize(), "📅") for e in events]
+    links += [link(e.title, "event", e.id, days.when_label(e.date), "📅") for e in events]
     return Rendered(
         b.build(),
         links=links[:25],

@@ -205,10 +205,6 @@ def _treaty_line(t: TreatyView) -> str:
     return f"• {t.name}{when} [{t.id}]"
 
 
-def _date_order(e: EventView) -> tuple[int, int, int]:
-    return (e.date.year, e.date.month or 13, e.date.day or 32)
-
-
 def treaty_text(a: TreatyAnswer) -> str:
     nothing = f"The digest has nothing on “{a.query[:100]}”."
     if not a.results:
@@ -238,9 +234,9 @@ def treaty_text(a: TreatyAnswer) -> str:
     if t.significance:
         lines += ["", "Significance:", _wrap(t.significance)]
     if t.related_events:
-        events = sorted(t.related_events, key=_date_order)
+        events = sorted(t.related_events, key=lambda e: e.date.sort_key())
         lines += ["", "Related events, in date order:"]
-        lines += [f"  • {event_line(e) if e.date.day else 'during ' + event_line(e)} [{e.id}]" for e in events]
+        lines += [f"  • {event_line(e)} [{e.id}]" for e in events]
     if t.viewpoints:
         lines += ["", "Debates: " + ", ".join(f"{v.name} [{v.id}]" for v in t.viewpoints)]
     lines += _sources_list([("Quotes", t.sources)])
