@@ -189,3 +189,19 @@ def test_when_is_answered_by_a_date(answers: Answers) -> None:
     assert not answers.fact("what year was thaad deployed in seongju").answered  # the documents give no year
     a = answers.fact("when was the mutual defense treaty signed")
     assert a.answered and "1953" in a.results[0].text
+
+
+def test_a_fact_picked_from_autocomplete_is_answered_with_that_entry(answers: Answers) -> None:
+    """Autocomplete sends the entry's id (a statement cut to 100 characters would be searched as a question);
+    the lookup answers with that entry, the facts that answer it differently beside it, the rest related."""
+    long_ones = [f for f in answers.digest.facts.values() if len(f.statement) > 100]
+    assert long_ones
+    for f in long_ones[:10]:
+        words = " ".join(f.statement.split()[:3])
+        picked = next(c for c in answers.autocomplete("fact", words) if c.name.startswith(f.statement[:50]))
+        assert picked.value == f.id and "…" not in picked.value
+        a = answers.fact(picked.value)
+        assert a.answered and a.results[0].id == f.id and a.results[0].text == f.statement
+        assert [r.match for r in a.results if r.match == "answer"] == ["answer"] * (
+            1 + len([o for o in answers._groups.get(f.group or "", []) if o.id != f.id])
+        )

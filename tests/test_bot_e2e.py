@@ -467,6 +467,36 @@ async def test_help_and_hints_mention_the_commands_by_their_registered_ids(bot_e
     assert e["description"] == f"“02-30”: February has no day 30.\n{step}"
 
 
+async def test_nothing_found_goes_to_the_asker_alone_with_clickable_next_steps(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    ids = {c["name"]: c["id"] for c in fake.commands()}
+    cb = await bot_env.ask("fact", {"query": "sewol ferry disaster"})
+    assert cb["data"].get("flags", 0) & EPHEMERAL, "a reply that found nothing is only for the asker"
+    text = all_text(embed(cb))
+    assert "The digest has nothing on" in text
+    assert f"</timeline:{ids['timeline']}>" in text and f"</treaty:{ids['treaty']}>" in text
+    cb = await bot_env.ask("treaty", {"name": "washington declaration"})
+    assert cb["data"].get("flags", 0) & EPHEMERAL and f"</treaty:{ids['treaty']}>" in all_text(embed(cb))
+    cb = await bot_env.ask("fact", {"query": "how many us troops are in korea"})
+    assert not cb["data"].get("flags", 0) & EPHEMERAL, "an answer is for the channel"
+
+
+async def test_an_answer_opened_from_a_menu_can_be_voted_on(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("treaty", {"name": "mdt"}))
+    await fake.wait_for_callback(payload)
+    message = await eventually(lambda: fake.original_message(payload), what="the answer message")
+    menu = next(c for row in message["components"] for c in row["components"] if c["type"] == 3)
+    debate = next(o for o in menu["options"] if o["emoji"]["name"] == "⚖️")
+    click = await fake.send_interaction(
+        fake.component(menu["custom_id"], message_id=message["id"], component_type=3, values=[debate["value"]])
+    )
+    cb = await fake.wait_for_callback(click)
+    buttons = [c for row in cb["data"]["components"] for c in row["components"] if c["type"] == 2]
+    votes = sorted(b["custom_id"][:8] for b in buttons if b["custom_id"].startswith("ab1:v:"))
+    assert votes == ["ab1:v:d:", "ab1:v:u:"]
+
+
 async def test_commands_whose_ids_are_not_known_are_named_as_text(bot_env: BotEnv) -> None:
     bot_env.bot.tree.command_ids.clear()  # type: ignore[attr-defined]
     cb = await bot_env.ask("help")

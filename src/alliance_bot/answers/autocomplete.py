@@ -207,10 +207,12 @@ def build_choices(self: Answers) -> dict[str, list[tuple[str, str, str]]]:
             entry(f"{MONTH_NAMES[m - 1]} {dd}: {titles}", f"{m:02d}-{dd:02d}", f"{MONTH_NAMES[m - 1][:3]} {dd}")
         )
     facts = []
+    # the value sent back is the entry's id, which the fact lookup answers with that entry (a statement cut to
+    # Discord's 100 characters would be searched for as a question)
     for fa in d.facts.values():
-        facts.append(entry(fa.statement, _clip(fa.statement), *fa.keywords))
+        facts.append(entry(fa.statement, fa.id, *fa.keywords))
     for ev in self._timeline:
-        facts.append(entry(f"{ev.title} ({ev.date.human()})", _clip(ev.title), *ev.tags))
+        facts.append(entry(f"{ev.title} ({ev.date.human()})", ev.id, *ev.tags))
     tags = sorted({t for ev in self._timeline for t in ev.tags})
     return {
         "treaty": treaty,

@@ -147,6 +147,9 @@ def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
     the facts that answer it differently, kept together), related entries after; or, when no entry answers
     it, `answered=False` and at most `RELATED_RESULTS` related entries."""
     query = query[: MAX_QUERY_CHARS * 10]
+    chosen = self._fact_docs_by_id.get(query.strip())
+    if chosen is not None:  # an entry by its id (what /fact's autocomplete sends): that entry, then related
+        return _entry_answer(self, query.strip(), chosen, limit)
     index = self._fact_index
     hits = index.search(query, limit=limit * 2, min_ratio=0.2, min_coverage=0.3)
     profile = index.profile(query) if hits else None
@@ -186,3 +189,24 @@ def fact(self: Answers, query: str, *, limit: int = FACT_RESULTS) -> FactAnswer:
         if len(results) >= (limit if answered else RELATED_RESULTS):
             break
     return FactAnswer(query=query[:MAX_QUERY_CHARS], results=tuple(results), answered=answered)
+
+
+def _entry_answer(self: Answers, ident: str, doc: SearchDoc[FactEntry], limit: int) -> FactAnswer:
+    """The answer to an entry asked by its id: the entry (with the facts that answer its question differently),
+    then the entries a search for its own text finds, as related."""
+    top = _fact_result(self, doc.kind, doc.payload)
+    results = [replace(top, match="answer", support=1.0, differs=bool(top.group))]
+    if top.group:
+        results += [
+            replace(_fact_result(self, "fact", other), match="answer", support=1.0, differs=True)
+            for other in self._groups[top.group]
+            if other.id != top.id
+        ]
+    seen = {r.id for r in results}
+    for hit in self._fact_index.search(top.title or top.text, limit=limit * 2, min_ratio=0.2, min_coverage=0.3):
+        if len(results) >= limit:
+            break
+        if hit.doc.key not in seen:
+            seen.add(hit.doc.key)
+            results.append(replace(_fact_result(self, hit.doc.kind, hit.doc.payload, hit.score), match="related"))
+    return FactAnswer(query=ident[:MAX_QUERY_CHARS], results=tuple(results), answered=True)

@@ -106,6 +106,7 @@ class Answers:
         analysis = TextAnalysis()  # one analysis per distinct text across the indexes below
         fact_docs = self._fact_docs()
         self._fact_index = SearchIndex(fact_docs, FACT_WEIGHTS, analysis=analysis)
+        self._fact_docs_by_id = {doc.key: doc for doc in fact_docs}  # an entry asked by its id (autocomplete)
         self._treaty_index = SearchIndex(
             [doc for doc in fact_docs if doc.kind == "treaty"],
             {"main": 3.0, "keywords": 3.0, "date": 1.5, "summary": 0.7, "tags": 0.3},

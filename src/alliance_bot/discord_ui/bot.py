@@ -26,6 +26,7 @@ from discord.ext import commands
 from alliance_bot.answers.model import Answer
 from alliance_bot.discord_ui import components, inflight, overload, payload, recording, send, tree, votes
 from alliance_bot.discord_ui.inflight import InFlight
+from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.discord_ui.overload import RESPONSE_BUDGET, LoadShedder
 from alliance_bot.discord_ui.payload import command_name
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
@@ -180,11 +181,16 @@ class AllianceBot(commands.Bot):
     async def answer(self, interaction: discord.Interaction, answer: Answer, *, ephemeral: bool = False) -> None:
         """Render a domain answer and send it as the interaction's one response."""
         interaction.extras["outcome"] = "answered" if answer.found else "nothing_found"
-        key = votes.answer_key(answer)  # the 👍/👎 pair, on the answers people can judge
-        rendered = render(answer)
-        if key is not None:
-            rendered = dataclasses.replace(rendered, vote_key=str(key))
-        await self.send_rendered(interaction, rendered, ephemeral=ephemeral)
+        await self.send_rendered(
+            interaction, self.rendered(interaction, answer), ephemeral=ephemeral or not answer.found
+        )
+
+    def rendered(self, interaction: discord.Interaction, answer: Answer) -> Rendered:
+        """An answer as the embeds this server sees: its hints' commands clickable, and the 👍/👎 pair on the
+        answers people can judge. "Nothing found" goes only to the asker (`answer`)."""
+        rendered = render(answer, mentions=mentions(self, interaction.guild_id))
+        key = votes.answer_key(answer)
+        return rendered if key is None else dataclasses.replace(rendered, vote_key=str(key))
 
     async def send_rendered(
         self,

@@ -16,6 +16,7 @@ import discord
 
 from alliance_bot.discord_ui import send, votes
 from alliance_bot.discord_ui.errors import handle_error
+from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.discord_ui.payload import field
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
 from alliance_bot.present.embed_answers import render_source_quotes
@@ -92,7 +93,7 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
         return
     answers = bot.store.answers
     if link.command in ("event", "quotes"):
-        rendered, found = _open_card(bot, link)
+        rendered, found = _open_card(bot, link, interaction.guild_id)
         interaction.extras["outcome"] = "answered" if found else "nothing_found"
         await bot.send_rendered(interaction, rendered, ephemeral=True)
         bot.record(
@@ -117,23 +118,25 @@ async def _on_component(bot: AllianceBot, interaction: discord.Interaction, cust
     else:
         result = answers.fact(link.argument)
     interaction.extras["outcome"] = "answered" if result.found else "nothing_found"
-    await bot.send_rendered(interaction, render(result), ephemeral=True)
+    await bot.send_rendered(interaction, bot.rendered(interaction, result), ephemeral=True)
     bot.record(
         interaction, interaction.extras["outcome"], command=f"link {link.command}", options={"target": link.argument}
     )
 
 
-def _open_card(bot: AllianceBot, link: Link) -> tuple[Rendered, bool]:
+def _open_card(bot: AllianceBot, link: Link, guild_id: int | None) -> tuple[Rendered, bool]:
     """An event's own card, or the quotes a source gives one kind of entry (the source card's menu)."""
     answers = bot.store.answers
+    hints = mentions(bot, guild_id)
     if link.command == "event":  # by id, or id@day: the anniversary as seen from that day
         card = answers.event(link.argument, now=bot.clock())
         if card.event is not None:
-            return render(card), True
-        return render(answers.fact(link.argument.partition("@")[0])), False  # gone since: what the digest has
+            return render(card, mentions=hints), True
+        gone = answers.fact(link.argument.partition("@")[0])  # gone since: what the digest has
+        return render(gone, mentions=hints), False
     source_id, _, kind = link.argument.partition(" ")
     found = answers.source(source_id)
-    return render_source_quotes(found, kind), found.found
+    return render_source_quotes(found, kind, hints), found.found
 
 
 async def remove_buttons(bot: AllianceBot, entry: send.PageEntry) -> None:

@@ -51,6 +51,7 @@ from alliance_bot.present.limits import (
     number_pages,
     quoted,
 )
+from alliance_bot.present.markup import Mentions, command
 
 
 def _cite_lines(sources: tuple[SourceRef, ...], numbers: dict[tuple[str, str], int] | None = None) -> str:
@@ -94,11 +95,16 @@ def _full_name(s: SourceRef) -> str:
     return " · ".join([s.title, *(p for p in (s.author, s.outlet) if p), s.published or "undated"])
 
 
-def _sources_panel(title: str, groups: Iterable[tuple[str, Sequence[SourceRef]]]) -> list[list[EmbedJson]]:
+def _sources_panel(
+    title: str, groups: Iterable[tuple[str, Sequence[SourceRef]]], mentions: Mentions | None = None
+) -> list[list[EmbedJson]]:
     """The pages behind the Sources button: every quote, grouped by what it supports, each under its document's
     full title and id (what `/source` opens)."""
     b = _Builder(f"Sources · {title}", COLOUR_ANSWER, FOOTER)
-    b.describe("Every quote this answer rests on, verbatim, with its document. `/source` shows a document in full.")
+    b.describe(
+        f"Every quote this answer rests on, verbatim, with its document. {command(mentions, 'source')} shows a "
+        "document in full."
+    )
     for heading, refs in groups:
         lines: list[str] = []
         last = ""
@@ -229,12 +235,17 @@ def render_today(a: TodayAnswer) -> Rendered:
     return Rendered(b.build(), links=links[:CHOICES_MAX])
 
 
-def render_event_card(a: EventAnswer) -> Rendered:
+def render_event_card(a: EventAnswer, mentions: Mentions | None = None) -> Rendered:
     """An event's card (an event picked from a menu): its date and which anniversary, its summary, the posts'
     wording on the day itself, one quote; every quote behind the Sources button."""
     e = a.event
     if e is None:
-        return _not_found("No such event", "No event", a.query, "Find events with `/timeline` or `/today`.")
+        return _not_found(
+            "No such event",
+            "No event",
+            a.query,
+            f"Find events with {command(mentions, 'timeline')} or {command(mentions, 'today')}.",
+        )
     b = _Builder(e.title, COLOUR_ANSWER, FOOTER)
     head = f"**{escape_md(days.when_label(e.date))}**"
     anniversary = days.card_anniversary(e, a.is_today)
@@ -250,7 +261,7 @@ def render_event_card(a: EventAnswer) -> Rendered:
         body.append(f"» {escape_md(e.anniversary)}")
     body.append(_lead(e.sources))
     b.describe("\n".join(x for x in body if x))
-    return Rendered(b.build(), sources=_sources_panel(e.title, [("Quotes", e.sources)]), ephemeral=True)
+    return Rendered(b.build(), sources=_sources_panel(e.title, [("Quotes", e.sources)], mentions), ephemeral=True)
 
 
 _KIND_EMOJI = {"event": "📅", "treaty": "📜", "fact": "📌", "source": "📄", "viewpoint": "⚖️", "position": "⚖️"}
@@ -285,10 +296,11 @@ def _fact_links(results: Iterable[FactResult]) -> list[Link]:
     return out[:25]
 
 
-def _fact_panel(results: Sequence[FactResult]) -> list[list[EmbedJson]]:
+def _fact_panel(results: Sequence[FactResult], mentions: Mentions | None = None) -> list[list[EmbedJson]]:
     return _sources_panel(
         _one_line(_key_phrase(results[0]), 120),
         [(_one_line(_key_phrase(r), 200), r.sources) for r in results if r.sources],
+        mentions,
     )
 
 
@@ -307,8 +319,9 @@ def _add_lines(b: _Builder, name: str, lines: list[str], room: int) -> tuple[int
     return 0, lines
 
 
-def render_fact(a: FactAnswer) -> Rendered:
-    hint = "Try other words, `/timeline`, `/treaty` or `/viewpoints`."
+def render_fact(a: FactAnswer, mentions: Mentions | None = None) -> Rendered:
+    timeline, treaty, viewpoints = (command(mentions, c) for c in ("timeline", "treaty", "viewpoints"))
+    hint = f"Try other words, {timeline}, {treaty} or {viewpoints}."
     if not a.answered or not a.results:
         b = _Builder("Nothing found", COLOUR_EMPTY, FOOTER)
         b.describe(f"The digest has nothing on “{escape_md(_one_line(a.query, 200))}”. {hint}")
@@ -353,7 +366,7 @@ def render_fact(a: FactAnswer) -> Rendered:
     return Rendered(
         b.build(),
         links=_fact_links(a.results),
-        sources=_fact_panel([top, *differing, *further]),  # what answers it; the related entries' are theirs
+        sources=_fact_panel([top, *differing, *further], mentions),  # what answers it; the related entries' are theirs
         menu="Open an event or a treaty named here…",
     )
 
@@ -362,12 +375,12 @@ def _event_line(e: EventView) -> str:
     return f"• {escape_md(e.date.when())} · {escape_md(e.title)}"
 
 
-def render_treaty(a: TreatyAnswer) -> Rendered:
+def render_treaty(a: TreatyAnswer, mentions: Mentions | None = None) -> Rendered:
     if not a.answered or not a.results:
         return _nothing_on(
             "No treaty found",
             a.query,
-            "Start typing a name in `/treaty` to see the list.",
+            f"Start typing a name in {command(mentions, 'treaty')} to see the list.",
             "Did you mean",
             [_treaty_line(t) for t in a.results],
             [link(t.name, "treaty", t.id, "Treaty or agreement", "📜") for t in a.results],
@@ -423,7 +436,7 @@ def render_treaty(a: TreatyAnswer) -> Rendered:
     return Rendered(
         b.build(),
         links=links[:25],
-        sources=_sources_panel(t.name, [("Quotes", t.sources)]),
+        sources=_sources_panel(t.name, [("Quotes", t.sources)], mentions),
         menu="Open a debate or an event…",
     )
 
@@ -461,12 +474,12 @@ def _ref_link(r: Ref) -> Link | None:
     return None
 
 
-def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
+def render_viewpoints(a: ViewpointsAnswer, mentions: Mentions | None = None) -> Rendered:
     if not a.answered or not a.results:
         return _nothing_on(
             "No topic found",
             a.query,
-            "Use `/viewpoints` and pick a topic from the list.",
+            f"Use {command(mentions, 'viewpoints')} and pick a topic from the list.",
             "Related topics (they do not answer it)",
             [f"• **{escape_md(v.topic)}**: {escape_md(v.question)}" for v in a.results],
             [link(v.topic, "viewpoints", v.id, "Related topic, not the answer", "⚖️") for v in a.results],
@@ -500,7 +513,7 @@ def render_viewpoints(a: ViewpointsAnswer) -> Rendered:
     return Rendered(
         number_pages(pages),
         links=list({(x.command, x.argument): x for x in links}.values())[:25],
-        sources=_sources_panel(a.results[0].topic if not many else "the topics", groups),
+        sources=_sources_panel(a.results[0].topic if not many else "the topics", groups, mentions),
         menu="Open a related treaty, event or debate…",
     )
 
@@ -579,12 +592,14 @@ def _source_card(s: SourceView) -> tuple[_Builder, list[Link]]:
     return b, links
 
 
-def render_source_quotes(a: SourceAnswer, kind: str) -> Rendered:
+def render_source_quotes(a: SourceAnswer, kind: str, mentions: Mentions | None = None) -> Rendered:
     """The quotes a source gives entries of one kind (the source card's menu), shown to whoever asked."""
     s = a.results[0] if a.found else None
     quotes = [c for c in s.cited_by if c.kind == kind] if s else []
     if s is None or not quotes:
-        return _not_found("Nothing to show", "No quote", f"{a.query} {kind}", "Run `/source` again.")
+        return _not_found(
+            "Nothing to show", "No quote", f"{a.query} {kind}", f"Run {command(mentions, 'source')} again."
+        )
     heading = next(h for k, h, _, _ in _entries_by_kind(s.cited_by) if k == kind)
     b = _Builder(f"{heading.capitalize()} citing {s.title}", COLOUR_ANSWER, FOOTER)
     b.add(
@@ -594,12 +609,12 @@ def render_source_quotes(a: SourceAnswer, kind: str) -> Rendered:
     return Rendered(b.build(), ephemeral=True)
 
 
-def render_source(a: SourceAnswer) -> Rendered:
+def render_source(a: SourceAnswer, mentions: Mentions | None = None) -> Rendered:
     if not a.answered or not a.results:
         return _nothing_on(
             "No source found",
             a.query,
-            "Use `/source` to list them.",
+            f"Use {command(mentions, 'source')} to list them.",
             "Related sources (they do not answer it)",
             [
                 f"• **{escape_md(s.title)}**: "

@@ -24,6 +24,7 @@ from alliance_bot.present.embed_answers import (
     render_viewpoints,
 )
 from alliance_bot.present.limits import COLOUR_EMPTY, COLOUR_ERROR, FOOTER, Rendered, _Builder
+from alliance_bot.present.markup import Mentions
 
 __all__ = ["render", "render_message"]
 
@@ -34,20 +35,21 @@ def render_message(title: str, text: str, *, error: bool = False, ephemeral: boo
     return Rendered(b.build(), ephemeral=ephemeral)
 
 
-def render(answer: object) -> Rendered:
+def render(answer: object, *, mentions: Mentions | None = None) -> Rendered:
+    """An answer as embeds; `mentions` (command name -> `</name:id>`) makes the hints' commands clickable."""
     match answer:
         case TodayAnswer():
             return render_today(answer)
         case EventAnswer():
-            return render_event_card(answer)
+            return render_event_card(answer, mentions)
         case FactAnswer():
-            return render_fact(answer)
+            return render_fact(answer, mentions)
         case TreatyAnswer():
-            return render_treaty(answer)
+            return render_treaty(answer, mentions)
         case ViewpointsAnswer():
-            return render_viewpoints(answer)
+            return render_viewpoints(answer, mentions)
         case TimelineAnswer():
             return render_timeline(answer)
         case SourceAnswer():
-            return render_source(answer)
+            return render_source(answer, mentions)
     raise TypeError(f"no embed form for {type(answer).__name__}")
