@@ -126,7 +126,8 @@ class ReferenceIndex:
             joined = " ".join(doc.fields.values())
             self.bigrams.append(bigrams)
             self.flags.append((reference_has_date(joined), bool(re.search(r"\d", joined))))
-            self.gives.append({k for k in text.GIVES_KINDS if any(text.gives(k, v) for v in doc.fields.values() if v)})
+            terms_here = {t for terms in per_field.values() for t in terms}
+            self.gives.append({k for k, markers in text.GIVES_TERMS.items() if markers & terms_here})
             for term, value in tf.items():
                 self.postings[term][i] = value
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}

@@ -44,9 +44,9 @@ from rapidfuzz.distance import OSA
 
 from alliance_bot.answers.text import (
     GIVES_KINDS,
+    GIVES_TERMS,
     analyse,
     analyse_words,
-    gives,
     has_date,
     has_number,
     query_terms,
@@ -230,8 +230,6 @@ class SearchIndex(Generic[_Payload]):
             # space joining two fields, which is a word boundary as the ends of a field are
             has_date_doc[i] = any(map(analysis.has_date, doc.fields.values()))
             has_number_doc[i] = any(map(analysis.has_number, doc.fields.values()))
-            for kind in GIVES_KINDS:
-                gives_doc[kind][i] = any(gives(kind, text) for text in doc.fields.values() if text)
             for name, text in doc.fields.items():
                 if name not in weights or not text:
                     continue
@@ -255,6 +253,11 @@ class SearchIndex(Generic[_Payload]):
         lengths = np.array(field_len, dtype=np.int64)
         docs_of_field = np.array(field_doc, dtype=np.int64)
         field_of_occ = np.repeat(np.arange(len(field_len), dtype=np.int64), lengths)
+        # what each document gives (a person, a place, a reason): one of the marker terms among its terms
+        for kind in GIVES_KINDS:
+            marker = [analysis.term_ids[t] for t in GIVES_TERMS[kind] if t in analysis.term_ids]
+            if marker:
+                gives_doc[kind][np.unique(docs_of_field[field_of_occ[np.isin(occ, marker)]])] = True
         per_field = np.sort(field_of_occ * n_terms + occ)  # (field, term) of every occurrence
         first = _run_starts(per_field)
         counts = np.diff(np.append(first, len(per_field)))

@@ -252,16 +252,10 @@ def has_number(text: str) -> bool:
     return bool(_NUMBER_LIKE.search(text))
 
 
-# What an entry's text gives, for the intents that are not dates or figures: words that show it names a
-# person, a place, a reason (vocabulary.py). Case matters only for places ("in Seoul").
-_GIVES = {
-    "person": re.compile(rf"\b(?:{PERSON_MARKERS})\b", re.IGNORECASE),
-    "place": re.compile(rf"\b{PLACE_MARKERS}"),
-    "reason": re.compile(rf"\b(?:{REASON_MARKERS})\b", re.IGNORECASE),
+# What an entry gives, for the intents that are not dates or figures (a person, a place, a reason): the terms of
+# the words that show it (vocabulary.py), looked up among an entry's analysed terms when the index is built.
+GIVES_TERMS: dict[str, frozenset[str]] = {
+    kind: frozenset(t for w in words for t in analyse(w))
+    for kind, words in (("person", PERSON_MARKERS), ("place", PLACE_MARKERS), ("reason", REASON_MARKERS))
 }
-GIVES_KINDS = tuple(_GIVES)
-
-
-def gives(kind: str, text: str) -> bool:
-    """Whether a text gives what a question of this intent asks for (a person, a place, a reason)."""
-    return bool(_GIVES[kind].search(text))
+GIVES_KINDS = tuple(GIVES_TERMS)

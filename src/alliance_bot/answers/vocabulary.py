@@ -454,24 +454,7 @@ for _who in ("us", "u s", "american", "united states"):
 # Query words that say what kind of answer is wanted rather than what it is about.
 DATE_INTENT = frozenset({"date", "when", "day", "year", "dated"})
 NUMBER_INTENT = frozenset({"many", "much", "number", "count", "figure", "total", "amount", "size"})
-# "who", "where", "why": the question wants a person, a place, a reason; the words that show an entry gives
-# one (answers/text.py, `gives`). A person: a role or title (names alone are not told from places);
-# a place: a preposition of place before a name; a reason: the words that introduce one.
-PERSON_INTENT = frozenset({"who", "whom", "whose"})
-PLACE_INTENT = frozenset({"where"})
-REASON_INTENT = frozenset({"why", "reason", "reasons"})
-PERSON_MARKERS = (
-    "president|presidents|leader|leaders|secretary|general|envoy|minister|agent|agents|official|officials|"
-    "commander|commanders|chairman|activist|activists|ambassador|king|emperor|senator|senators|lawmakers|"
-    "author|scientist|director|dictator|founder|spokesman|spokeswoman|diplomat|diplomats|negotiator|"
-    "negotiators|mr|ms|dr|gen|sen|rep"
-)
-PLACE_MARKERS = r"(?:in|at|near|from|on|to) (?:the )?[A-Z][a-z]+"
-REASON_MARKERS = (
-    "because|since|so that|in order to|to deter|to counter|to prevent|to protect|to keep|to bind|reason|reasons|"
-    "aimed|aim|sought|seeking|wanted|wants|fear|fears|feared|concern|concerns|worried|due to|as a result|"
-    "meant to|argues|argued|so as to|for the sake of|motivated|intended"
-)
+
 
 # Countries, and the places that stand for them, as people write them (analysed into terms where used). A
 # question that names a country asks about that country: an entry that does not name it does not answer it
@@ -716,3 +699,79 @@ IRREGULAR_VERBS: dict[str, str] = {
     "wrote": "write",
     "written": "write",
 }
+
+# "who", "where", "why": the question wants a person, a place, a reason; the words that show an entry gives
+# one (answers/text.py, `GIVES_TERMS`): a role or title (names alone are not told from places), a country or
+# place other than the alliance's own, the words that introduce a reason.
+PERSON_INTENT = frozenset({"who", "whom", "whose"})
+PLACE_INTENT = frozenset({"where"})
+REASON_INTENT = frozenset({"why", "reason", "reasons"})
+PERSON_MARKERS = frozenset(
+    [
+        "president",
+        "presidents",
+        "leader",
+        "leaders",
+        "secretary",
+        "general",
+        "envoy",
+        "minister",
+        "agent",
+        "agents",
+        "official",
+        "officials",
+        "commander",
+        "commanders",
+        "chairman",
+        "activist",
+        "activists",
+        "ambassador",
+        "king",
+        "emperor",
+        "senator",
+        "senators",
+        "lawmakers",
+        "author",
+        "scientist",
+        "director",
+        "dictator",
+        "founder",
+        "spokesman",
+        "spokeswoman",
+        "diplomat",
+        "diplomats",
+        "negotiator",
+        "negotiators",
+    ]
+)
+PLACE_MARKERS = frozenset(  # places that tell where: not the alliance's own two countries, named everywhere
+    w for w in PLACE_WORDS if w not in {"us", "america", "american", "americans", "korea", "korean", "koreans", "rok"}
+)
+REASON_MARKERS = frozenset(
+    [
+        "because",
+        "reason",
+        "reasons",
+        "aimed",
+        "aim",
+        "sought",
+        "seeking",
+        "wanted",
+        "wants",
+        "fear",
+        "fears",
+        "feared",
+        "concern",
+        "concerns",
+        "worried",
+        "argues",
+        "argued",
+        "motivated",
+        "intended",
+        "deter",
+        "deterrence",
+        "counter",
+        "prevent",
+        "protect",
+    ]
+)
