@@ -30,6 +30,7 @@ from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.discord_ui.overload import RESPONSE_BUDGET, LoadShedder
 from alliance_bot.discord_ui.payload import command_name
 from alliance_bot.discord_ui.send import FOLLOWUP_BUDGET
+from alliance_bot.discord_ui.translator import CommandTranslator
 from alliance_bot.discord_ui.tree import AllianceTree
 from alliance_bot.library import ContentStore
 from alliance_bot.present.embeds import render, render_message
@@ -92,6 +93,7 @@ class AllianceBot(commands.Bot):
         from alliance_bot.discord_ui.cogs.moderation import ContentCog, StatsCog
         from alliance_bot.discord_ui.cogs.reference import ReferenceCog
 
+        await self.tree.set_translator(CommandTranslator())  # before the cogs: the descriptions in Korean
         await self.add_cog(ReferenceCog(self))
         await self.add_cog(ContentCog(self))
         await self.add_cog(StatsCog(self))

@@ -29,9 +29,16 @@ _REFUSED_TOKEN = "Discord refused the token (DISCORD_TOKEN); reset it in the dev
 _NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
-def command_payload(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
-    """What `sync` sends: the commands as Discord's JSON, sorted for a stable hash."""
-    cmds = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
+async def command_payload(
+    tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None = None
+) -> list[dict[str, Any]]:
+    """What `sync` sends: the commands as Discord's JSON, with their translations (as `tree.sync` sends them),
+    sorted for a stable hash: a changed translation is a change to sync."""
+    translator = tree.translator
+    cmds = [
+        await c.get_translated_payload(tree, translator) if translator is not None else c.to_dict(tree)
+        for c in tree.get_commands(guild=guild)
+    ]
     return sorted(cmds, key=lambda c: (c.get("type", 1), c["name"]))
 
 
@@ -49,9 +56,16 @@ def validate_payload(payload: list[dict[str, Any]], path: str = "") -> list[str]
         description = cmd.get("description", "")
         if (cmd.get("type", 1) in (1, None) or "options" in cmd or path) and not 1 <= len(description) <= 100:
             problems.append(f"{where}: description must be 1-100 characters (has {len(description)})")
+        for locale, localised in (cmd.get("name_localizations") or {}).items():
+            if not _NAME.match(str(localised)) or localised != str(localised).lower():
+                problems.append(f"{where}: {locale} name must be 1-32 lowercase letters, digits, - or _")
+        for locale, localised in (cmd.get("description_localizations") or {}).items():
+            if not 1 <= len(str(localised)) <= 100:
+                problems.append(f"{where}: {locale} description must be 1-100 characters (has {len(str(localised))})")
         for choice in cmd.get("choices", []) or []:
-            if not 1 <= len(str(choice.get("name", ""))) <= 100:
-                problems.append(f"{where}: choice name must be 1-100 characters")
+            names = [choice.get("name", ""), *(choice.get("name_localizations") or {}).values()]
+            if not all(1 <= len(str(n)) <= 100 for n in names):
+                problems.append(f"{where}: choice name must be 1-100 characters (in every language)")
         options = cmd.get("options", []) or []
         if len(options) > 25:
             problems.append(f"{where}: at most 25 options")
@@ -91,7 +105,7 @@ async def sync_commands(
             guild = discord.Object(id=guild_id) if guild_id else None
             if guild is not None:
                 bot.tree.copy_global_to(guild=guild)
-            payload = command_payload(bot.tree, guild)
+            payload = await command_payload(bot.tree, guild)
             problems = validate_payload(payload)
             if problems:
                 for p in problems:
