@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 
 from alliance_bot.answers.common import treaties_by_date
 from alliance_bot.answers.model import Choice
-from alliance_bot.answers.text import fold
+from alliance_bot.answers.text import fold, raw_words
 from alliance_bot.digest.dates import MONTH_NAMES
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 MAX_CHOICES = 25
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 CHOICE_MAX = 100
 
 
@@ -238,5 +239,9 @@ def autocomplete(self: Answers, option: str, current: str) -> list[Choice]:
     if not needle:
         return [Choice(name, value) for _, name, value in choices.items[:MAX_CHOICES]]
     words = needle.split()
+    if not needle.isascii():  # a Korean word: the English words it means here (answers/korean.py)
+        words = [e for w in words for e in (raw_words(w) if _HANGUL.search(w) else [w])]
+        if not words:  # words of asking only ("무엇인가요"): as for empty input
+            return [Choice(name, value) for _, name, value in choices.items[:MAX_CHOICES]]
     picked = choices.containing(words, MAX_CHOICES) or choices.closest(words, MAX_CHOICES)
     return [Choice(name, value) for _, name, value in (choices.items[i] for i in picked)]

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import snowballstemmer  # type: ignore[import-untyped]  # it ships no type information: typed as _Stemmer below
 
+from alliance_bot.answers.korean import is_hangul, korean_word
 from alliance_bot.answers.vocabulary import (
     DATE_INTENT,
     IRREGULAR_VERBS,
@@ -71,13 +72,16 @@ _stemmer: _Stemmer = snowballstemmer.stemmer("english")
 _FOLD_PUNCTUATION = dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
 _FOLD_PUNCTUATION.update(dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`", "'"))
 _FOLD_PUNCTUATION_CHARS = re.compile("[" + "".join(_FOLD_PUNCTUATION) + "]")
+_JAMO = re.compile("[\u1100-\u11ff]")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _DIGIT_COMMA = re.compile(r"\d,")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(b|bn|m|k)")
 _MAGNITUDE = {"b": "billion", "bn": "billion", "m": "million", "k": "thousand"}
 _ORDINAL = re.compile(r"(\d+)(s|st|nd|rd|th)")
-_WORD = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?[a-z]*|\$")  # "kal858" is "kal 858"; "1950s", "13.4b" stay whole
+_WORD = re.compile(
+    r"[a-z]+|[0-9]+(?:\.[0-9]+)?[a-z]*|\$|[\uac00-\ud7a3]+"
+)  # "kal858" is "kal 858"; "1950s", "13.4b" stay whole
 
 
 def fold(text: str) -> str:
@@ -86,6 +90,8 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
         text = _FOLD_PUNCTUATION_CHARS.sub(_unify_punctuation, text)
+        if _JAMO.search(text):  # NFKD took Hangul syllables apart: put them together again
+            text = unicodedata.normalize("NFC", text)
     return text.lower()
 
 
@@ -103,7 +109,11 @@ def raw_words(text: str) -> list[str]:
     if "," in text and _DIGIT_COMMA.search(text):
         text = _NUMBER.sub(_drop_thousands_separators, text)
     # u.s. / r.o.k. / h.r. -> u s / r o k / h r (phrases in SYNONYMS)
-    return _WORD.findall(text)
+    words = _WORD.findall(text)
+    if text.isascii():
+        return words
+    # a Korean word: the English words it means here (answers/korean.py)
+    return [e for w in words for e in (korean_word(w) if is_hangul(w) else (w,))]
 
 
 @lru_cache(maxsize=65536)

@@ -22,7 +22,7 @@ KO: dict[str, str] = {
     "treaty": "조약·협정·법안: 요약, 주요 조항, 출처",
     "treaty name": "이름, 약칭(MDT, KORUS, SMA…) 또는 연도. 비워 두면 목록을 보여 줍니다",
     "fact": "사실과 수치를 출처와 함께 찾아봅니다",
-    "fact query": "알고 싶은 내용 (지금은 영어로 찾습니다. 예: how many US troops are in Korea)",
+    "fact query": "알고 싶은 내용 (예: 주한미군 몇 명, how many US troops are in Korea)",
     "viewpoints": "논쟁 중인 주제에 대한 여러 입장",
     "viewpoints topic": "주제 (예: cost sharing, wartime OPCON). 비워 두면 목록을 보여 줍니다",
     "timeline": "두 연도 또는 날짜 사이의 사건을 순서대로",
