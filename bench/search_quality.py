@@ -8,8 +8,9 @@ For every question set it prints, beside a plain BM25 ranking over the source do
 - treaty and viewpoint top-1 and nothing, where the set has such questions.
 
 Question sets: the shared development questions (../shared/eval/dev_questions.yaml), the held-out
-questions of bench/holdout_questions.yaml, and bench/abstain_questions.yaml, whose `split: tune` part
-may be used to calibrate and whose `split: heldout` part never is. Prints figures; never fails.
+questions of bench/holdout_questions.yaml, and bench/abstain_questions.yaml and bench/korean_questions.yaml
+(the same in Korean), whose `split: tune` part may be used to calibrate and whose `split: heldout` part never
+is. Prints figures; never fails.
 
     python bench/search_quality.py [--questions PATH ...] [--content DIR] [--verbose]
 """
@@ -32,7 +33,12 @@ from alliance_bot.digest.result import Digest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "eval" / "dev_questions.yaml"
-DEFAULT_SETS = [DEV, ROOT / "bench" / "holdout_questions.yaml", ROOT / "bench" / "abstain_questions.yaml"]
+DEFAULT_SETS = [
+    DEV,
+    ROOT / "bench" / "holdout_questions.yaml",
+    ROOT / "bench" / "abstain_questions.yaml",
+    ROOT / "bench" / "korean_questions.yaml",  # the same kinds of question, asked in Korean (#18)
+]
 
 
 def _squash(text: str) -> str:
