@@ -226,3 +226,21 @@ def test_shipped_aliases_are_in_their_sources() -> None:
             assert any(normalise_for_quote(alias) in t for t in texts), (tr.id, alias)
     assert "SMA" not in digest.treaties["cost-sharing-2024"].aliases
     assert "SMA" in digest.treaties["cost-sharing-2024"].search_terms
+
+
+def test_a_positions_lead_quote_is_one_that_holds_it(tmp_path: Path) -> None:
+    from alliance_bot.answers.service import Answers
+
+    vp = VIEWPOINT.format(holds="").replace(
+        '            quote: "It halted the fighting."\n',
+        '            quote: "It halted the fighting."\n          - source: doc-one\n'
+        '            quote: "The armistice was signed on July 27, 1953."\n            holds: true\n',
+        1,
+    )
+    digest = load_digest(make_content(tmp_path, viewpoints_yaml=vp)).digest
+    assert digest is not None
+    keep = next(p for p in Answers(digest).viewpoints("armistice").results[0].positions if p.label == "Keep it")
+    assert [(s.quote, s.holds) for s in keep.sources] == [
+        ("The armistice was signed on July 27, 1953.", True),
+        ("It halted the fighting.", False),
+    ]
