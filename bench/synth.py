@@ -63,7 +63,10 @@ def make(out: Path, times: int = 100, content: Path = ROOT / "content", seed: in
                     c["related"] = [f"{r}-s{n}"[:64] for r in e.get("related", [])]
                 elif kind == "treaties":
                     c["name"] = _vary(e["name"], rng, vocab, n, 200)
-                    c["aliases"] = [f"{a} {n}"[:100] for a in e.get("aliases", [])]
+                    # varied names are no longer what the documents write: searched, not shown (search_terms)
+                    c["aliases"] = []
+                    names = [*e.get("aliases", []), *e.get("search_terms", [])]
+                    c["search_terms"] = [f"{a} {n}"[:100] for a in names]
                     c["summary"] = _vary(e["summary"], rng, vocab, n, 1000)
                     c["related_events"] = [f"{r}-s{n}"[:64] for r in e.get("related_events", [])]
                 else:

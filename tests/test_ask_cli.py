@@ -103,7 +103,7 @@ def test_invalid_input_exits_two_with_one_line(capsys: pytest.CaptureFixture[str
 def test_text_output_shows_citations(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "treaty", "korus"]) == 0
     out = capsys.readouterr().out
-    assert "Korea–US Free Trade Agreement" in out and "Sources:" in out and "“" in out
+    assert "US Free Trade Agreement with South Korea" in out and "Sources:" in out and "“" in out
 
 
 def test_console_script_runs_as_a_process() -> None:

@@ -307,7 +307,7 @@ def test_missing_source_text_file(tmp_path: Path) -> None:
         ("events: 3\n", "content/broken.yaml:1: events: must be a list of entries"),
         ("stuff: []\n", "content/broken.yaml:1: stuff: unknown kind"),
         ("events:\n  - [1, 2]\n", "content/broken.yaml:2: events[0]: each entry must be a mapping of fields"),
-        ("events: [\n", "content/broken.yaml:2: YAML syntax error"),
+        ("events: [\n", "content/broken.yaml:2:1: YAML syntax error"),
         ("a: &x [1]\nb: *x\n", "content/broken.yaml:1: anchors and aliases (&name / *name) are not allowed"),
         (
             "events: !!python/object:os.system {}\n",
@@ -337,8 +337,11 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lol += f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
     found = problems(make_content(tmp_path, lol_yaml=lol))
+    # never expanded: each anchor whose alias is used is named once, at its line (all of a file's problems at once)
     assert found == [
-        "content/lol.yaml:1: anchors and aliases (&name / *name) are not allowed in content files: write the value out"
+        f"content/lol.yaml:{line}: anchors and aliases (&name / *name) are not allowed in content files: "
+        "write the value out"
+        for line in range(1, 9)
     ]
 
 
@@ -360,7 +363,7 @@ def test_cli_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["content", "check", str(bad)]) == 1
     captured = capsys.readouterr()
     assert "content/events.yaml:3: events.armistice-signed.date:" in captured.out
-    assert "1 problem; nothing was changed" in captured.err
+    assert "1 problem found; fix them and check again" in captured.err
 
 
 def test_cli_schema(tmp_path: Path) -> None:

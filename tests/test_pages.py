@@ -176,7 +176,7 @@ async def test_page_buttons_first_last_and_sources_leave_rows_free(bot_env: BotE
         fake.component(menu["custom_id"], message_id=message["id"], component_type=3, values=[facts["value"]])
     )
     shown = await fake.wait_for_callback(p)
-    assert shown["data"]["flags"] & EPHEMERAL and shown["data"]["embeds"][0]["title"].startswith("53 facts citing")
+    assert shown["data"]["flags"] & EPHEMERAL and shown["data"]["embeds"][0]["title"].startswith("56 facts citing")
 
 
 async def test_three_pages_or_fewer_have_no_first_and_last(bot_env: BotEnv) -> None:

@@ -612,7 +612,15 @@ GOLDEN = [
     ),
     ("a: ! 12\nb: ! foo\n", ("ok", {"a": 12, "b": "foo"}, {(): 1, ("a",): 1, ("b",): 2}, {("a",): "12"})),
     ("!!seq [1]\n", ("ok", [1], {(): 1, (0,): 1}, {(0,): "1"})),
-    ("a: b: c\n", ("problem", "YAML syntax error: mapping values are not allowed in this context", 1)),
+    (
+        "a: b: c\n",
+        (
+            "problem",
+            "YAML syntax error: mapping values are not allowed in this context"
+            " (check the indentation of this line against the one above)",
+            1,
+        ),
+    ),
     ("a:\n  - b\n   - c\n", ("ok", {"a": ["b - c"]}, {(): 1, ("a",): 1, ("a", 0): 2}, {})),
     ("\ufeffa: 1\n", ("ok", {"a": 1}, {(): 1, ("a",): 1}, {("a",): "1"})),
     (

@@ -93,7 +93,7 @@ def test_run_with_broken_content_or_settings_fails_with_one_clear_line(tmp_path:
     shutil.copytree(CONTENT, broken)
     (broken / "events.yaml").write_text("events: [\n")
     done = _run_cli("run", env={"ALLIANCE_BOT_CONTENT_DIR": str(broken)}, cwd=tmp_path)
-    assert done.returncode == 1 and "events.yaml:2: YAML syntax error" in done.stderr
+    assert done.returncode == 1 and "events.yaml:2:1: YAML syntax error" in done.stderr
     done = _run_cli(
         "run",
         "--require-token",

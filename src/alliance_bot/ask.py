@@ -86,8 +86,9 @@ def load_answers(content: str | None, timezone: str | None) -> Answers | None:
     result = load_digest(root, configured_cache())
     if not result.ok or result.digest is None:
         for problem in result.problems:
-            print(problem, file=sys.stderr)
-        print(f"{shown(root)}: the content has problems; run `alliance-bot content check`", file=sys.stderr)
+            print(problem.opened_from(root.parent), file=sys.stderr)
+        check = "alliance-bot content check" + (f" {shown(root)}" if content else "")
+        print(f"{shown(root)}: the content has problems; run `{check}`", file=sys.stderr)
         return None
     return Answers(result.digest, timezone=tz)
 

@@ -32,9 +32,10 @@ def _cmd_content_check(args: argparse.Namespace) -> int:
         print(f"{shown(root)}: ok: {result.digest.summary_line()}")
         return EXIT_OK
     for problem in result.problems:
-        print(problem)
+        print(problem.opened_from(root.parent))
     n = len(result.problems)
-    print(f"{shown(root)}: {n} problem{'s' if n != 1 else ''}; nothing was changed", file=sys.stderr)
+    sys.stdout.flush()  # the problems before the summary, also when both go to one terminal or file
+    print(f"{shown(root)}: {n} problem{'s' if n != 1 else ''} found; fix them and check again", file=sys.stderr)
     return EXIT_PROBLEMS
 
 
@@ -70,11 +71,13 @@ def _load_store(settings: Settings, *, serving: bool = False) -> ContentStore:
     store = ContentStore(settings.content_dir, timezone=settings.timezone, cache=settings.content_cache())
     result = store.load(freeze=serving)
     if not result.ok:
+        from alliance_bot.digest.files import shown
+
         for problem in result.problems:
-            print(problem, file=sys.stderr)
+            print(problem.opened_from(settings.content_dir.parent), file=sys.stderr)
         print(
-            f"alliance-bot: the content in {settings.content_dir} has {len(result.problems)} problem(s); "
-            "fix them (alliance-bot content check) and start again",
+            f"alliance-bot: the content in {shown(settings.content_dir)} has {len(result.problems)} problem(s); "
+            f"fix them (alliance-bot content check {shown(settings.content_dir)}) and start again",
             file=sys.stderr,
         )
         raise SystemExit(EXIT_PROBLEMS)

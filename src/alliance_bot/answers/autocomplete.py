@@ -196,7 +196,10 @@ def build_choices(self: Answers) -> dict[str, list[tuple[str, str, str]]]:
         key = fold(" ".join((name, value, *extra)))
         return (key, _clip(name), value[:CHOICE_MAX])
 
-    treaty = [entry(t.name + (f" ({t.date.year})" if t.date else ""), t.id, *t.aliases) for t in treaties_by_date(self)]
+    treaty = [
+        entry(t.name + (f" ({t.date.year})" if t.date else ""), t.id, *t.searched_names())
+        for t in treaties_by_date(self)
+    ]
     viewpoints = [
         entry(v.topic, v.id, v.question, *v.keywords) for v in sorted(d.viewpoints.values(), key=lambda v: v.topic)
     ]

@@ -7,12 +7,13 @@ treaties in date order. Like each answer's own module, these are functions of th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from alliance_bot.answers.model import EventView, Ref, SourceRef
 from alliance_bot.digest.dates import anniversary_number, marked_on, ordinal
-from alliance_bot.digest.model import Citation, Event, Fact, Treaty
+from alliance_bot.digest.model import Citation, Event, Fact, PositionCitation, Treaty
 
 if TYPE_CHECKING:
     from alliance_bot.answers.service import Answers
@@ -35,10 +36,14 @@ def ref(self: Answers, entry_id: str) -> Ref:
     return Ref(entry_id, name_of(self, entry_id), self.digest.kind_of(entry_id) or "")
 
 
-def sources_of(self: Answers, citations: list[Citation]) -> tuple[SourceRef, ...]:
+def sources_of(self: Answers, citations: Sequence[Citation]) -> tuple[SourceRef, ...]:
+    """The resolved citations; a position's carry whether their source holds it (`PositionCitation.holds`)."""
     meta = self._source_meta
     labels = self._source_labels
-    return tuple(SourceRef(*meta[c.source], c.quote, labels[c.source]) for c in citations)
+    return tuple(
+        SourceRef(*meta[c.source], c.quote, labels[c.source], c.holds if isinstance(c, PositionCitation) else None)
+        for c in citations
+    )
 
 
 def entry_sources(self: Answers, entry: Event | Fact | Treaty) -> tuple[SourceRef, ...]:

@@ -78,7 +78,7 @@ def fact_docs(self: Answers) -> list[SearchDoc[FactEntry]]:
                 "treaty",
                 {
                     "main": tr.name,
-                    "keywords": " ".join(tr.aliases),
+                    "keywords": " ".join(tr.searched_names()),
                     "date": f"{tr.date.human()} {tr.date.iso()}" if tr.date else "",
                     "summary": " ".join([tr.summary, *tr.provisions, tr.significance or ""]),
                     "tags": " ".join(tr.tags),

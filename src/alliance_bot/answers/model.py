@@ -23,6 +23,7 @@ class SourceRef:
     published: str | None
     quote: str
     label: str = ""  # the source's short label (`Source.label()`), named inline beside a quote
+    holds: bool | None = None  # a position's citation: whether its source holds the position (else: context)
 
     def short(self) -> str:
         """`DeTrani 2025`: the name of the source beside a quote (the full title is in the Sources list)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 from alliance_bot.answers import autocomplete, common, fact, source, timeline, today, treaty, viewpoints
 from alliance_bot.answers.autocomplete import ChoiceIndex, build_choices
@@ -114,11 +115,11 @@ class Answers:
         )
         self._treaty_names: dict[str, list[str]] = defaultdict(list)  # normalised name/alias -> treaty ids
         for tr in d.treaties.values():
-            for name in (tr.name, tr.id.replace("-", " "), *tr.aliases):
+            for name in (tr.name, tr.id.replace("-", " "), *tr.searched_names()):
                 key = normalise_name(name)
                 if key and tr.id not in self._treaty_names[key]:
                     self._treaty_names[key].append(tr.id)
-        self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.aliases)]
+        self._treaty_labels = [(fold(n), tr.id) for tr in d.treaties.values() for n in (tr.name, *tr.searched_names())]
         self._treaty_label_texts = [label for label, _ in self._treaty_labels]
         self._treaty_years = [(tr.date.year, tr.id) for tr in d.treaties.values() if tr.date]
         self._treaty_judge = Judge(treaty.treaty_entries(self), self._treaty_index, analysis=analysis)
@@ -199,7 +200,7 @@ class Answers:
 
     # ------------------------------------------------------------------ views shared by the answers (common.py)
 
-    def sources_of(self, citations: list[Citation]) -> tuple[SourceRef, ...]:
+    def sources_of(self, citations: Sequence[Citation]) -> tuple[SourceRef, ...]:
         return common.sources_of(self, citations)
 
     def event_view(self, ev: Event, reference_year: int | None = None) -> EventView:

@@ -59,7 +59,7 @@ def treaty_entries(self: Answers) -> list[JudgedEntry[Treaty]]:
             "treaty",
             (
                 tr.name,
-                *tr.aliases,
+                *tr.searched_names(),
                 tr.id.replace("-", " "),
                 tr.kind,
                 f"{tr.date.human()} {tr.date.iso()}" if tr.date else "",

@@ -17,17 +17,23 @@ from alliance_bot.answers.common import name_of, ref
 from alliance_bot.answers.judge import RELATED_RESULTS, RELATED_SUPPORT, JudgedEntry, candidate_scores
 from alliance_bot.answers.model import PositionView, Ref, ViewpointsAnswer, ViewpointView
 from alliance_bot.answers.text import MAX_QUERY_CHARS, fold, normalise_name, stem
-from alliance_bot.digest.model import Viewpoint
+from alliance_bot.digest.model import Position, PositionCitation, Viewpoint
 
 if TYPE_CHECKING:
     from alliance_bot.answers.service import Answers
+
+
+def _holding_first(position: Position) -> list[PositionCitation]:
+    """A position's citations, those whose source holds it first (otherwise in the file's order)."""
+    return sorted(position.citations, key=lambda c: not c.holds)
 
 
 def viewpoint_parts(self: Answers, vp: Viewpoint) -> tuple[tuple[PositionView, ...], int, tuple[Ref, ...]]:
     """A viewpoint's positions (resolved), its rotation salt and its links, made once."""
     parts = self._positions.get(vp.id)
     if parts is None:
-        positions = tuple(PositionView(p.label, p.summary, self.sources_of(p.citations)) for p in vp.positions)
+        # a position's quote shown first is one whose source holds it (`holds: true`), not a piece of context
+        positions = tuple(PositionView(p.label, p.summary, self.sources_of(_holding_first(p))) for p in vp.positions)
         salt = int.from_bytes(hashlib.sha256(vp.id.encode()).digest()[:4], "big")
         parts = self._positions[vp.id] = (positions, salt, tuple(ref(self, r) for r in vp.related))
     return parts

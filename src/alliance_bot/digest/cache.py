@@ -49,7 +49,7 @@ from alliance_bot.digest.model import KINDS, ContentFile, Entry
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: treaties have search_terms, position citations `holds` (#17)
 OFF_WORDS = frozenset({"off", "none", "no", "false", "0", "disabled"})
 MAX_CACHED_BYTES = 16 * 1024 * 1024  # what a content file (at most 2 MB of YAML) becomes is far smaller
 UNUSED_SECONDS = 30 * 24 * 3600  # a cache file of a content file no load has read for this long is removed
@@ -74,7 +74,7 @@ class CachedFile(ContentFile):
 
     model_config = ConfigDict(extra="forbid", strict=True, title="alliance_bot cached content file")
 
-    format: Literal[1]  # FORMAT
+    format: Literal[2]  # FORMAT
     data_hash: str = Field(description="SHA-256 of the file's values (the digest version is made of these)")
     kinds: list[str] = Field(description="the kinds in the file, in file order")
     lines: dict[str, list[int | None]] = Field(description="per kind: the line of each entry")

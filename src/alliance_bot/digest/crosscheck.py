@@ -7,9 +7,11 @@ fact groups of two or more, anniversaries of day-dated events with known placeho
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +27,7 @@ from alliance_bot.digest.files import (
 )
 from alliance_bot.digest.model import (
     ANNIVERSARY_FIELDS,
+    QUOTE_MAX,
     Anniversary,
     Citation,
     Entry,
@@ -64,12 +67,92 @@ def normalise_for_quote(text: str) -> str:
     return _WS.sub(" ", text.translate(_QUOTES)).strip()
 
 
+NEAREST_MIN_RATIO = 0.6  # below this, no passage of the source is offered as the one meant
+_EDGE_PUNCTUATION = ".,;:!?\"'()[]“”‘’"
+NEAREST_MAX = 25  # quotes not found that get their nearest passage in one load (each costs a search of the text)
+SHOWN_QUOTE = 80  # characters of a quote repeated in a problem; a longer one is cut, marked with "…"
+
+
+def _cut(text: str, limit: int = SHOWN_QUOTE) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def nearest_passage(normalised_text: str, quote: str) -> str | None:
+    """The passage of a (normalised) source text closest to a quote that is not in it, or None when none is
+    close: the windows of the quote's length in words, ranked by the words they share with it (counted as the
+    window slides), then the best few aligned character by character (difflib). A moderator copies it."""
+    words = normalised_text.split(" ")
+    target = normalise_for_quote(quote)
+    wanted = target.split(" ")
+    n = len(wanted)
+    if not words or not target:
+        return None
+    folded = [w.casefold() for w in words]
+    want = Counter(w.casefold() for w in wanted)
+    window: Counter[str] = Counter()
+    shared = 0
+    scores: list[tuple[int, int]] = []
+    for i, word in enumerate(folded):
+        if window[word] < want[word]:
+            shared += 1
+        window[word] += 1
+        if i >= n:
+            old = folded[i - n]
+            if window[old] <= want[old]:
+                shared -= 1
+            window[old] -= 1
+        if i >= n - 1:
+            scores.append((shared, i - n + 1))
+    if not scores:
+        scores = [(shared, 0)]
+    best: tuple[float, str] = (0.0, "")
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(target)
+    for _, start in heapq.nlargest(3, scores):
+        for size in range(max(1, n - 2), n + 3):
+            for begin in (start - 1, start, start + 1):
+                if not 0 <= begin < len(words):
+                    continue
+                passage = " ".join(words[begin : begin + size])
+                matcher.set_seq1(passage)
+                if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
+                    continue
+                ratio = matcher.ratio()
+                if ratio > best[0]:
+                    best = (ratio, passage)
+    if best[0] < NEAREST_MIN_RATIO:
+        return None
+    kept = best[1].split(" ")
+    bare = {w.strip(_EDGE_PUNCTUATION) for w in want}
+    # words at the edges that the quote does not have
+    while len(kept) > 1 and kept[0].casefold().strip(_EDGE_PUNCTUATION) not in bare:
+        kept.pop(0)
+    while len(kept) > 1 and kept[-1].casefold().strip(_EDGE_PUNCTUATION) not in bare:
+        kept.pop()
+    return " ".join(kept)
+
+
 def _cross_check(
     root: Path,
     entries: Mapping[str, list[tuple[Entry, Where, ValuePath]]],
     locs: Mapping[int, tuple[Located | None, ValuePath, str]],
     col: _Collector,
+    *,
+    unread: list[str] | None = None,
+    invalid_ids: set[str] | None = None,
 ) -> Digest | None:
+    """The digest when every check passes, else None with the problems in `col`.
+
+    `unread` are content files that could not be read at all (a syntax error…): the ids they define are
+    unknown, so the checks of references to ids (a citation's source, related events, an anniversary's event)
+    are skipped, with one line saying so, instead of reporting every reference into them as unknown.
+    `invalid_ids` are ids of entries that failed their schema: a reference to one is not reported as unknown.
+    """
+    unread = unread or []
+    invalid = invalid_ids or set()
+    check_references = not unread
+    col.skipped_references = 0  # references to ids not found, unreported since a file could not be read
+
     def report(obj: Entry, loc: ValuePath, message: str) -> None:
         located, prefix, rel = locs[id(obj)]  # located is None for a cached file: this load is redone without
         kind = prefix[0]
@@ -159,22 +242,56 @@ def _cross_check(
             found = quote_found[(source, quote)] = normalise_for_quote(quote) in normalised[source]
         return found
 
-    def check_citations(obj: Entry, citations: list[Citation], prefix: ValuePath) -> None:
+    searched = [0]  # quotes not found so far, whose nearest passage was looked for
+
+    def check_citations(obj: Entry, citations: Sequence[Citation], prefix: ValuePath) -> None:
         for i, cit in enumerate(citations):
             loc = (*prefix, "citations", i)
             if cit.source not in sources:
-                report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
+                if not check_references:
+                    col.skipped_references += 1
+                elif cit.source not in invalid:
+                    report(obj, (*loc, "source"), f"unknown source {cit.source!r}")
             elif cit.source in normalised and not found_in_source(cit.source, cit.quote):
+                searched[0] += 1
+                if searched[0] <= NEAREST_MAX:
+                    nearest = nearest_passage(normalised[cit.source], cit.quote)
+                    hint = (
+                        f"the nearest passage of the source is: {_cut(nearest, QUOTE_MAX)!r}"
+                        if nearest
+                        else "no passage of the source is close to it"
+                    )
+                else:
+                    hint = f"(the nearest passage is shown for the first {NEAREST_MAX} quotes not found)"
                 report(
                     obj,
                     (*loc, "quote"),
                     f"quote not found in the text of {cit.source!r} (copy it exactly; only whitespace and "
-                    f"straight/curly quotes may differ): {cit.quote[:80]!r}",
+                    f"straight/curly quotes may differ): {_cut(cit.quote)!r}; {hint}",
+                )
+
+    def check_aliases(tr: Treaty) -> None:
+        """Every shown alias is a name a cited source itself uses (matched as quotes are)."""
+        cited = [c.source for c in tr.citations if c.source in normalised]
+        if len(cited) < len(tr.citations):
+            return  # a source is unknown or unreadable: reported above
+        for i, alias in enumerate(tr.aliases):
+            name = normalise_for_quote(alias)
+            if not any(name in normalised[source] for source in cited):
+                report(
+                    tr,
+                    ("aliases", i),
+                    f"alias {alias!r} is shown to readers, but no source this treaty cites has it "
+                    f"({', '.join(dict.fromkeys(cited))}): use the name as the document writes it, "
+                    "or move it to `search_terms` (searched, never shown)",
                 )
 
     def check_refs(obj: Entry, field_name: str, ids: list[str], allowed: tuple[str, ...]) -> None:
         for i, ref in enumerate(ids):
-            if not any(ref in by_kind[k] for k in allowed):
+            if ref not in invalid and not any(ref in by_kind[k] for k in allowed):
+                if not check_references:
+                    col.skipped_references += 1
+                    continue
                 what = " or ".join(k.rstrip("s").replace("treatie", "treaty") for k in allowed)
                 report(obj, (field_name, i), f"unknown {what} id {ref!r}")
 
@@ -182,6 +299,7 @@ def _cross_check(
         check_citations(ev, ev.citations, ())
     for tr in treaties.values():
         check_citations(tr, tr.citations, ())
+        check_aliases(tr)
         check_refs(tr, "related_events", tr.related_events, ("events",))
     for fa in facts.values():
         check_citations(fa, fa.citations, ())
@@ -190,6 +308,24 @@ def _cross_check(
         labels: set[str] = set()
         for p, pos in enumerate(vp.positions):
             check_citations(vp, pos.citations, ("positions", p))
+            held = pos.held_by()
+            if not held:
+                report(
+                    vp,
+                    ("positions", p, "citations"),
+                    f"no citation of position {pos.label!r} says its source holds it (`holds: true`): a position "
+                    "is shown only for sources that take it; a quote that is context for it keeps `holds: false`",
+                )
+            else:
+                for c, cit in enumerate(pos.citations):
+                    if cit.source not in held:
+                        report(
+                            vp,
+                            ("positions", p, "citations", c, "source"),
+                            f"{cit.source!r} is cited for position {pos.label!r}, but none of its citations here "
+                            "says it holds the position: a position cites only sources that hold it (mark the quote "
+                            "that states it `holds: true`, or cite this one where it belongs)",
+                        )
             if pos.label.casefold() in labels:
                 report(vp, ("positions", p, "label"), f"two positions share the label {pos.label!r}")
             labels.add(pos.label.casefold())
@@ -213,7 +349,10 @@ def _cross_check(
         assert isinstance(ann, Anniversary)  # the entries of a kind are its model's (KINDS)
         found = events.get(ann.event)
         if found is None:
-            report(ann, ("event",), f"unknown event id {ann.event!r}")
+            if not check_references:
+                col.skipped_references += 1
+            elif ann.event not in invalid:
+                report(ann, ("event",), f"unknown event id {ann.event!r}")
         elif found.date.precision is not Precision.DAY:
             report(
                 ann,
@@ -238,7 +377,7 @@ def _cross_check(
 
     if not sources and not col.problems:
         col.add(col.rel(root), None, "sources", "no sources defined: every entry must cite one")
-    if col.problems:
+    if col.problems or unread:
         return None
     fingerprints: dict[str, str] = {}
     for items in by_kind.values():

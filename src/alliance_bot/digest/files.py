@@ -1,7 +1,7 @@
-"""Reading the content folder safely: its content files (every *.yaml and *.yml outside hidden folders,
-at most MAX_FILES), each path confined to the folder through symbolic links and `..`, only regular
-files read and within their size limits, every refusal a problem; and `shown`, a path as text that any
-output can carry.
+"""Reading the content folder safely: its content files (every *.yaml and *.yml outside hidden folders and
+the top-level `sources/`, at most MAX_FILES), each path confined to the folder through symbolic links and
+`..`, only regular files read and within their size limits, every refusal a problem; and `shown`, a path as
+text that any output can carry.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 MAX_SOURCE_TEXT_BYTES = 2 * 1024 * 1024
 MAX_FILES = 500
 YAML_SUFFIXES = (".yaml", ".yml")
+SOURCES_FOLDER = "sources"  # content/sources/: the documents' texts, never read as content files
 
 
 def shown(path: Path | str) -> str:
@@ -136,6 +137,8 @@ def _content_files(root: Path, col: _Collector) -> list[Path]:
                 continue
             path = folder / entry.name
             is_content = path.suffix in YAML_SUFFIXES
+            if folder == root and entry.name == SOURCES_FOLDER:
+                continue  # the source texts; a .yaml there is not content (docs/content-format.md)
             if not entry.is_symlink():
                 if entry.is_dir(follow_symlinks=False):
                     walk(path, (*inside, inside[-1] / entry.name))

@@ -32,10 +32,12 @@ from alliance_bot.digest.yamlread import Path as ValuePath
 
 
 def _parse(raw: bytes, rel: str, col: _Collector) -> Located | None:
+    """The file's data, or None with every problem that keeps it from being read noted (all of them at once)."""
     try:
         return read_yaml(raw)
     except YamlProblem as exc:
-        col.add(rel, exc.line, "", exc.message)
+        for line, message, column in exc.problems:
+            col.add(rel, line, "", message, column)
         return None
 
 
@@ -88,6 +90,8 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
         return LoadResult(None, col.problems), used, from_cache
 
     entries: dict[str, list[tuple[Entry, Where, ValuePath]]] = defaultdict(list)
+    unread: list[str] = []  # files that could not be read at all: their entries are unknown to the other files
+    invalid_ids: set[str] = set()  # ids of entries that failed their schema: known, so not "unknown" elsewhere
     # per kind: (model, where, path-prefix) for entries that passed the schema
     locs: dict[int, tuple[Located | None, ValuePath, str]] = {}  # id(model) -> (located, path-prefix, file)
     hasher = hashlib.sha256()
@@ -98,6 +102,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
         rel = col.rel(path)
         read = _read_bytes(path, col)
         if read is None:
+            unread.append(rel)
             continue
         real, raw = read
         key = cache.key(str(real), raw) if cache is not None else ""
@@ -113,6 +118,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
             continue
         located = _parse(raw, rel, col)
         if located is None:
+            unread.append(rel)
             continue
         data_hash = hashlib.sha256(repr(located.data).encode()).hexdigest()
         hasher.update(rel.encode() + b"\0" + data_hash.encode())
@@ -121,6 +127,7 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
             col.add(rel, None, "", "the file is empty: it should hold a mapping such as `events:` with a list")
             continue
         if not isinstance(data, dict):
+            unread.append(rel)
             col.add(
                 rel,
                 located.line_of(()),
@@ -150,6 +157,9 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
                 try:
                     obj = model.model_validate(item)
                 except ValidationError as exc:
+                    ident = item.get("id") if kind != "anniversaries" else None
+                    if isinstance(ident, str):
+                        invalid_ids.add(ident)
                     for err in exc.errors(include_url=False):
                         loc = tuple(err["loc"])
                         # pydantic appends the validator's name for some unions; keep only real path parts
@@ -181,8 +191,21 @@ def _load_digest(root: Path, cache: ContentCache | None) -> tuple[LoadResult, se
             )
             used.add(key)
 
-    digest = _cross_check(root, entries, locs, col)
-    col.problems.sort(key=lambda p: (p.file, p.line or 0, p.field, p.message))
+    digest = _cross_check(root, entries, locs, col, unread=unread, invalid_ids=invalid_ids)
+    # a file that cannot be read comes first: its problem is the one to fix, the rest may follow from it
+    first = set(unread)
+    col.problems.sort(key=lambda p: (p.file not in first, p.file, p.line or 0, p.field, p.message))
+    if unread and col.skipped_references:
+        n = col.skipped_references
+        col.add(
+            unread[0],
+            None,
+            "",
+            f"{n} reference{'s' if n != 1 else ''} to ids not found elsewhere were not checked, since this file "
+            "cannot be read"
+            + (f" (nor {len(unread) - 1} other file{'s' if len(unread) > 2 else ''})" if len(unread) > 1 else "")
+            + ": fix its problem above and check again",
+        )
     if col.problems or digest is None:
         return LoadResult(None, col.problems), used, from_cache
     digest.version = hasher.hexdigest()[:12]

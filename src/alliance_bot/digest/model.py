@@ -149,6 +149,19 @@ class Citation(_Entry):
 
 
 Citations = Annotated[list[Citation], Field(min_length=1)]
+
+
+class PositionCitation(Citation):
+    """A citation of a viewpoint position: `holds` says whether its source itself takes the position (true),
+    or the quote is context for it (false: what a source reports or describes, not its own stance)."""
+
+    holds: bool = Field(
+        default=False,
+        description="true when the cited source itself holds this position; a position needs at least one",
+    )
+
+
+PositionCitations = Annotated[list[PositionCitation], Field(min_length=1)]
 Tags = Annotated[list[Slug], Field(default_factory=list)]
 
 
@@ -169,7 +182,12 @@ DateKind = Literal["signed", "agreed", "established", "proposed", "introduced"]
 class Treaty(_Entry):
     id: Slug
     name: TitleText
-    aliases: Annotated[list[AliasText], Field(default_factory=list)]
+    aliases: Annotated[list[AliasText], Field(default_factory=list)] = Field(
+        description="other names, shown to readers: each must appear in the text of a source the treaty cites"
+    )
+    search_terms: Annotated[list[AliasText], Field(default_factory=list)] = Field(
+        description="what people may type to find it (abbreviations, other spellings); searched, never shown"
+    )
     kind: TreatyKind
     date: DateText | None = None
     date_kind: DateKind = "signed"
@@ -182,6 +200,10 @@ class Treaty(_Entry):
     related_events: Annotated[list[Slug], Field(default_factory=list)]
     tags: Tags
     citations: Citations
+
+    def searched_names(self) -> tuple[str, ...]:
+        """Every other name search knows it by: the shown aliases, then the search terms."""
+        return (*self.aliases, *self.search_terms)
 
 
 class Fact(_Entry):
@@ -200,7 +222,11 @@ class Fact(_Entry):
 class Position(_Entry):
     label: LabelText
     summary: PositionSummaryText
-    citations: Citations
+    citations: PositionCitations
+
+    def held_by(self) -> list[str]:
+        """The sources that hold this position (their citations say `holds: true`), in citation order."""
+        return list(dict.fromkeys(c.source for c in self.citations if c.holds))
 
 
 class Viewpoint(_Entry):

@@ -38,6 +38,7 @@ class _Collector:
         except (RuntimeError, OSError):  # a loop: not a folder, which the load reports
             self.real_root = root.absolute()
         self.problems: list[Problem] = []
+        self.skipped_references = 0  # set by the cross-file checks when a file could not be read
 
     def rel(self, path: Path) -> str:
         try:
@@ -45,8 +46,8 @@ class _Collector:
         except ValueError:
             return shown(path)
 
-    def add(self, file: str, line: int | None, field_name: str, message: str) -> None:
-        self.problems.append(Problem(file, line, field_name, message))
+    def add(self, file: str, line: int | None, field_name: str, message: str, column: int | None = None) -> None:
+        self.problems.append(Problem(file, line, field_name, message, column))
 
 
 def _field_name(kind: str, index: int, entry: object, loc: tuple[int | str, ...]) -> str:

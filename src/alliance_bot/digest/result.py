@@ -5,7 +5,7 @@ entries (`diff_digests`), by the fingerprints of their entries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alliance_bot.digest.model import Anniversary, Event, Fact, Source, Treaty, Viewpoint
@@ -17,10 +17,20 @@ class Problem:
     line: int | None
     field: str
     message: str
+    column: int | None = None  # 1-based, when known (a YAML syntax error): `file:line:column:` opens there
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where += f":{self.column}"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+    def opened_from(self, parent: Path) -> Problem:
+        """This problem with its file as a path that opens from where a command ran: `file` is relative to the
+        content folder's parent, and `parent` is that folder's parent as the command was given it."""
+        if Path(self.file).is_absolute() or parent == Path("."):
+            return self
+        return replace(self, file=str(parent / self.file))
 
 
 @dataclass(frozen=True)

@@ -69,12 +69,19 @@ _NodeStart: TypeAlias = ScalarEvent | CollectionStartEvent  # the event that sta
 
 
 class YamlProblem(Exception):
-    """A file that cannot be read as content at all; carries the line (1-based) when known."""
+    """A file that cannot be read as content at all; carries the line (1-based) when known.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    `message` and `line` are the first problem in the file; `problems` is every one found in it, in document
+    order, as (line, message, column): a duplicate key, an alias and a refused tag are all reported at once, so
+    a moderator sees them in one run. `column` (1-based) is known for syntax errors.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.column = column
+        self.problems: list[tuple[int | None, str, int | None]] = [(line, message, column)]
 
 
 @dataclass
@@ -178,7 +185,12 @@ def read_yaml(raw: bytes) -> Located:
         detail = exc.problem or str(exc)
         if exc.context:
             detail = f"{exc.context}, {detail}"
-        raise YamlProblem(f"YAML syntax error: {detail}", mark.line + 1 if mark else None) from None
+        hint = _syntax_hint(detail, text, mark.line if mark else None)
+        raise YamlProblem(
+            f"YAML syntax error: {detail}{hint}",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML error: {exc}") from None
     except RecursionError:
@@ -188,8 +200,30 @@ def read_yaml(raw: bytes) -> Located:
     located = Located(data=None)
     if events is None:
         return located
-    located.data = _Builder(*events, located).value(0, (), 0)[0]
+    builder = _Builder(*events, located)
+    located.data = builder.value(0, (), 0)[0]
+    if builder.problems:
+        first_line, first_message = builder.problems[0]
+        problem = YamlProblem(first_message, first_line)
+        problem.problems = [(line, message, None) for line, message in builder.problems]
+        raise problem
     return located
+
+
+def _syntax_hint(detail: str, text: str, line0: int | None) -> str:
+    """What to look at for a syntax error a moderator is likely to make: a tab, or a line indented wrongly."""
+    lines = text.splitlines()
+    here = lines[line0] if line0 is not None and 0 <= line0 < len(lines) else ""
+    above = lines[line0 - 1] if line0 is not None and 0 < line0 <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip())]
+    if "\t" in detail or "\\t" in detail or "\t" in indent or "\t" in above[: len(above) - len(above.lstrip())]:
+        return " (YAML does not allow tabs for indentation: indent with spaces)"
+    if any(
+        words in detail
+        for words in ("mapping values are not allowed", "expected <block end>", "could not find expected ':'")
+    ):
+        return " (check the indentation of this line against the one above)"
+    return ""
 
 
 def _composer_error(
@@ -280,6 +314,10 @@ class _Builder:
         self.lines = out.lines
         self.reached: set[int] = set()  # anchored nodes reached so far
         self.count = 0  # nodes reached so far
+        # problems that do not stop the walk (an alias, a refused tag, a duplicate key), in document order, so
+        # that every one of them in a file is reported at once
+        self.problems: list[tuple[int, str]] = []
+        self.aliased: set[int] = set()  # anchored nodes whose alias was reported
 
     def _reach(self, node: _NodeStart, depth: int) -> int:
         """The checks every node gets, in order; returns its line."""
@@ -287,11 +325,10 @@ class _Builder:
         assert mark is not None  # the parser marks every event
         line = mark.line + 1
         if node.anchor is not None:
-            if id(node) in self.reached:
-                # an alias (*name) stands for the very node its anchor (&name) labels
-                raise YamlProblem(
-                    "anchors and aliases (&name / *name) are not allowed in content files: write the value out", line
-                )
+            # an alias (*name) stands for the very node its anchor (&name) labels; said once per anchor
+            if id(node) in self.reached and id(node) not in self.aliased:
+                self.aliased.add(id(node))
+                self.problems.append((line, _ALIAS_MESSAGE))
             self.reached.add(id(node))
         self.count += 1
         if self.count > MAX_NODES:
@@ -303,7 +340,8 @@ class _Builder:
     def _scalar_value(self, node: ScalarEvent, line: int, path: Path) -> YamlValue:
         tag = _scalar_tag(node)
         if tag not in _STANDARD_TAGS:
-            raise YamlProblem(f"the tag {tag!r} is not allowed in content files", line)
+            self.problems.append((line, f"the tag {tag!r} is not allowed in content files"))
+            return node.value
         return node.value if node.style or tag == _STR_TAG else _scalar(node, tag, path, self.out)
 
     def value(self, i: int, path: Path, depth: int) -> tuple[YamlValue, int]:
@@ -322,10 +360,8 @@ class _Builder:
         if isinstance(node, ScalarEvent):
             self.lines.setdefault(path, line)
             return self._scalar_value(node, line, path), i + 1
-        if via_alias:  # pragma: no cover - a list or mapping is reached where it stands, before any alias
-            raise YamlProblem(
-                "anchors and aliases (&name / *name) are not allowed in content files: write the value out", line
-            )
+        if via_alias:  # reported by _reach (a list or mapping is reached where it stands, before any alias)
+            return None, i + 1
         is_sequence = isinstance(node, SequenceStartEvent)
         resolved = (
             node.tag
@@ -333,14 +369,14 @@ class _Builder:
             else _resolver.resolve(SequenceNode if is_sequence else MappingNode, None, node.implicit)
         )
         if resolved not in _STANDARD_TAGS:
-            raise YamlProblem(f"the tag {resolved!r} is not allowed in content files", line)
+            self.problems.append((line, f"the tag {resolved!r} is not allowed in content files"))
+        elif is_sequence and resolved != "tag:yaml.org,2002:seq":
+            self.problems.append((line, f"the tag {resolved!r} is not allowed on a list"))
+        elif not is_sequence and resolved != "tag:yaml.org,2002:map":
+            self.problems.append((line, f"the tag {resolved!r} is not allowed on a mapping"))
         self.lines.setdefault(path, line)
         if is_sequence:
-            if resolved != "tag:yaml.org,2002:seq":
-                raise YamlProblem(f"the tag {resolved!r} is not allowed on a list", line)
             return self._sequence(i + 1, path, depth + 1)
-        if resolved != "tag:yaml.org,2002:map":
-            raise YamlProblem(f"the tag {resolved!r} is not allowed on a mapping", line)
         return self._mapping(i + 1, path, depth + 1)
 
     def _anchored(self, alias: AliasEvent) -> _NodeStart:
@@ -381,13 +417,20 @@ class _Builder:
             mark = key_node.start_mark
             assert mark is not None  # the parser marks every event
             key_line = mark.line + 1
-            if not isinstance(key_node, ScalarEvent) or _is_merge_key(key_node):
+            if not isinstance(key_node, ScalarEvent):
                 raise YamlProblem("keys must be plain words (no lists, mappings or << merges as keys)", key_line)
             key = key_node.value
-            if key in result:
-                raise YamlProblem(
-                    f"duplicate key {key!r} in the same mapping (the first would be silently lost)", key_line
+            if _is_merge_key(key_node) or key in result:
+                self.problems.append(
+                    (
+                        key_line,
+                        "keys must be plain words (no lists, mappings or << merges as keys)"
+                        if _is_merge_key(key_node)
+                        else f"duplicate key {key!r} in the same mapping (the first would be silently lost)",
+                    )
                 )
+                _, i = self.value(i + 1, (*path, f"\0{key}"), depth)  # walked for its own problems, not kept
+                continue
             child = (*path, key)
             lines[child] = key_line  # a value's line is its key's
             event = events[i + 1]
@@ -396,6 +439,9 @@ class _Builder:
                 i += 2
             else:
                 result[key], i = self.value(i + 1, child, depth)
+
+
+_ALIAS_MESSAGE = "anchors and aliases (&name / *name) are not allowed in content files: write the value out"
 
 
 def _is_merge_key(node: ScalarEvent) -> bool:

@@ -5,7 +5,7 @@ Scripts rely on these field names. Add fields freely; never rename or drop one.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from alliance_bot.answers.model import (
     EventAnswer,
@@ -30,6 +30,7 @@ class SourceJson(TypedDict):
     published: str | None
     quote: str
     short: str  # the source's short label ("DeTrani 2025")
+    holds: NotRequired[bool]  # only on a viewpoint position's citations: its source holds the position
 
 
 class EventJson(TypedDict):
@@ -185,7 +186,7 @@ AnswerJson = TodayJson | EventAnswerJson | FactJson | TreatyJson | ViewpointsJso
 
 
 def source_json(s: SourceRef) -> SourceJson:
-    return {
+    out: SourceJson = {
         "id": s.id,
         "title": s.title,
         "author": s.author,
@@ -194,6 +195,9 @@ def source_json(s: SourceRef) -> SourceJson:
         "quote": s.quote,
         "short": s.short(),
     }
+    if s.holds is not None:
+        out["holds"] = s.holds
+    return out
 
 
 def event_json(e: EventView) -> EventJson:
