@@ -215,9 +215,9 @@ def test_year_and_month_only_events_come_after_the_dated_ones(answers: Answers) 
     assert july[3:] and all(e.date.month is None for e in july[3:])
     a = answers.timeline("1950", "1954")
     text = to_text(a)
-    assert text.index("October 1, 1953") < text.index("During 1953: Secretary of State Dulles")
+    assert text.index("October 1, 1953") < text.index("During 1953†: Secretary of State Dulles")  # † worked out
     assert text.index("During 1953") < text.index("November 17, 1954")
-    assert "**During 1953** · Secretary of State Dulles" in json.dumps(render(a).pages, ensure_ascii=False)
+    assert "**During 1953†** · Secretary of State Dulles" in json.dumps(render(a).pages, ensure_ascii=False)
     events = to_json(a)["events"]  # type: ignore[typeddict-item]
     assert one_json(events, "dulles-arrives-seoul")["when"] == "during 1953"
     assert one_json(events, "mdt-signed")["when"] == "October 1, 1953"
@@ -227,7 +227,7 @@ def test_year_and_month_only_events_come_after_the_dated_ones(answers: Answers) 
         ]
         == "in July 2023"
     )
-    assert "In July 2023: Peace advocates" in to_text(answers.timeline("2023-07", "2023-07"))
+    assert "In July 2023†: Peace advocates" in to_text(answers.timeline("2023-07", "2023-07"))  # worked out
 
 
 def one_json(events: list[dict[str, object]], event_id: str) -> dict[str, object]:
@@ -250,7 +250,8 @@ def key_line(a: TodayAnswer) -> str:
     """The answer's key line: the day's first event (its year and the start of its title), or what an empty
     day says."""
     if a.events:
-        return f"**{a.events[0].date.year}** · {a.events[0].title[:40]}"
+        first = a.events[0]
+        return f"**{first.date.year}{'†' if first.date_note else ''}** · {first.title[:40]}"
     return f"The digest has no event on {dt.date(2028, a.month, a.day):%B} {a.day}."
 
 
@@ -339,7 +340,7 @@ def test_ask_today_is_the_same_compact_answer(capsys: pytest.CaptureFixture[str]
     assert out.startswith("On this day in history: July 27\n\n• 1953 · Korean Armistice Agreement signed")
     assert "[armistice-signed]" in out and "alliance-bot ask event ID" in out
     assert "Today is" not in out and not re.search(r"\b3rd anniversary", out)
-    assert len(out.splitlines()) <= 16
+    assert len(out.splitlines()) <= 18  # with the line that explains a worked-out date (†)
     assert main(["ask", "event", "armistice-signed@2026-07-27", "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
     assert card["found"] and card["event"]["anniversary_number"] == 73
@@ -351,3 +352,25 @@ def test_ask_today_is_the_same_compact_answer(capsys: pytest.CaptureFixture[str]
     assert "is_today" in data and {"anniversary_number", "anniversary_date", "when", "date_note"} <= set(
         data["nearest"][0]
     )
+
+
+def test_a_worked_out_date_is_marked_in_every_list_and_explained(answers: Answers) -> None:
+    """An event whose date the document does not state (it has a date note) carries † wherever it is listed,
+    and the list says what † means; its card gives the note."""
+    from alliance_bot.present.days import WORKED_OUT_NOTE
+
+    timeline = answers.timeline("1953", "1953")
+    dulles = next(e for e in timeline.events if e.id == "dulles-arrives-seoul")
+    plain = next(e for e in timeline.events if e.id == "mdt-signed")
+    assert dulles.date_note and not plain.date_note
+    text = to_text(timeline)
+    assert "During 1953†: Secretary of State Dulles" in text and "October 1, 1953: US–ROK" in text
+    assert " ".join(WORKED_OUT_NOTE.split()) in " ".join(text.split())
+    embed = json.dumps(render(timeline).pages, ensure_ascii=False)
+    assert "**During 1953†** · Secretary of State Dulles" in embed and "A date worked out" in embed
+    treaty = json.dumps(render(answers.treaty("mdt")).pages, ensure_ascii=False)
+    assert "during 1953† · Secretary of State Dulles" in treaty and "A date worked out" in treaty
+    card = to_text(answers.event("dulles-arrives-seoul"))
+    assert dulles.date_note.split()[0] in card  # the note itself, on the card
+    # a list with no worked-out date says nothing about †
+    assert "†" not in to_text(answers.timeline("1968", "1968"))

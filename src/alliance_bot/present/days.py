@@ -8,6 +8,8 @@ click (or `ask event ID`) away, on the event's card.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from alliance_bot.answers.model import EventView, TodayAnswer
 from alliance_bot.digest.dates import MONTH_NAMES, PartialDate, ordinal
 from alliance_bot.present.limits import _one_line
@@ -20,10 +22,32 @@ LEAD_QUOTE_MAX = 180  # the first item's quote, cut visibly beyond this (the car
 MENU_LABEL_MAX = 40  # a menu option's label, cut at a word to fit a phone's width (the card has the title whole)
 
 
+# After a date that the document does not state outright but that was worked out from what it says (an event
+# with a `date_note`: "this spring" in an essay of July 2023), in every list; the event's card gives the note.
+WORKED_OUT = "†"
+WORKED_OUT_NOTE = "† A date worked out from what the document says, not stated in it; its card says how."
+
+
 def when_label(date: PartialDate) -> str:
     """`July 27, 1953`, `In March 2010`, `During 1953`: at the start of a line."""
     text = date.when()
     return text[:1].upper() + text[1:]
+
+
+def mark(e: EventView) -> str:
+    """`†` after the date of an event whose date was worked out (see WORKED_OUT), else nothing."""
+    return WORKED_OUT if e.date_note else ""
+
+
+def today_shown(a: TodayAnswer) -> list[EventView]:
+    """The events /today shows on its first message: the day's items, the month's lines, or the nearest days."""
+    nearest = [] if a.events else [*a.nearest_before[:TODAY_NEAREST], *a.nearest_after[:TODAY_NEAREST]]
+    return [*a.events[:TODAY_ITEMS], *a.month_events[:TODAY_MONTH_LINES], *nearest]
+
+
+def worked_out_note(events: Iterable[EventView]) -> str | None:
+    """The line that explains `†`, when one of the events shown carries it."""
+    return WORKED_OUT_NOTE if any(e.date_note for e in events) else None
 
 
 def day_name(month: int, day: int) -> str:
@@ -58,7 +82,7 @@ def anniversary_phrase(e: EventView, *, today: bool = False, with_year: bool = F
 
 def item_parts(e: EventView, *, today: bool = False, with_year: bool = False) -> list[str]:
     """The pieces of a one-line item: year, title (cut), which anniversary (and its note)."""
-    parts = [str(e.date.year), _one_line(e.title, ITEM_TITLE_MAX)]
+    parts = [f"{e.date.year}{mark(e)}", _one_line(e.title, ITEM_TITLE_MAX)]
     phrase = anniversary_phrase(e, today=today, with_year=with_year)
     if phrase:
         parts.append(phrase + (f" ({e.note})" if e.note else ""))

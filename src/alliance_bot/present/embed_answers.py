@@ -225,6 +225,9 @@ def render_today(a: TodayAnswer) -> Rendered:
         links += [
             Link(_one_line(f"{e.date.human()} · {e.title}", days.MENU_LABEL_MAX), "event", e.id) for e in a.month_events
         ]
+    note = days.worked_out_note(days.today_shown(a))
+    if note:
+        b.describe(f"*{escape_md(note)}*")
     kinds = {link.command for link in links}
     if kinds == {"event"}:
         b.describe("*Pick an event below for its summary and every source.*")
@@ -372,7 +375,7 @@ def render_fact(a: FactAnswer, mentions: Mentions | None = None) -> Rendered:
 
 
 def _event_line(e: EventView) -> str:
-    return f"• {escape_md(e.date.when())} · {escape_md(e.title)}"
+    return f"• {escape_md(e.date.when() + days.mark(e))} · {escape_md(e.title)}"
 
 
 def render_treaty(a: TreatyAnswer, mentions: Mentions | None = None) -> Rendered:
@@ -427,12 +430,13 @@ def render_treaty(a: TreatyAnswer, mentions: Mentions | None = None) -> Rendered
     if t.significance:
         b.add("Significance", escape_md(t.significance))
     if events:
-        b.add("Related events, in date order", "\n".join(_event_line(e) for e in events))
+        note = days.worked_out_note(events)
+        b.add("Related events, in date order", "\n".join([*map(_event_line, events), *([note] if note else [])]))
     if t.viewpoints:
         b.add("Debates", "\n".join(f"• {escape_md(v.name)}" for v in t.viewpoints))
     links = [link(o.name, "treaty", o.id, "Also matching: treaty or agreement", "📜") for o in also]
     links += [link(v.name, "viewpoints", v.id, "Debate: the positions, with sources", "⚖️") for v in t.viewpoints]
-    links += [link(e.title, "event", e.id, days.when_label(e.date), "📅") for e in events]
+    links += [link(e.title, "event", e.id, days.when_label(e.date) + days.mark(e), "📅") for e in events]
     return Rendered(
         b.build(),
         links=links[:25],
@@ -530,10 +534,12 @@ def render_timeline(a: TimelineAnswer) -> Rendered:
         return Rendered(b.build())
     b = _Builder(title, COLOUR_ANSWER, FOOTER)
     lines = [
-        f"**{escape_md(days.when_label(e.date))}** · {escape_md(e.title)} — *{escape_md(e.sources[0].short())}*"
+        f"**{escape_md(days.when_label(e.date) + days.mark(e))}** · {escape_md(e.title)} — "
+        f"*{escape_md(e.sources[0].short())}*"
         for e in a.events
     ]
-    b.describe("\n".join(lines))
+    note = days.worked_out_note(a.events)
+    b.describe("\n".join([*lines, *([f"*{escape_md(note)}*"] if note else [])]))
     return Rendered(b.build())
 
 

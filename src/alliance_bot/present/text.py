@@ -43,7 +43,7 @@ def _sources(sources: tuple[SourceRef, ...], indent: str = "  ") -> list[str]:
 
 def event_line(e: EventView) -> str:
     """`July 27, 1953: Korean Armistice …`, `During 1953: …`, with which anniversary when it brings one."""
-    head = f"{days.when_label(e.date)}: {e.title}"
+    head = f"{days.when_label(e.date)}{days.mark(e)}: {e.title}"
     if e.anniversary_number:
         head += f" ({ordinal(e.anniversary_number)} anniversary)"
     return head
@@ -93,6 +93,9 @@ def today_text(a: TodayAnswer) -> str:
         lines += [_today_item(e) for e in shown]
         if len(a.month_events) > len(shown):
             lines.append(days.more_line(len(a.month_events) - len(shown), "with --json"))
+    note = days.worked_out_note(days.today_shown(a))
+    if note:
+        lines += ["", _wrap(note, "")]
     if a.events or a.month_events or a.nearest_before or a.nearest_after:
         lines += ["", "Summary and every source: alliance-bot ask event ID"]
     return "\n".join(lines).rstrip() + "\n"
@@ -284,8 +287,11 @@ def timeline_text(a: TimelineAnswer) -> str:
     if not a.events:
         hint = f" Tags: {', '.join(a.tags)}." if a.tag and a.tag not in a.tags else ""
         return f"{head}: no events.{hint}\n"
-    lines = [head, ""] + [f"• {days.when_label(e.date)}: {e.title} — {e.sources[0].short()}" for e in a.events]
-    return "\n".join(lines) + "\n"
+    lines = [head, ""] + [
+        f"• {days.when_label(e.date)}{days.mark(e)}: {e.title} — {e.sources[0].short()}" for e in a.events
+    ]
+    note = days.worked_out_note(a.events)
+    return "\n".join([*lines, *(["", _wrap(note, "")] if note else [])]) + "\n"
 
 
 def _source_line(s: SourceView) -> str:
