@@ -39,11 +39,9 @@ def _cmd_content_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_content_schema(args: argparse.Namespace) -> int:
-    from alliance_bot.digest.model import ContentFile
+    from alliance_bot.digest.model import content_json_schema
 
-    schema = ContentFile.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    text = content_json_schema()
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
