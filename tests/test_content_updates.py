@@ -5,7 +5,6 @@ fake CDN (an httpx transport given to the bot's download client), and hostile fi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import io
 import json
@@ -26,8 +25,8 @@ from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
 from alliance_bot.updates import workspace
 from alliance_bot.updates.service import ContentUpdates, Refused
-from conftest import CONTENT, MANAGE_GUILD, MEMBER_PERMISSIONS, Clock, eventually
-from fakediscord import FakeDiscord, disable_identify_delay
+from conftest import CONTENT, MANAGE_GUILD, MEMBER_PERMISSIONS, Clock, eventually, running
+from fakediscord import FakeDiscord
 
 EPHEMERAL = 1 << 6
 CDN = "https://cdn.discordapp.com/attachments/111111/{id}/{name}?ex=1&is=2&hm=abc"
@@ -156,18 +155,10 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
                 updates=updates,
                 downloads=downloads,
             )
-            disable_identify_delay(bot)
-            task = asyncio.create_task(bot.start("MTA.fake.token"))
             try:
-                await fake.wait_for_ready(1)
-                await eventually(lambda: bot.is_ready() or task.done(), 10, "the bot to be ready")
-                await bot.tree.sync()
-                fake.clear()
-                yield Env(fake, bot, store, db, usage, content, cdn, updates)
+                async with running(fake, bot):
+                    yield Env(fake, bot, store, db, usage, content, cdn, updates)
             finally:
-                await bot.close()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(task, 10)
                 await usage.close()
                 await db.close()
 
@@ -531,3 +522,126 @@ async def test_a_failed_write_puts_the_previous_files_back(env: Env, monkeypatch
     assert workspace.snapshot(env.content) == before
     assert env.store.current.digest.events["armistice-signed"].title == OLD_TITLE
     assert (1, env.fake.guild_id, "open") in await env.proposals()
+
+
+# ---------------------------------------------------------------- the command line, on the same records
+
+
+def test_the_cli_proposes_applies_lists_and_rolls_back(tmp_path: Path) -> None:
+    from test_ops import run_cli
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    original = (content / "events.yaml").read_bytes()
+    subprocess.run(["git", "init", "-q", str(content)], check=True)
+    subprocess.run(["git", "-C", str(content), "add", "-A"], check=True)
+    subprocess.run(
+        ["git", "-C", str(content), "-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qm", "start"], check=True
+    )
+    env = {
+        "ALLIANCE_BOT_CONTENT_DIR": str(content),
+        "ALLIANCE_BOT_DB": str(tmp_path / "bot.db"),
+        "ALLIANCE_BOT_CACHE_DIR": str(tmp_path / "cache"),  # not the sandbox home's cache (test_home_isolation)
+    }
+    upload = tmp_path / "events.yaml"
+    upload.write_bytes(edited_events(content))
+
+    done = run_cli("content", "propose", str(upload), "--note", "clearer title", "--by", "Op", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "proposal #1 stored" in done.stdout and "armistice-signed" in done.stdout and "stopping" in done.stdout
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(edited_events(content).replace(b'"1953-07-27"', b'"1953-02-30"', 1))
+    done = run_cli("content", "propose", str(bad), env=env, cwd=tmp_path)
+    assert done.returncode == 1 and "February 1953 has no day 30" in done.stderr
+
+    done = run_cli("content", "proposals", "--json", env=env, cwd=tmp_path)
+    assert [p["id"] for p in json.loads(done.stdout)] == [1]
+
+    done = run_cli("content", "apply", "1", env=env, cwd=tmp_path)  # not a terminal, no --yes: nothing applied
+    assert done.returncode == 1 and "add --yes" in done.stderr
+    assert (content / "events.yaml").read_bytes() == original
+
+    done = run_cli("content", "apply", "1", "--yes", "--by", "Op", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "change #1 applied" in done.stdout and "git commit" in done.stdout
+    assert NEW_TITLE in (content / "events.yaml").read_text(encoding="utf-8")
+
+    done = run_cli("content", "history", "--json", env=env, cwd=tmp_path)
+    (change,) = json.loads(done.stdout)
+    assert change["applied_by"] == "Op" and change["note"] == "clearer title" and change["files"] == ["events.yaml"]
+
+    done = run_cli("content", "rollback", "1", "--yes", "--by", "Op", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (content / "events.yaml").read_bytes() == original
+    log = subprocess.run(
+        ["git", "-C", str(content), "log", "--format=%an|%s"], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert log[:2] == ["Op|roll back change #1 (clearer title)", "Op|clearer title"]
+
+    done = run_cli("content", "apply", "1", "--yes", env=env, cwd=tmp_path)
+    assert done.returncode == 1 and "is applied" in done.stderr
+
+
+async def test_a_failed_git_commit_is_reported_and_the_change_stays(env: Env) -> None:
+    subprocess.run(["git", "init", "-q", str(env.content)], check=True)
+    (env.content / ".git" / "index.lock").write_text("")  # another git holds the index: add and commit fail
+    await env.upload("events.yaml", edited_events(env.content))
+    applied = await env.updates.apply(1, guild_id=env.fake.guild_id, by_id=1, by_name="Ann")
+    assert applied.git_commit is None and applied.git_error and "index.lock" in applied.git_error
+    assert env.store.current.digest.events["armistice-signed"].title == NEW_TITLE
+    row = await env.db.fetchall("SELECT status, git_error FROM content_changes")
+    assert row[0][0] == "applied" and "index.lock" in row[0][1]
+
+
+async def test_a_change_note_that_cannot_be_posted_is_said_and_the_change_stays(env: Env) -> None:
+    from alliance_bot.storage import content_changes as records
+
+    await records.save_settings(env.db, env.fake.guild_id, records.ContentSettings(announce_channel=123456789))
+    await env.upload("events.yaml", edited_events(env.content))
+    cb = await env.command("apply", {"id": 1})
+    done = await env.press(await eventually(lambda: env.fake.original_message(cb["payload"])), "Apply")
+    assert "Change #1 applied" in text_of(done["data"]) and "Could not be posted in <#123456789>" in text_of(
+        done["data"]
+    )
+    assert env.store.current.digest.events["armistice-signed"].title == NEW_TITLE
+
+
+def test_a_large_review_fits_one_page_and_the_whole_goes_in_a_file() -> None:
+    from alliance_bot.present.embed_moderation import render_review, review_is_long, review_text
+    from alliance_bot.present.limits import EMBED_TOTAL_MAX, FIELD_VALUE_MAX, FIELDS_MAX
+    from alliance_bot.updates.workspace import Review
+
+    changed = {f"entry-{i}": [f"summary: {'old ' * 40} → {'new ' * 40}"] * 8 for i in range(60)}
+    review = Review([f"new-{i}" for i in range(80)], changed, [], ["~ events.yaml"], {"events": 45}, [])
+    assert review_is_long(review)
+    rendered = render_review(7, review, author="A" * 100, note="n" * 300, attached=True, asking=True)
+    assert rendered.page_count == 1
+    (embed,) = rendered.pages[0]
+    fields = embed.get("fields", [])
+    assert len(fields) <= FIELDS_MAX and all(len(f["value"]) <= FIELD_VALUE_MAX for f in fields)
+    size = (
+        len(embed["title"]) + len(embed.get("description", "")) + sum(len(f["name"]) + len(f["value"]) for f in fields)
+    )
+    assert size + len(embed["footer"]["text"]) <= EMBED_TOTAL_MAX
+    assert "and 65 more" in str(fields) and "…and 59 more entries" in str(fields)  # one entry's diffs fill a field
+    assert fields[-1]["name"] == "After the change"  # nothing after the cut is lost from the page
+    text = review_text(review)
+    assert all(f"entry-{i}" in text for i in range(60)) and "new-79" in text
+    small = Review([], {"armistice-signed": ["title: a → b"]}, [], ["~ events.yaml"], {"events": 45}, [])
+    assert not review_is_long(small)
+
+
+def test_writes_and_reads_stay_inside_the_content_folder(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (content / "out").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(workspace.FolderProblem, match="outside the content folder"):
+        workspace.write(content, {"out/x.yaml": "events: []\n"})
+    assert list(outside.iterdir()) == []
+    (outside / "secret.txt").write_text("not content")
+    (content / "sources" / "leak.txt").symlink_to(outside / "secret.txt")
+    with pytest.raises(workspace.FolderProblem, match="cannot be read safely"):
+        workspace.snapshot(content)

@@ -50,6 +50,15 @@ def _cmd_content_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_content_update(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from alliance_bot.updates.commands import run
+
+    settings = _settings()
+    return asyncio.run(run(args, settings, _load_store(settings)))
+
+
 def _settings() -> Settings:
     """The settings, or exit with one line naming the setting."""
     from alliance_bot.settings import SettingsError, load_settings
@@ -329,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    content = sub.add_parser("content", help="check the content files or write their JSON Schema")
+    content = sub.add_parser("content", help="check the content files, write their JSON Schema, change them")
     content_sub = content.add_subparsers(dest="content_command", metavar="ACTION")
     content_sub.required = True
     check = content_sub.add_parser("check", help="validate every content file and report all problems")
@@ -338,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema = content_sub.add_parser("schema", help="write a JSON Schema of the content files for YAML editors")
     schema.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema.set_defaults(func=_cmd_content_schema)
+    from alliance_bot.updates.commands import add_parsers as add_update_parsers
+
+    add_update_parsers(content_sub, _cmd_content_update)  # propose, proposals, apply, cancel, history, rollback
 
     run = sub.add_parser("run", help="run the bot (without DISCORD_TOKEN: show the offline answers and exit)")
     run.add_argument("--require-token", action="store_true", help="fail instead of the offline demo without a token")

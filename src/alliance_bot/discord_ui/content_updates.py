@@ -10,6 +10,7 @@ moderator, the same server, the proposal still open, not expired) before anythin
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -149,7 +150,6 @@ async def upload(
     if not await _available(bot, interaction):
         return
     assert bot.updates is not None
-    interaction.extras["options"] = {"file": attachment.filename[:100], "size": attachment.size, "note": note or ""}
     if attachment.size > MAX_UPLOAD_BYTES:  # refused from Discord's own figure, before any download
         await _refuse(
             bot,
@@ -192,7 +192,6 @@ async def apply(bot: AllianceBot, interaction: discord.Interaction, proposal_id:
     if not await _available(bot, interaction):
         return
     assert bot.updates is not None and interaction.guild_id is not None
-    interaction.extras["options"] = {"id": proposal_id}
     try:
         p = await bot.updates.proposal(proposal_id, interaction.guild_id)
         settings = await records.settings(bot.updates.db, interaction.guild_id)
@@ -264,7 +263,6 @@ async def rollback(bot: AllianceBot, interaction: discord.Interaction, change_id
     if not await _available(bot, interaction):
         return
     assert bot.updates is not None
-    interaction.extras["options"] = {"id": change_id, "note": note or ""}
     await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         proposed = await bot.updates.propose_rollback(
@@ -290,7 +288,7 @@ async def export(bot: AllianceBot, interaction: discord.Interaction, name: str |
     await interaction.response.defer(ephemeral=True, thinking=True)
     root = bot.store.root
     try:
-        files = workspace.snapshot(root)
+        files = await asyncio.to_thread(workspace.snapshot, root)
     except workspace.FolderProblem as exc:
         await _refuse(bot, interaction, Refused("Content folder unreadable", str(exc)))
         return

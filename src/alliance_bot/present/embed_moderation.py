@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from alliance_bot.digest.result import Diff, Digest, Problem
-from alliance_bot.present.limits import COLOUR_ANSWER, COLOUR_ERROR, FOOTER, Rendered, _Builder, _one_line, escape_md
+from alliance_bot.present.limits import (
+    COLOUR_ANSWER,
+    COLOUR_ERROR,
+    FIELD_VALUE_MAX,
+    FOOTER,
+    Rendered,
+    _Builder,
+    _one_line,
+    escape_md,
+)
 from alliance_bot.present.markup import Mentions, code, command
 from alliance_bot.present.text import Usage
 
@@ -209,11 +218,18 @@ def review_text(review: ReviewLike) -> str:
 
 
 def review_is_long(review: ReviewLike) -> bool:
-    return (
+    """Whether the embed shows only part of the review (the whole of it then goes in an attached file): lists cut
+    at their limits, or more than the one page a confirmation has."""
+    if (
         max(len(review.added), len(review.removed), len(review.files)) > REVIEW_IDS_SHOWN
         or len(review.changed) > REVIEW_CHANGED_SHOWN
         or any(len(d) > REVIEW_FIELDS_SHOWN for d in review.changed.values())
-    )
+    ):
+        return True
+    b = _Builder("", COLOUR_ANSWER, FOOTER)
+    b.describe("x" * 600)  # the head: author, note (up to 300 characters), next steps
+    _add_review(b, review)
+    return len(b.build()) > 1
 
 
 def _ids(ids: Sequence[str]) -> str:
@@ -226,12 +242,18 @@ def _add_review(b: _Builder, review: ReviewLike) -> None:
     if review.added:
         b.add(f"Added ({len(review.added)})", _ids(review.added))
     if review.changed:
-        lines = []
+        lines: list[str] = []
+        used = shown = 0
         for ident, diffs in list(review.changed.items())[:REVIEW_CHANGED_SHOWN]:
-            lines.append(code(ident))
-            lines += [f"• {escape_md(d)}" for d in diffs[:REVIEW_FIELDS_SHOWN]]
-        if len(review.changed) > REVIEW_CHANGED_SHOWN:
-            lines.append(f"…and {len(review.changed) - REVIEW_CHANGED_SHOWN} more entries")
+            block = [code(ident), *(f"• {escape_md(_one_line(d, 200))}" for d in diffs[:REVIEW_FIELDS_SHOWN])]
+            size = sum(len(line) + 1 for line in block)
+            if lines and used + size > FIELD_VALUE_MAX - 40:  # one field: the rest is in the attached file
+                break
+            lines += block
+            used += size
+            shown += 1
+        if len(review.changed) > shown:
+            lines.append(f"…and {len(review.changed) - shown} more entries")
         b.add(f"Changed ({len(review.changed)})", "\n".join(lines))
     if review.removed:
         b.add(f"Removed ({len(review.removed)})", _ids(review.removed))

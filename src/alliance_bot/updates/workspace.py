@@ -283,6 +283,11 @@ async def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> tup
     return proc.returncode or 0, out.decode("utf-8", "replace").strip()
 
 
+def _first(output: str) -> str:
+    """git's message on one line, its start (where git says what went wrong), at most 300 characters."""
+    return " ".join(output.split())[:300] or "no message"
+
+
 def _identity(name: str) -> str:
     cleaned = "".join(c for c in name if c.isprintable() and c not in "<>\n\r").strip()
     return cleaned[:100] or "a moderator"
@@ -304,9 +309,9 @@ async def git_commit(root: Path, paths: list[str], *, author: str, author_id: in
     }
     code, out = await _git(root, "add", "-A", "--", *paths, env=env)
     if code != 0:
-        raise FolderProblem(f"git add failed: {out[-300:]}")
+        raise FolderProblem(f"git add failed: {_first(out)}")
     code, out = await _git(root, "commit", "--no-verify", "-q", "-m", message, "--", *paths, env=env)
     if code != 0:
-        raise FolderProblem(f"git commit failed: {out[-300:]}")
+        raise FolderProblem(f"git commit failed: {_first(out)}")
     code, out = await _git(root, "rev-parse", "HEAD")
     return out[:40] if code == 0 else None
