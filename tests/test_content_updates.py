@@ -645,3 +645,48 @@ def test_writes_and_reads_stay_inside_the_content_folder(tmp_path: Path) -> None
     (content / "sources" / "leak.txt").symlink_to(outside / "secret.txt")
     with pytest.raises(workspace.FolderProblem, match="cannot be read safely"):
         workspace.snapshot(content)
+
+
+async def test_a_start_after_a_kill_mid_write_finishes_the_change_before_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from test_ops import run_cli
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    store = ContentStore(content)
+    assert store.load().ok
+    db = await Database.open(tmp_path / "bot.db")
+    updates = ContentUpdates(store, db)
+    files = workspace.snapshot(content)
+    renamed = {p: re.sub(rb"armistice-signed(?![-\w])", b"armistice-signed-1953", b) for p, b in files.items()}
+    assert renamed["events.yaml"] != files["events.yaml"] and renamed["facts.yaml"] != files["facts.yaml"]
+    await updates.propose_upload(
+        guild_id=1, author_id=1, author_name="Ann", note="rename", filename="c.zip", data=zipped(renamed)
+    )
+    real_write = workspace.write
+
+    def killed_after_events(root: Path, written: dict) -> None:
+        real_write(root, {"events.yaml": written["events.yaml"]})
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(workspace, "write", killed_after_events)
+    monkeypatch.setattr("alliance_bot.updates.service.ContentUpdates._put_back", _no_put_back)
+    with pytest.raises(SystemExit):
+        await updates.apply(1, guild_id=1, by_id=1, by_name="Ann")
+    monkeypatch.undo()
+    await db.close()
+    assert not ContentStore(content).load().ok  # half-written: the events renamed, the references not yet
+
+    env = {
+        "ALLIANCE_BOT_CONTENT_DIR": str(content),
+        "ALLIANCE_BOT_DB": str(tmp_path / "bot.db"),
+        "ALLIANCE_BOT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    done = run_cli("run", env=env, cwd=tmp_path)  # no token: the offline demo, after the start's recovery
+    assert done.returncode == 0, done.stderr
+    assert "all valid" in done.stdout and "content change #1 was interrupted" in done.stderr
+    fresh = ContentStore(content)
+    assert fresh.load().ok and "armistice-signed-1953" in fresh.current.digest.events

@@ -99,6 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_format)
+    if Path(settings.db).is_file():
+        asyncio.run(_finish_content_changes(settings))
     store = _load_store(settings, serving=True)
     if settings.token is None and not args.require_token:
         offline_demo(store)
@@ -124,6 +126,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise
         print(f"alliance-bot: {problem}", file=sys.stderr)
         return EXIT_USAGE
+
+
+async def _finish_content_changes(settings: Settings) -> None:
+    """A content change a crash left half-written is finished before the content is loaded (updates/service.py)."""
+    import logging
+
+    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.updates.service import finish_interrupted
+
+    try:
+        db = await Database.open(settings.db, lock=False, migrate=False)
+    except DatabaseError:
+        return  # said when the bot opens it
+    try:
+        if await db.check_version() >= 7:  # the journal is migration 7
+            await finish_interrupted(db, Path(settings.content_dir))
+    except Exception:  # a start must not fail here: the load says what is wrong with the files
+        logging.getLogger("alliance_bot").exception("could not finish the content changes a crash interrupted")
+    finally:
+        await db.close()
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:

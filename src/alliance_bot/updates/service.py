@@ -349,18 +349,8 @@ class ContentUpdates:
         )
 
     async def recover(self) -> list[int]:
-        """Finish every change a crash left half-written (journal rows in `writing`): write its files again."""
-        done = []
-        for change in await records.in_progress(self.db):
-            try:
-                await asyncio.to_thread(workspace.write, self.root, change.files_after)
-            except (FolderProblem, OSError) as exc:
-                log.error("content change #%d could not be finished after a crash: %s", change.id, exc)
-                continue
-            await records.finish_change(self.db, change.id, "applied")
-            await records.close(self.db, change.proposal_id, "applied", by=change.applied_by, change_id=change.id)
-            log.warning("content change #%d was interrupted (a crash?) and is now finished", change.id)
-            done.append(change.id)
+        """Finish every change a crash left half-written (journal rows in `writing`); reload if any was."""
+        done = await finish_interrupted(self.db, self.root)
         if done and self.store.loaded:
             await self.store.reload()
         return done
@@ -375,3 +365,21 @@ class ContentUpdates:
 def _text(files: dict[str, bytes], path: str) -> str | None:
     data = files.get(path)
     return None if data is None else data.decode("utf-8", "replace")
+
+
+async def finish_interrupted(db: Database, root: Path) -> list[int]:
+    """Every change a crash left half-written (journal rows in `writing`), finished by writing its journalled files
+    again (they were checked as a whole before the first write); the ids of those finished. At start, before the
+    content is loaded (`alliance-bot run`), and before every apply."""
+    done = []
+    for change in await records.in_progress(db):
+        try:
+            await asyncio.to_thread(workspace.write, root, change.files_after)
+        except (FolderProblem, OSError) as exc:
+            log.error("content change #%d could not be finished after a crash: %s", change.id, exc)
+            continue
+        await records.finish_change(db, change.id, "applied")
+        await records.close(db, change.proposal_id, "applied", by=change.applied_by, change_id=change.id)
+        log.warning("content change #%d was interrupted (a crash?) and is now finished", change.id)
+        done.append(change.id)
+    return done
