@@ -690,3 +690,45 @@ async def test_a_start_after_a_kill_mid_write_finishes_the_change_before_loading
     assert "all valid" in done.stdout and "content change #1 was interrupted" in done.stderr
     fresh = ContentStore(content)
     assert fresh.load().ok and "armistice-signed-1953" in fresh.current.digest.events
+
+
+async def test_a_rollback_under_a_later_change_is_refused_naming_it(env: Env) -> None:
+    g = env.fake.guild_id
+    await env.upload("events.yaml", edited_events(env.content), note="first")
+    await env.updates.apply(1, guild_id=g, by_id=1, by_name="Ann")
+    again = (env.content / "events.yaml").read_bytes().replace(NEW_TITLE.encode(), b"Armistice signed", 1)
+    await env.upload("events.yaml", again, note="second")
+    await env.updates.apply(2, guild_id=g, by_id=2, by_name="Bob")
+    cb = await env.command("rollback", {"id": 1})
+    text = text_of(cb["data"])
+    assert "Cannot roll back: changed since" in text and "change #2 by Bob (second)" in text
+    assert env.store.current.digest.events["armistice-signed"].title == "Armistice signed"
+    # another server cannot roll back this server's change
+    cb = await env.command("rollback", {"id": 2}, guild_id=424242424242)
+    assert "No such change" in text_of(cb["data"])
+
+
+async def test_a_proposal_is_stale_after_an_edit_outside_the_bot(env: Env) -> None:
+    await env.upload("events.yaml", edited_events(env.content))
+    path = env.content / "events.yaml"
+    path.write_bytes(path.read_bytes() + b"\n")  # an operator's edit on the host
+    with pytest.raises(Refused, match=r"events\.yaml changed since \(edited outside the bot\?\)"):
+        await env.updates.apply(1, guild_id=env.fake.guild_id, by_id=1, by_name="Ann")
+    assert OLD_TITLE in path.read_text(encoding="utf-8")
+
+
+async def test_autocomplete_offers_open_proposals_and_files_to_moderators_only(env: Env) -> None:
+    await env.upload("events.yaml", edited_events(env.content), note="clearer title")
+
+    async def choices(sub: str, option: str, value: str, perms: str = MANAGE_GUILD) -> list[dict]:
+        payload = await env.fake.send_interaction(
+            env.fake.autocomplete("content", option, value, subcommand=sub, member_permissions=perms)
+        )
+        return (await env.fake.wait_for_callback(payload))["data"]["choices"]
+
+    (choice,) = await choices("apply", "id", "")
+    assert choice["value"] == 1 and "clearer title" in choice["name"]
+    assert await choices("apply", "id", "", MEMBER_PERMISSIONS) == []
+    files = [c["value"] for c in await choices("export", "file", "eve")]
+    assert files == ["events.yaml"]
+    assert await choices("export", "file", "", MEMBER_PERMISSIONS) == []

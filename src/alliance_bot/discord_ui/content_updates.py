@@ -37,7 +37,7 @@ from alliance_bot.present.embed_moderation import (
     review_text,
 )
 from alliance_bot.present.embeds import render_message
-from alliance_bot.present.limits import Rendered
+from alliance_bot.present.limits import CHOICE_NAME_MAX, CHOICES_MAX, Rendered, _one_line
 from alliance_bot.storage import content_changes as records
 from alliance_bot.updates import workspace
 from alliance_bot.updates.bundle import MAX_UPLOAD_BYTES, UploadRefused
@@ -346,6 +346,45 @@ async def settings(
     await bot.reply_message(
         interaction, "Content change settings", f"Change notes go to {where}.\nA proposal is applied by {who}."
     )
+
+
+# ---------------------------------------------------------------- autocomplete
+
+
+async def proposal_choices(
+    bot: AllianceBot, interaction: discord.Interaction, current: str
+) -> list[discord.app_commands.Choice[int]]:
+    """This server's open proposals (for moderators only: a member sees none), newest first, at most 25."""
+    bot.record(interaction, "answered", kind="autocomplete")
+    if bot.updates is None or not await bot.is_moderator(interaction):
+        return []
+    rows = await bot.updates.open_proposals(interaction.guild_id)
+    wanted = str(current or "").strip().lstrip("#")
+    out = []
+    for p in rows:
+        if wanted and not str(p.id).startswith(wanted) and wanted.casefold() not in p.note.casefold():
+            continue
+        name = _one_line(f"#{p.id} · {p.kind} by {p.author_name}: {p.note}", CHOICE_NAME_MAX)
+        out.append(discord.app_commands.Choice(name=name, value=p.id))
+    return out[:CHOICES_MAX]
+
+
+async def file_choices(
+    bot: AllianceBot, interaction: discord.Interaction, current: str
+) -> list[discord.app_commands.Choice[str]]:
+    """The content folder's files for /content export (moderators only)."""
+    bot.record(interaction, "answered", kind="autocomplete")
+    if not await bot.is_moderator(interaction):
+        return []
+    try:
+        files = await asyncio.to_thread(workspace.snapshot, bot.store.root)
+    except workspace.FolderProblem:
+        return []
+    wanted = str(current or "").casefold()
+    names = [p for p in sorted(files, key=lambda p: (not p.endswith(".yaml"), p)) if wanted in p.casefold()]
+    return [discord.app_commands.Choice(name=p[:CHOICE_NAME_MAX], value=p[:CHOICE_NAME_MAX]) for p in names][
+        :CHOICES_MAX
+    ]
 
 
 # ---------------------------------------------------------------- the button presses

@@ -104,11 +104,19 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
     async def apply(self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]) -> None:
         await content_updates.apply(self.bot, interaction, id)
 
+    @apply.autocomplete("id")
+    async def _apply_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await content_updates.proposal_choices(self.bot, interaction, current)
+
     @app_commands.command(name="cancel", description="Close an open proposal without applying it")
     @app_commands.describe(id="The proposal's number")
     @moderator_only()
     async def cancel(self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]) -> None:
         await content_updates.cancel(self.bot, interaction, id)
+
+    @cancel.autocomplete("id")
+    async def _cancel_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await content_updates.proposal_choices(self.bot, interaction, current)
 
     @app_commands.command(name="history", description="The content changes applied from this server")
     @moderator_only()
@@ -133,6 +141,10 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
         self, interaction: discord.Interaction, file: app_commands.Range[str, 1, 200] | None = None
     ) -> None:
         await content_updates.export(self.bot, interaction, file)
+
+    @export.autocomplete("file")
+    async def _export_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await content_updates.file_choices(self.bot, interaction, current)
 
     @app_commands.command(name="settings", description="Where change notes go; whether another moderator must apply")
     @app_commands.describe(
