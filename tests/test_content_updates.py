@@ -732,3 +732,16 @@ async def test_autocomplete_offers_open_proposals_and_files_to_moderators_only(e
     files = [c["value"] for c in await choices("export", "file", "eve")]
     assert files == ["events.yaml"]
     assert await choices("export", "file", "", MEMBER_PERMISSIONS) == []
+
+
+async def test_a_flood_of_proposals_is_refused_past_the_limit(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("alliance_bot.updates.service.MAX_OPEN", 2)
+    base = edited_events(env.content)
+    for n in range(2):
+        cb = await env.upload("events.yaml", base + f"\n# {n}\n".encode())
+        assert f"Proposal #{n + 1}" in text_of(cb["data"])
+    cb = await env.upload("events.yaml", base + b"\n# 3\n")
+    assert "Too many open proposals" in text_of(cb["data"])
+    assert len(await env.proposals()) == 2
+    (listed, _) = await env.updates.open_proposals(env.fake.guild_id)
+    assert listed.files == {} and (await env.updates.proposal(listed.id, env.fake.guild_id)).files

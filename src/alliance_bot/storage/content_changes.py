@@ -158,11 +158,23 @@ async def proposal(db: Database, proposal_id: int, guild_id: int | None) -> Prop
 
 
 async def open_proposals(db: Database, guild_id: int | None, limit: int = 25) -> list[Proposal]:
+    """The open proposals, newest first, without their files (`files` is empty: a listing or an autocomplete
+    never reads megabytes of YAML); `proposal()` gives one in full."""
     where, params = ("status = 'open'", ()) if guild_id is None else ("status = 'open' AND guild_id = ?", (guild_id,))
+    columns = _PROPOSAL_COLUMNS.replace(" files,", " '{}' AS files,")
     rows = await db.fetchall(
-        f"SELECT {_PROPOSAL_COLUMNS} FROM content_proposals WHERE {where} ORDER BY id DESC LIMIT {int(limit)}", params
+        f"SELECT {columns} FROM content_proposals WHERE {where} ORDER BY id DESC LIMIT {int(limit)}", params
     )
     return [Proposal.from_row(r) for r in rows]
+
+
+async def count_open(db: Database, guild_id: int | None) -> int:
+    return int(
+        await db.scalar(
+            "SELECT COUNT(*) FROM content_proposals WHERE status = 'open' AND guild_id = ?", (guild_id or CLI_GUILD,)
+        )
+        or 0
+    )
 
 
 async def claim(db: Database, proposal_id: int) -> bool:

@@ -39,6 +39,7 @@ from alliance_bot.updates.workspace import FolderProblem, Review
 log = logging.getLogger(__name__)
 
 NOTE_MAX = 300
+MAX_OPEN = 50  # open proposals per server (each keeps the files it changes): a flood is refused, not stored
 NAME_MAX = 100
 
 
@@ -168,6 +169,11 @@ class ContentUpdates:
         skipped: list[str] | None = None,
         rollback_of: int | None = None,
     ) -> Proposed:
+        if await records.count_open(self.db, guild_id) >= MAX_OPEN:
+            raise Refused(
+                "Too many open proposals",
+                f"This server has {MAX_OPEN} open proposals; apply or cancel some first. Nothing was stored.",
+            )
         before_files, after_files = workspace.changes(current, after)
         if not after_files:
             raise Refused("Nothing to change", "The files are the same as the content folder's; nothing is stored.")
