@@ -174,19 +174,29 @@ async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
 
             scheduler = Scheduler(ann_store, store, make_deliverer(bot, None), clock=clock, sleep=no_wait)
             bot.extra_cogs.append(AnniversariesCog(bot, ann_store, scheduler, start_scheduler=False))
-            disable_identify_delay(bot)
-            task = asyncio.create_task(bot.start(BOT_TOKEN))
             try:
-                await fake.wait_for_ready(1)
-                await eventually(lambda: bot.is_ready() or task.done(), 10, "the bot to be ready")
-                if task.done():
-                    task.result()
-                await bot.tree.sync()  # the fake learns the option types, as Discord would
-                fake.clear()
-                yield BotEnv(fake, bot, store, db, usage, content, scheduler, ann_store, clock)
+                async with running(fake, bot):
+                    yield BotEnv(fake, bot, store, db, usage, content, scheduler, ann_store, clock)
             finally:
-                await bot.close()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(task, 10)
                 await usage.close()
                 await db.close()
+
+
+@contextlib.asynccontextmanager
+async def running(fake: FakeDiscord, bot: AllianceBot) -> AsyncIterator[None]:
+    """`bot` started against the fake Discord, ready and its commands synced (the fake then knows the option
+    types, as Discord would), the fake's records cleared; closed at the end."""
+    disable_identify_delay(bot)
+    task = asyncio.create_task(bot.start(BOT_TOKEN))
+    try:
+        await fake.wait_for_ready(1)
+        await eventually(lambda: bot.is_ready() or task.done(), 10, "the bot to be ready")
+        if task.done():
+            task.result()
+        await bot.tree.sync()
+        fake.clear()
+        yield
+    finally:
+        await bot.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 10)

@@ -40,17 +40,24 @@ def _cmd_content_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_content_schema(args: argparse.Namespace) -> int:
-    from alliance_bot.digest.model import ContentFile
+    from alliance_bot.digest.model import content_json_schema
 
-    schema = ContentFile.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    text = content_json_schema()
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _cmd_content_update(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from alliance_bot.updates.commands import run
+
+    settings = _settings()
+    return asyncio.run(run(args, settings, _load_store(settings)))
 
 
 def _settings() -> Settings:
@@ -95,6 +102,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     setup_logging(settings.log_level, settings.log_format)
+    if Path(settings.db).is_file():
+        asyncio.run(_finish_content_changes(settings))
     store = _load_store(settings, serving=True)
     if settings.token is None and not args.require_token:
         offline_demo(store)
@@ -120,6 +129,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise
         print(f"alliance-bot: {problem}", file=sys.stderr)
         return EXIT_USAGE
+
+
+async def _finish_content_changes(settings: Settings) -> None:
+    """A content change a crash left half-written is finished before the content is loaded (updates/service.py)."""
+    import logging
+
+    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.updates.service import finish_interrupted
+
+    try:
+        db = await Database.open(settings.db, lock=False, migrate=False)
+    except DatabaseError:
+        return  # said when the bot opens it
+    try:
+        if await db.check_version() >= 7:  # the journal is migration 7
+            await finish_interrupted(db, Path(settings.content_dir))
+    except Exception:  # a start must not fail here: the load says what is wrong with the files
+        logging.getLogger("alliance_bot").exception("could not finish the content changes a crash interrupted")
+    finally:
+        await db.close()
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
@@ -334,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    content = sub.add_parser("content", help="check the content files or write their JSON Schema")
+    content = sub.add_parser("content", help="check the content files, write their JSON Schema, change them")
     content_sub = content.add_subparsers(dest="content_command", metavar="ACTION")
     content_sub.required = True
     check = content_sub.add_parser("check", help="validate every content file and report all problems")
@@ -343,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema = content_sub.add_parser("schema", help="write a JSON Schema of the content files for YAML editors")
     schema.add_argument("-o", "--output", help="file to write (default: standard output)")
     schema.set_defaults(func=_cmd_content_schema)
+    from alliance_bot.updates.commands import add_parsers as add_update_parsers
+
+    add_update_parsers(content_sub, _cmd_content_update)  # propose, proposals, apply, cancel, history, rollback
 
     run = sub.add_parser("run", help="run the bot (without DISCORD_TOKEN: show the offline answers and exit)")
     run.add_argument("--require-token", action="store_true", help="fail instead of the offline demo without a token")

@@ -107,6 +107,10 @@ class ContentStore:
         return self._current
 
     @property
+    def loaded(self) -> bool:
+        return self._current is not None
+
+    @property
     def answers(self) -> Answers:
         return self.current.answers
 

@@ -73,9 +73,17 @@ def build_bot(
     from alliance_bot.anniversaries.webhook import WebhookSender
     from alliance_bot.discord_ui.bot import AllianceBot
     from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
+    from alliance_bot.updates.service import ContentUpdates
 
     bot = AllianceBot(
-        store=store, db=db, usage=usage, hash_key=hash_key, moderator_role=settings.moderator_role, **client_options
+        store=store,
+        db=db,
+        usage=usage,
+        hash_key=hash_key,
+        moderator_role=settings.moderator_role,
+        updates=ContentUpdates(store, db),
+        downloads=http,
+        **client_options,
     )
     ann_store = AnniversaryStore(db)
     scheduler = Scheduler(

@@ -273,3 +273,12 @@ class ContentFile(BaseModel):
     facts: list[Fact] = Field(default_factory=list)
     viewpoints: list[Viewpoint] = Field(default_factory=list)
     anniversaries: list[Anniversary] = Field(default_factory=list)
+
+
+def content_json_schema() -> str:
+    """The JSON Schema of a content file, as text (`alliance-bot content schema`, `/content export`)."""
+    import json
+
+    schema = ContentFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

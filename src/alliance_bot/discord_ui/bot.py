@@ -18,13 +18,23 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import discord
 from discord.ext import commands
 
 from alliance_bot.answers.model import Answer
-from alliance_bot.discord_ui import components, inflight, overload, payload, recording, send, tree, votes
+from alliance_bot.discord_ui import (
+    components,
+    content_updates,
+    inflight,
+    overload,
+    payload,
+    recording,
+    send,
+    tree,
+    votes,
+)
 from alliance_bot.discord_ui.inflight import InFlight
 from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.discord_ui.overload import RESPONSE_BUDGET, LoadShedder
@@ -37,6 +47,11 @@ from alliance_bot.present.embeds import render, render_message
 from alliance_bot.present.limits import Rendered
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
+
+if TYPE_CHECKING:
+    import httpx
+
+    from alliance_bot.updates.service import ContentUpdates
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +79,8 @@ class AllianceBot(commands.Bot):
         moderator_role: int | None = None,
         extra_cogs: tuple[commands.Cog, ...] = (),
         clock: Callable[[], dt.datetime] | None = None,
+        updates: ContentUpdates | None = None,
+        downloads: httpx.AsyncClient | None = None,
         **client_options: Any,
     ) -> None:
         super().__init__(
@@ -79,6 +96,8 @@ class AllianceBot(commands.Bot):
         self.usage = usage
         self.hash_key = hash_key
         self.default_moderator_role = moderator_role
+        self.updates = updates  # content changes from Discord (updates/); None without a database
+        self.downloads = downloads  # the HTTP client that fetches uploaded attachments (updates/fetch.py)
         self.pages = send.PageStore()
         self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))  # what day /today is
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
@@ -99,6 +118,11 @@ class AllianceBot(commands.Bot):
         await self.add_cog(StatsCog(self))
         for cog in self.extra_cogs:
             await self.add_cog(cog)
+        if self.updates is not None:
+            try:  # a content change a crash left half-written is finished before anything is served
+                await self.updates.recover()
+            except Exception:
+                log.exception("could not finish the content changes a crash interrupted")
         self.spawn(send.sweep(self.pages, lambda entry: components.remove_buttons(self, entry)), name="expire-buttons")
         self.spawn(tree.learn_command_ids(self), name="command-ids")  # for clickable mentions
 
@@ -148,6 +172,11 @@ class AllianceBot(commands.Bot):
             str(payload.field(interaction.data, "custom_id", ""))
         ):
             await votes.on_interaction(self, interaction)
+            return
+        if interaction.type is discord.InteractionType.component and content_updates.is_confirm(
+            str(payload.field(interaction.data, "custom_id", ""))
+        ):
+            await content_updates.on_interaction(self, interaction)
             return
         await components.on_interaction(self, interaction)
 

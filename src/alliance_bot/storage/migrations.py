@@ -110,6 +110,52 @@ MIGRATIONS: list[list[Any]] = [
         )""",
         "CREATE INDEX IF NOT EXISTS votes_updated ON votes (updated_at, guild_id)",
     ],
+    [  # 7: content changes made from Discord or the CLI (storage/content_changes.py): proposals, the history of
+        # applied changes with the files before and after, and each server's choices for them. Portable SQL: ids are
+        # given by the code (max + 1 inside the write transaction), times are DOUBLE PRECISION unix seconds.
+        """CREATE TABLE IF NOT EXISTS content_proposals (
+            id            BIGINT           PRIMARY KEY,
+            guild_id      BIGINT           NOT NULL,    -- 0: made from the command line
+            author_id     BIGINT,                       -- the Discord user; NULL from the command line
+            author_name   TEXT             NOT NULL,
+            note          TEXT             NOT NULL,
+            kind          TEXT             NOT NULL,    -- upload | rollback
+            created_at    DOUBLE PRECISION NOT NULL,
+            base_version  TEXT             NOT NULL,    -- the files' version (updates.files_version) it was made on
+            status        TEXT             NOT NULL,    -- open | applying | applied | stale | cancelled
+            files         TEXT             NOT NULL,    -- JSON {path: text, or null to remove}
+            review        TEXT             NOT NULL,    -- JSON of what the review showed
+            change_id     BIGINT,                       -- content_changes.id once applied
+            closed_at     DOUBLE PRECISION,
+            closed_by     TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS content_proposals_open ON content_proposals (guild_id, status, id)",
+        """CREATE TABLE IF NOT EXISTS content_changes (
+            id              BIGINT           PRIMARY KEY,
+            guild_id        BIGINT           NOT NULL,  -- 0: the command line
+            proposal_id     BIGINT           NOT NULL,
+            applied_by_id   BIGINT,
+            applied_by      TEXT             NOT NULL,
+            note            TEXT             NOT NULL,
+            applied_at      DOUBLE PRECISION NOT NULL,
+            status          TEXT             NOT NULL,  -- writing | applied | undone (a failed apply, put back)
+            version_before  TEXT             NOT NULL,
+            version_after   TEXT             NOT NULL,
+            files_before    TEXT             NOT NULL,  -- JSON {path: text, or null: the file did not exist}
+            files_after     TEXT             NOT NULL,  -- JSON {path: text, or null: the file was removed}
+            summary         TEXT             NOT NULL,  -- one line: the counts of added, changed, removed
+            rollback_of     BIGINT,                     -- the change this one undid
+            git_commit      TEXT,
+            git_error       TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS content_changes_status ON content_changes (status, id)",
+        """CREATE TABLE IF NOT EXISTS content_settings (
+            guild_id            BIGINT           PRIMARY KEY,
+            announce_channel    BIGINT,
+            require_other       INTEGER          NOT NULL DEFAULT 0,  -- 1: another moderator must apply
+            updated_at          DOUBLE PRECISION NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

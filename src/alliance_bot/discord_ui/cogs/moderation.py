@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from alliance_bot.answers.errors import InvalidInput
+from alliance_bot.discord_ui import content_updates
 from alliance_bot.discord_ui.checks import NotModerator, moderator_only
 from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.present.embed_moderation import render_reload, render_stats, render_status
@@ -80,6 +81,86 @@ class ContentCog(commands.GroupCog, group_name="content", group_description="Mod
         await self.bot.send_rendered(
             interaction, render_status(lib.digest, lib.loaded_at, self.bot.store.last_failure), ephemeral=True
         )
+
+    @app_commands.command(name="upload", description="Propose new content: one YAML file or a zip, checked first")
+    @app_commands.describe(file="A content file (.yaml) or a .zip of the content folder", note="What the change does")
+    @moderator_only()
+    async def upload(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        note: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        await content_updates.upload(self.bot, interaction, file, note)
+
+    @app_commands.command(name="proposals", description="The open content proposals")
+    @moderator_only()
+    async def proposals(self, interaction: discord.Interaction) -> None:
+        await content_updates.proposals(self.bot, interaction)
+
+    @app_commands.command(name="apply", description="Apply a proposal (after a confirmation): write, reload, announce")
+    @app_commands.describe(id="The proposal's number (see /content proposals)")
+    @moderator_only()
+    async def apply(self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]) -> None:
+        await content_updates.apply(self.bot, interaction, id)
+
+    @apply.autocomplete("id")
+    async def _apply_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await content_updates.proposal_choices(self.bot, interaction, current)
+
+    @app_commands.command(name="cancel", description="Close an open proposal without applying it")
+    @app_commands.describe(id="The proposal's number")
+    @moderator_only()
+    async def cancel(self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]) -> None:
+        await content_updates.cancel(self.bot, interaction, id)
+
+    @cancel.autocomplete("id")
+    async def _cancel_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await content_updates.proposal_choices(self.bot, interaction, current)
+
+    @app_commands.command(name="history", description="The content changes applied from this server")
+    @moderator_only()
+    async def history(self, interaction: discord.Interaction) -> None:
+        await content_updates.history(self.bot, interaction)
+
+    @app_commands.command(name="rollback", description="Undo an applied change (checked, then confirmed)")
+    @app_commands.describe(id="The change's number (see /content history)", note="Why")
+    @moderator_only()
+    async def rollback(
+        self,
+        interaction: discord.Interaction,
+        id: app_commands.Range[int, 1, 2**53],
+        note: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        await content_updates.rollback(self.bot, interaction, id, note)
+
+    @app_commands.command(name="export", description="The current content files to edit (all as a zip, or one)")
+    @app_commands.describe(file="One file, for example events.yaml (empty: every file as a zip)")
+    @moderator_only()
+    async def export(
+        self, interaction: discord.Interaction, file: app_commands.Range[str, 1, 200] | None = None
+    ) -> None:
+        await content_updates.export(self.bot, interaction, file)
+
+    @export.autocomplete("file")
+    async def _export_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await content_updates.file_choices(self.bot, interaction, current)
+
+    @app_commands.command(name="settings", description="Where change notes go; whether another moderator must apply")
+    @app_commands.describe(
+        channel="The channel for the one-line change notes",
+        second_moderator="Only a moderator other than the uploader may apply a proposal",
+        no_channel="Post no change notes",
+    )
+    @moderator_only()
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        second_moderator: bool | None = None,
+        no_channel: bool = False,
+    ) -> None:
+        await content_updates.settings(self.bot, interaction, channel, second_moderator, no_channel)
 
     @app_commands.command(name="moderator-role", description="Let a role use the moderator commands (empty: none)")
     @app_commands.describe(role="The role; leave empty to remove it")
