@@ -14,7 +14,7 @@ import pytest
 from alliance_bot.discord_ui import send, votes
 from alliance_bot.present.limits import Rendered
 from alliance_bot.storage import votes as store
-from alliance_bot.storage.db import Database
+from alliance_bot.storage.db import BUSY_TIMEOUT_MS, Database
 from alliance_bot.storage.usage import UsageLog, UsageRecord, hash_user, summarise
 from alliance_bot.storage.votes import DOWN, UP, AnswerKey
 from conftest import MANAGE_GUILD, BotEnv, eventually
@@ -270,6 +270,8 @@ async def test_a_locked_database_is_said_and_the_next_press_counts(bot_env: BotE
     finally:
         other.execute("ROLLBACK")
         other.close()
+        # the lock is gone: the bot waits for a busy database again, as it does (the usage log may be writing)
+        await bot_env.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     text = reply_text(reply)
     assert "Vote not saved" in text and "Press the button again" in text
     assert await bot_env.db.scalar("SELECT count(*) FROM votes") == 0
