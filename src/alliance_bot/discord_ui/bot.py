@@ -17,14 +17,14 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any, TypedDict, TypeVar
+from collections.abc import Callable, Coroutine, Hashable
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import discord
 from discord.ext import commands
 
 from alliance_bot.answers.model import Answer
-from alliance_bot.discord_ui import components, inflight, overload, payload, recording, send, tree, votes
+from alliance_bot.discord_ui import components, inflight, overload, payload, pictures, recording, send, tree, votes
 from alliance_bot.discord_ui.inflight import InFlight
 from alliance_bot.discord_ui.overload import RESPONSE_BUDGET, LoadShedder
 from alliance_bot.discord_ui.payload import command_name
@@ -35,6 +35,9 @@ from alliance_bot.present.embeds import render, render_message
 from alliance_bot.present.limits import Rendered
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
+
+if TYPE_CHECKING:
+    from alliance_bot.present.pictures import Picture
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class AllianceBot(commands.Bot):
         self.hash_key = hash_key
         self.default_moderator_role = moderator_role
         self.pages = send.PageStore()
+        self.pictures = pictures.Pictures()  # the /timeline and /stats pictures: drawn off the loop, cached
         self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))  # what day /today is
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[object]] = set()
@@ -135,6 +139,7 @@ class AllianceBot(commands.Bot):
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
+        self.pictures.close()
         if not self.is_closed():
             cancelled = await self.in_flight.finish(self.shutdown_budget)
             await asyncio.gather(*(inflight.tell_cancelled(self, i) for i in cancelled))
@@ -185,6 +190,25 @@ class AllianceBot(commands.Bot):
         if key is not None:
             rendered = dataclasses.replace(rendered, vote_key=str(key))
         await self.send_rendered(interaction, rendered, ephemeral=ephemeral)
+
+    async def answer_with_picture(
+        self,
+        interaction: discord.Interaction,
+        rendered: Rendered,
+        key: Hashable,
+        draw: Callable[[], Picture],
+        *,
+        what: str,
+        ephemeral: bool = False,
+    ) -> None:
+        """Send `rendered` with the picture `draw` makes (in the render pool, or from the cache) shown in its
+        embed; without it, and with the error logged, when the picture cannot be had (discord_ui/pictures.py)."""
+        picture = await pictures.picture_for(self.pictures, interaction, key, draw, what=what, ephemeral=ephemeral)
+        files = None
+        if picture is not None:
+            rendered, file = pictures.attachment(rendered, picture)
+            files = [file]
+        await self.send_rendered(interaction, rendered, ephemeral=ephemeral, files=files)
 
     async def send_rendered(
         self,

@@ -261,6 +261,8 @@ class UsageSummary:
     missing: list[tuple[str, str, int]]  # (command, query, times) that found nothing
     unhelpful: list[Unhelpful] = field(default_factory=list)  # answers voted 👎 more than 👍, most often first
     components: list[tuple[str, int]] = field(default_factory=list)  # clicks (pages, menus, votes), by what
+    # (day, command, count, nothing found) of slash commands, by day then command: the usage chart's bars
+    per_day_command: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     @property
     def error_rate(self) -> float:
@@ -338,10 +340,16 @@ async def summarise(
                 f"WHERE {where} GROUP BY command, kind = 'command'"
             )
             # the day in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond
-            per_day = await rows(
-                f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, count(*) "
-                f"FROM usage WHERE {where} GROUP BY d ORDER BY d"
+            # by day and command (the chart's bars); the days' totals are their sums, so one scan gives both
+            by_day = await rows(
+                f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, command, kind = 'command', "
+                f"count(*), sum(outcome = 'nothing_found') FROM usage WHERE {where} "
+                f"GROUP BY d, command, kind = 'command' ORDER BY d, command"
             )
+            day_totals: dict[int, int] = {}
+            for d, _command, _is_command, n, _nothing in by_day:
+                day_totals[d] = day_totals.get(d, 0) + n
+            per_day = sorted(day_totals.items())
             ranked = await rows(
                 f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
                 f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
@@ -391,6 +399,11 @@ async def summarise(
         missing=[(c, q, n) for c, q, n in missing],
         unhelpful=unhelpful,
         components=components,
+        per_day_command=[
+            ((_EPOCH + dt.timedelta(days=d)).isoformat(), command, n, nothing)
+            for d, command, is_command, n, nothing in by_day
+            if is_command
+        ],
     )
 
 
