@@ -151,3 +151,15 @@ async def test_stats_chart_for_moderators(bot_env: BotEnv) -> None:
     assert message["embeds"][0]["image"]["url"] == att["url"]
     text = " ".join(f["name"] + " " + f["value"] for f in message["embeds"][0].get("fields", []))
     assert "Per command" in text and "qqqzzz xxyyq" in text, "the numbers and the to-do list stay"
+
+
+async def test_without_attach_files_the_text_answer_goes_alone(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    no_files = str(int(fake.command("timeline")["app_permissions"]) & ~(1 << 15))  # ATTACH_FILES
+    payload = await fake.send_interaction(
+        fake.command("timeline", {"from": "1950", "to": "1954"}, app_permissions=no_files)
+    )
+    cb = await fake.wait_for_callback(payload)
+    assert cb["type"] == CHANNEL_MESSAGE
+    assert "image" not in cb["data"]["embeds"][0] and "July 27, 1953" in cb["data"]["embeds"][0]["description"]
+    assert bot_env.bot.pictures.renders == 0, "not even drawn"

@@ -203,7 +203,12 @@ class AllianceBot(commands.Bot):
     ) -> None:
         """Send `rendered` with the picture `draw` makes (in the render pool, or from the cache) shown in its
         embed; without it, and with the error logged, when the picture cannot be had (discord_ui/pictures.py)."""
-        picture = await pictures.picture_for(self.pictures, interaction, key, draw, what=what, ephemeral=ephemeral)
+        picture = None
+        if interaction.guild_id is not None and not interaction.app_permissions.attach_files:
+            # a server that withholds Attach Files would refuse the whole answer: it gets the text alone
+            log.info("no %s picture: the bot may not attach files in channel %s", what, interaction.channel_id)
+        else:
+            picture = await pictures.picture_for(self.pictures, interaction, key, draw, what=what, ephemeral=ephemeral)
         files = None
         if picture is not None:
             rendered, file = pictures.attachment(rendered, picture)
