@@ -163,3 +163,60 @@ async def test_without_attach_files_the_text_answer_goes_alone(bot_env: BotEnv) 
     assert cb["type"] == CHANNEL_MESSAGE
     assert "image" not in cb["data"]["embeds"][0] and "July 27, 1953" in cb["data"]["embeds"][0]["description"]
     assert bot_env.bot.pictures.renders == 0, "not even drawn"
+
+
+async def test_one_render_per_key_and_failures_are_not_cached() -> None:
+    import threading
+
+    from alliance_bot.present.pictures import Picture
+
+    gate = threading.Event()
+    calls = []
+
+    def draw() -> Picture:
+        calls.append(threading.current_thread().name)
+        gate.wait(5)
+        return Picture(b"\x89PNG", 1, 1, "alt", "a.png")
+
+    p = pictures.Pictures()
+    try:
+        first, second = p.start("k", draw), p.start("k", draw)
+        assert first is second, "a second ask while drawing waits for the same render"
+        gate.set()
+        picture = await first
+        assert calls == [calls[0]] and calls[0].startswith("alliance-bot-render"), "once, in the pool"
+        assert (await p.start("k", draw)) is picture and p.renders == 1, "then from the cache"
+
+        def broken() -> Picture:
+            raise RuntimeError("simulated")
+
+        with pytest.raises(RuntimeError):
+            await p.start("bad", broken)
+        assert p.cached("bad") is None
+        assert (await p.start("bad", draw)).filename == "a.png", "a failure is tried again next time"
+    finally:
+        p.close()
+
+
+async def test_a_page_turn_keeps_the_picture_in_the_embed(bot_env: BotEnv) -> None:
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("timeline"))  # the whole range: two pages of text
+    await fake.wait_for_callback(payload)
+    message = await _message(fake, payload)
+    assert message["embeds"][0]["footer"]["text"].startswith("Page 1/2")
+    url = message["attachments"][0]["url"]
+    assert message["embeds"][0]["image"]["url"] == url
+    next_id = next(
+        c["custom_id"]
+        for row in message["components"]
+        for c in row["components"]
+        if c.get("custom_id", "").startswith("ab1:pg:") and c["custom_id"].endswith(":1")
+    )
+    click = await fake.send_interaction(
+        fake.component(next_id, message_id=message["id"], user_id=payload["member"]["user"]["id"])
+    )
+    turned = await fake.wait_for_callback(click)
+    assert turned["data"]["embeds"][0]["image"] == {"url": "attachment://timeline.png"}
+    stored = fake.messages[int(message["id"])]
+    assert stored["embeds"][0]["footer"]["text"].startswith("Page 2/2")
+    assert stored["embeds"][0]["image"]["url"] == url and len(stored["attachments"]) == 1, "still the one file"

@@ -5,6 +5,7 @@ error the caller turns into the text answer (a picture is never required)."""
 from __future__ import annotations
 
 import io
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from alliance_bot.present.pictures import LabelBox
 NOTDEF_PROBE = "\U000f0000"  # a private-use code point no font of ours maps: drawn as the font's notdef box
 
 
+@lru_cache(maxsize=1)
 def font_path() -> Path:
     import pylopdf_fonts_ko
 
@@ -24,11 +26,20 @@ def font_path() -> Path:
     return path
 
 
-@lru_cache(maxsize=16)
+_local = threading.local()
+
+
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """The font at `size` pixels, loaded once per size (FreeType keeps the file mapped, 4.6 MB)."""
-    # basic layout: no shaping library needed for Latin and precomposed Hangul, and the same on every machine
-    return ImageFont.truetype(str(font_path()), size, layout_engine=ImageFont.Layout.BASIC)
+    """The font at `size` pixels, loaded once per size and thread: a FreeType face is not safe to use from two
+    threads at once, and the render pool has two (loading one takes under a millisecond)."""
+    fonts: dict[int, ImageFont.FreeTypeFont] | None = getattr(_local, "fonts", None)
+    if fonts is None:
+        fonts = _local.fonts = {}
+    loaded = fonts.get(size)
+    if loaded is None:
+        # basic layout: no shaping library needed for Latin and precomposed Hangul, and the same on every machine
+        loaded = fonts[size] = ImageFont.truetype(str(font_path()), size, layout_engine=ImageFont.Layout.BASIC)
+    return loaded
 
 
 def glyph_mask(text: str, size: int = 32) -> tuple[tuple[int, int], bytes]:
