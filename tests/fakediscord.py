@@ -1651,6 +1651,9 @@ class FakeDiscord:
                     total_ok = False
             if not total_ok and "embeds" not in errors:
                 errors["embeds"] = _field_error("MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+        for i, att in enumerate(body.get("attachments") or []):
+            if isinstance(att, dict) and len(str(att.get("description") or "")) > 1024:
+                _set_path(errors, ["attachments", i, "description"], _max_len_error(1024))  # the alt text
         components = body.get("components") or []
         if components and not flags & IS_COMPONENTS_V2:
             self._validate_components_v1(components, errors)

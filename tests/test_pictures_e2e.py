@@ -113,9 +113,13 @@ async def test_the_fake_refuses_an_upload_over_the_limit_as_discord_does(bot_env
     fake = bot_env.fake
     fake.upload_limit = 1000
     payload = await fake.send_interaction(fake.command("timeline", {"from": "1950", "to": "1954"}))
-    await fake.wait_for_callback(payload)  # the error path's reply, after the refused upload
     refused = await fake.wait_for_request(lambda r: bool(r.files) and r.status == 413)
     assert refused.response["code"] == 40005
+    # the bot sends the text answer again, without the file
+    cb = await fake.wait_for_callback(payload)
+    assert cb["type"] == CHANNEL_MESSAGE and "image" not in cb["data"]["embeds"][0]
+    assert "July 27, 1953" in cb["data"]["embeds"][0]["description"]
+    assert bot_env.bot.pictures.failures == 1
 
 
 async def test_a_slow_render_is_deferred_then_sent(bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,3 +224,23 @@ async def test_a_page_turn_keeps_the_picture_in_the_embed(bot_env: BotEnv) -> No
     stored = fake.messages[int(message["id"])]
     assert stored["embeds"][0]["footer"]["text"].startswith("Page 2/2")
     assert stored["embeds"][0]["image"]["url"] == url and len(stored["attachments"]) == 1, "still the one file"
+
+
+async def test_the_fake_refuses_alt_text_over_1024_characters(bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bot cuts the alt text to ATTACHMENT_DESCRIPTION_MAX; with the cut removed, the fake says what Discord says
+    monkeypatch.setattr(pictures, "ATTACHMENT_DESCRIPTION_MAX", 5000)
+    real = timeline_image.render_timeline_png
+
+    def wordy(*args: object, **kwargs: object):
+        import dataclasses
+
+        return dataclasses.replace(real(*args, **kwargs), alt="x" * 1025)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(timeline_image, "render_timeline_png", wordy)
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("timeline", {"from": "1950", "to": "1954"}))
+    await fake.wait_for_callback(payload)
+    refused = await fake.wait_for_request(lambda r: bool(r.files) and r.status == 400)
+    assert "attachments" in refused.response["errors"]
+    cb = await fake.wait_for_callback(payload)
+    assert "image" not in cb["data"]["embeds"][0], "then the text answer, without the file"

@@ -209,11 +209,17 @@ class AllianceBot(commands.Bot):
             log.info("no %s picture: the bot may not attach files in channel %s", what, interaction.channel_id)
         else:
             picture = await pictures.picture_for(self.pictures, interaction, key, draw, what=what, ephemeral=ephemeral)
-        files = None
         if picture is not None:
-            rendered, file = pictures.attachment(rendered, picture)
-            files = [file]
-        await self.send_rendered(interaction, rendered, ephemeral=ephemeral, files=files)
+            shown, file = pictures.attachment(rendered, picture)
+            try:
+                await self.send_rendered(interaction, shown, ephemeral=ephemeral, files=[file])
+                return
+            except discord.HTTPException as exc:
+                if exc.status not in (400, 413):  # the file refused (too large here, a bad alt text): else raise
+                    raise
+                self.pictures.failures += 1
+                log.exception("Discord refused the %s picture (%s); the text answer goes without it", what, exc.status)
+        await self.send_rendered(interaction, rendered, ephemeral=ephemeral)
 
     async def send_rendered(
         self,

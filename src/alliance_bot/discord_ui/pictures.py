@@ -5,8 +5,9 @@ keeps serving), one render per key at a time (a second ask while the first is dr
 result), and the result is cached by what it shows (present/pictures/cache.py): a second ask costs a look-up.
 An answer whose picture is not ready within `INLINE_WAIT` of the interaction's arrival is deferred first, so a
 slow render never costs the reply window. Whatever goes wrong with a picture (the font missing, a drawing
-error, a file over Discord's upload limit, a render past `RENDER_BUDGET`) is logged with its traceback and the
-text answer goes out without it: a picture is never the reason for no answer.
+error, a file over Discord's upload limit, a render past `RENDER_BUDGET`, Discord refusing the file: bot.py's
+`answer_with_picture`) is logged with its traceback and the text answer goes out without it: a picture is never
+the reason for no answer.
 """
 
 from __future__ import annotations

@@ -334,21 +334,23 @@ async def summarise(
                 async with conn.execute(sql, (*params, *extra)) as cur:
                     return list(await cur.fetchall())
 
-            counts = await rows(
-                "SELECT command, count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'),"
-                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input'), kind = 'command' FROM usage "
-                f"WHERE {where} GROUP BY command, kind = 'command'"
-            )
-            # the day in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond
-            # by day and command (the chart's bars); the days' totals are their sums, so one scan gives both
+            # one scan, grouped by day (in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond),
+            # command and kind: the chart's bars as they are, the per-command counts and the days' totals summed
             by_day = await rows(
                 f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, command, kind = 'command', "
-                f"count(*), sum(outcome = 'nothing_found') FROM usage WHERE {where} "
+                f"count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'), "
+                f"sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} "
                 f"GROUP BY d, command, kind = 'command' ORDER BY d, command"
             )
+            summed: dict[tuple[str, int], list[int]] = {}
             day_totals: dict[int, int] = {}
-            for d, _command, _is_command, n, _nothing in by_day:
-                day_totals[d] = day_totals.get(d, 0) + n
+            for d, command, is_command, *numbers in by_day:
+                day_totals[d] = day_totals.get(d, 0) + numbers[0]
+                into = summed.setdefault((command, is_command), [0] * len(numbers))
+                for k, n in enumerate(numbers):
+                    into[k] += n
+            # (command, count, with latency, errors, nothing found, refused, invalid, is a command), as before
+            counts: list[Any] = [(command, *numbers, is_command) for (command, is_command), numbers in summed.items()]
             per_day = sorted(day_totals.items())
             ranked = await rows(
                 f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
@@ -401,7 +403,7 @@ async def summarise(
         components=components,
         per_day_command=[
             ((_EPOCH + dt.timedelta(days=d)).isoformat(), command, n, nothing)
-            for d, command, is_command, n, nothing in by_day
+            for d, command, is_command, n, _latency, _errors, nothing, _refused, _invalid in by_day
             if is_command
         ],
     )
