@@ -46,6 +46,13 @@ Notes on discord.py 2.7.1 behaviour this fake relies on / mimics:
   503; the webhook adapter retries any 5xx.
 * JSON bodies are only decoded if the Content-Type is exactly
   ``application/json`` (no charset), so the fake sends exactly that.
+* Files go as ``multipart/form-data``: a ``payload_json`` part (the message, with
+  ``attachments: [{"id": i, "filename", "description"}]``) and one ``files[i]``
+  part per file (``discord.File``; ``utils.MultipartParameters``). The fake stores
+  each as an attachment (content type from the name, width and height of an
+  image, the description: the alt text) and, as Discord does, replaces an
+  embed's ``attachment://NAME`` image or thumbnail by that attachment's URL and
+  size; a file over ``upload_limit`` (10 MiB) gets 413, code 40005.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ import dataclasses
 import itertools
 import json
 import math
+import mimetypes
 import re
 import secrets
 import time
@@ -108,6 +116,50 @@ _OPTION_TYPES_BY_NAME = {
     "number": 10,
     "attachment": 11,
 }
+
+
+UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
+def _image_size(content: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG, GIF or JPEG, as Discord reports them on an image attachment."""
+    if content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) >= 24:
+        return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    if content[:6] in (b"GIF87a", b"GIF89a"):
+        return int.from_bytes(content[6:8], "little"), int.from_bytes(content[8:10], "little")
+    if content[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(content):
+            if content[i] != 0xFF:
+                return None
+            marker, length = content[i + 1], int.from_bytes(content[i + 2 : i + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                return int.from_bytes(content[i + 7 : i + 9], "big"), int.from_bytes(content[i + 5 : i + 7], "big")
+            i += 2 + length
+    return None
+
+
+def _resolve_attachment_refs(embeds: list[dict], attachments: Sequence[dict]) -> list[dict]:
+    """Discord replaces an embed's `attachment://NAME` image or thumbnail by the file of that name sent with
+    the message (its URL, size and type); a name the message has no file of stays as it was (and shows
+    nothing)."""
+    by_name = {a.get("filename"): a for a in attachments}
+    out = []
+    for embed in embeds:
+        embed = dict(embed)
+        for key in ("image", "thumbnail"):
+            media = embed.get(key)
+            url = media.get("url") if isinstance(media, dict) else None
+            if isinstance(url, str) and url.startswith("attachment://"):
+                att = by_name.get(url[len("attachment://") :])
+                if att is not None:
+                    resolved = {"url": att["url"], "proxy_url": att["proxy_url"], "flags": 0}
+                    for field in ("width", "height", "content_type"):
+                        if field in att:
+                            resolved[field] = att[field]
+                    embed[key] = resolved
+        out.append(embed)
+    return out
 
 
 def _now_iso() -> str:
@@ -332,6 +384,7 @@ class FakeDiscord:
         self.token = token  # if set, only "Bot <token>" is accepted (REST and IDENTIFY)
         self.gateway_compression = gateway_compression
         self.strict = strict  # validate message/command payloads like Discord does
+        self.upload_limit = UPLOAD_LIMIT  # bytes per file (a server without boosts); more: 413, code 40005
         self.callback_deadline = callback_deadline  # seconds to answer an interaction (Discord: 3)
         self.nonce_window = 300.0  # seconds during which enforce_nonce returns the first message
         self._nonces: dict[tuple[str, str], tuple[float, int]] = {}
@@ -1445,6 +1498,8 @@ class FakeDiscord:
             if aid in uploaded:
                 filename, content = uploaded[aid]
                 new_id = str(self._ids())
+                size = _image_size(content)
+                kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
                 result.append(
                     {
                         "id": new_id,
@@ -1452,7 +1507,8 @@ class FakeDiscord:
                         "size": len(content),
                         "url": f"{self.http_url}/attachments/{new_id}/{filename}",
                         "proxy_url": f"{self.http_url}/attachments/{new_id}/{filename}",
-                        "content_type": "application/octet-stream",
+                        "content_type": kind,
+                        **({"width": size[0], "height": size[1]} if size and kind.startswith("image/") else {}),
                         **({"description": att["description"]} if att.get("description") else {}),
                     }
                 )
@@ -1491,6 +1547,7 @@ class FakeDiscord:
             "flags": int(body.get("flags") or 0),
             "sticker_items": [],
         }
+        msg["embeds"] = _resolve_attachment_refs(msg["embeds"], msg["attachments"])
         if channel.get("guild_id"):
             msg["guild_id"] = channel["guild_id"]
         if body.get("nonce") is not None:
@@ -1535,6 +1592,8 @@ class FakeDiscord:
             msg["flags"] = (msg["flags"] & EPHEMERAL) | (int(body["flags"]) & ~EPHEMERAL)
         if "attachments" in body or (req is not None and req.files):
             msg["attachments"] = self._attachments(body, req, msg.get("attachments") or [])
+        if "embeds" in body or "attachments" in body or (req is not None and req.files):
+            msg["embeds"] = _resolve_attachment_refs(msg["embeds"], msg["attachments"])
         msg["flags"] &= ~LOADING
         msg["edited_timestamp"] = _now_iso()
         return msg
@@ -1592,6 +1651,9 @@ class FakeDiscord:
                     total_ok = False
             if not total_ok and "embeds" not in errors:
                 errors["embeds"] = _field_error("MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+        for i, att in enumerate(body.get("attachments") or []):
+            if isinstance(att, dict) and len(str(att.get("description") or "")) > 1024:
+                _set_path(errors, ["attachments", i, "description"], _max_len_error(1024))  # the alt text
         components = body.get("components") or []
         if components and not flags & IS_COMPONENTS_V2:
             self._validate_components_v1(components, errors)
@@ -1905,6 +1967,9 @@ class FakeDiscord:
             self.unknown_requests.append(rec)
         elif self._requires_auth(path) and not self._token_ok(request.headers.get("Authorization")):
             status, resp = 401, _error("401: Unauthorized", 0)
+        elif self.strict and any(len(content) > self.upload_limit for content in files.values()):
+            # Discord refuses an upload over the limit before looking at the rest of the request
+            status, resp = 413, _error("Request entity too large", 40005)
         else:
             status, resp = await self._route(
                 method, path, _Request(method, path, rec.query, body, files, file_fields, rec.headers), rec

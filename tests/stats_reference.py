@@ -39,6 +39,7 @@ async def summarise_reference(
     missing: dict[tuple[str, str], int] = {}
     latencies: list[float] = []
     clicks: dict[str, int] = {}
+    by_day_command: dict[tuple[str, str], list[int]] = {}
     outcomes = []
     for command, outcome, latency, ts, options, kind in rows:
         outcomes.append(outcome)
@@ -48,6 +49,10 @@ async def summarise_reference(
             clicks[command] = clicks.get(command, 0) + 1
         day = dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
         per_day[day] = per_day.get(day, 0) + 1
+        if kind == "command":
+            counts = by_day_command.setdefault((day, command), [0, 0])
+            counts[0] += 1
+            counts[1] += outcome == "nothing_found"
         if latency is not None:
             latencies.append(latency)
         if outcome == "nothing_found" and kind == "command":
@@ -79,4 +84,5 @@ async def summarise_reference(
         per_day=sorted(per_day.items()),
         missing=sorted(((c, q, n) for (c, q), n in missing.items()), key=lambda x: (-x[2], x[0], x[1]))[:25],
         components=sorted(clicks.items(), key=lambda kv: (-kv[1], kv[0])),
+        per_day_command=[(d, c, n, nothing) for (d, c), (n, nothing) in sorted(by_day_command.items())],
     )

@@ -13,6 +13,7 @@ from alliance_bot.termio import user_text, write_json
 if TYPE_CHECKING:
     from alliance_bot.answers.model import Answer
     from alliance_bot.answers.service import Answers
+    from alliance_bot.present.pictures import Picture
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
@@ -59,6 +60,7 @@ def add_ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("start", type=user_text, nargs="?", metavar="FROM", help="1950, 1950-06 or 1950-06-25")
     p.add_argument("end", type=user_text, nargs="?", metavar="TO", help="1953, 1953-07 or 1953-07-27")
     p.add_argument("--tag", type=user_text, help="only events with this tag (e.g. provocation)")
+    p.add_argument("--image", metavar="PNG", help="also draw the timeline as a picture into this file")
     p.set_defaults(func=run_ask, question="timeline")
 
     p = ask_sub.add_parser("source", parents=[common], help="a source document and what the digest cites from it")
@@ -127,4 +129,30 @@ def run_ask(args: argparse.Namespace) -> int:
         write_json(to_json(result))
     else:
         sys.stdout.write(to_text(result))
+    if getattr(args, "image", None):
+        return write_timeline_image(answers, result, Path(args.image))
+    return 0
+
+
+def write_timeline_image(answers: Answers, result: Answer, path: Path) -> int:
+    """`ask timeline … --image out.png`: the picture the bot attaches, for today in the bot's time zone."""
+    import datetime as dt
+
+    from alliance_bot.answers.model import TimelineAnswer
+    from alliance_bot.present.pictures.timeline_image import render_timeline_png
+
+    assert isinstance(result, TimelineAnswer)
+    if not result.events:
+        print(f"alliance-bot: no events in this range, so no picture: {path} not written", file=sys.stderr)
+        return 0
+    return write_picture(render_timeline_png(result, today=dt.datetime.now(answers.tz).date()), path)
+
+
+def write_picture(picture: Picture, path: Path) -> int:
+    try:
+        path.write_bytes(picture.png)
+    except OSError as exc:
+        print(f"alliance-bot: could not write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"{path}: {picture.width}×{picture.height} PNG, {len(picture.png) // 1024} KB", file=sys.stderr)
     return 0

@@ -211,6 +211,11 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
             write_json(stats_json(summary))
         else:
             sys.stdout.write(stats_text(summary))
+        if args.chart:
+            from alliance_bot.ask import write_picture
+            from alliance_bot.present.pictures.charts import render_usage_png
+
+            return write_picture(render_usage_png(summary), Path(args.chart))
         return EXIT_OK
     finally:
         await db.close()
@@ -390,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("stats_action", nargs="?", choices=["export"], help="export: all rows as CSV")
     stats.add_argument("--days", type=int, default=7, help="how many days back (default 7)")
     stats.add_argument("--json", action="store_true", help="machine-readable summary")
+    stats.add_argument(
+        "--chart", metavar="PNG", help="also draw the usage charts (as /stats shows them) into this file"
+    )
     stats.add_argument("--csv", action="store_true", help="with export: CSV (the only export format)")
     stats.set_defaults(func=_cmd_stats)
 

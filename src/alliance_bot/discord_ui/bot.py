@@ -17,7 +17,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import discord
@@ -30,6 +30,7 @@ from alliance_bot.discord_ui import (
     inflight,
     overload,
     payload,
+    pictures,
     recording,
     send,
     tree,
@@ -51,6 +52,7 @@ from alliance_bot.storage.usage import UsageLog
 if TYPE_CHECKING:
     import httpx
 
+    from alliance_bot.present.pictures import Picture
     from alliance_bot.updates.service import ContentUpdates
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class AllianceBot(commands.Bot):
         self.updates = updates  # content changes from Discord (updates/); None without a database
         self.downloads = downloads  # the HTTP client that fetches uploaded attachments (updates/fetch.py)
         self.pages = send.PageStore()
+        self.pictures = pictures.Pictures()  # the /timeline and /stats pictures: drawn off the loop, cached
         self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))  # what day /today is
         self.extra_cogs: list[commands.Cog] = list(extra_cogs)
         self._background: set[asyncio.Task[object]] = set()
@@ -162,6 +165,7 @@ class AllianceBot(commands.Bot):
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
+        self.pictures.close()
         if not self.is_closed():
             cancelled = await self.in_flight.finish(self.shutdown_budget)
             await asyncio.gather(*(inflight.tell_cancelled(self, i) for i in cancelled))
@@ -222,6 +226,36 @@ class AllianceBot(commands.Bot):
         rendered = render(answer, mentions=mentions(self, interaction.guild_id))
         key = votes.answer_key(answer)
         return rendered if key is None else dataclasses.replace(rendered, vote_key=str(key))
+
+    async def answer_with_picture(
+        self,
+        interaction: discord.Interaction,
+        rendered: Rendered,
+        key: Hashable,
+        draw: Callable[[], Picture],
+        *,
+        what: str,
+        ephemeral: bool = False,
+    ) -> None:
+        """Send `rendered` with the picture `draw` makes (in the render pool, or from the cache) shown in its
+        embed; without it, and with the error logged, when the picture cannot be had (discord_ui/pictures.py)."""
+        picture = None
+        if interaction.guild_id is not None and not interaction.app_permissions.attach_files:
+            # a server that withholds Attach Files would refuse the whole answer: it gets the text alone
+            log.info("no %s picture: the bot may not attach files in channel %s", what, interaction.channel_id)
+        else:
+            picture = await pictures.picture_for(self.pictures, interaction, key, draw, what=what, ephemeral=ephemeral)
+        if picture is not None:
+            shown, file = pictures.attachment(rendered, picture)
+            try:
+                await self.send_rendered(interaction, shown, ephemeral=ephemeral, files=[file])
+                return
+            except discord.HTTPException as exc:
+                if exc.status not in (400, 413):  # the file refused (too large here, a bad alt text): else raise
+                    raise
+                self.pictures.failures += 1
+                log.exception("Discord refused the %s picture (%s); the text answer goes without it", what, exc.status)
+        await self.send_rendered(interaction, rendered, ephemeral=ephemeral)
 
     async def send_rendered(
         self,

@@ -8,6 +8,7 @@ import discord: it is pure and tested directly.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import TypedDict
@@ -31,6 +32,9 @@ PLACEHOLDER_MAX = 150  # a select menu's placeholder
 BUTTON_LABEL_MAX = 80
 BUTTONS_PER_ROW = 5
 ROWS_MAX = 5  # action rows per message
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one upload, in a server without boosts (a larger file is refused: 40005)
+ATTACHMENT_DESCRIPTION_MAX = 1024  # an attachment's description: the alt text screen readers read
+ATTACHMENT_SCHEME = "attachment://"  # an embed's image that is a file of the same message: attachment://NAME
 
 # Our own reading budgets (issue #16), checked by tests on the shipped content's payloads
 OPTION_LABEL_PHONE = 40  # a menu label longer than this is cut at a phone's width: the rest goes in the description
@@ -63,6 +67,10 @@ class EmbedAuthorJson(TypedDict):
     name: str
 
 
+class EmbedImageJson(TypedDict):
+    url: str  # here always `attachment://NAME`, a file sent with the same message
+
+
 class EmbedJson(TypedDict, total=False):
     """An embed in Discord's JSON, as far as the bot writes it (`author` it never sets, but Discord counts it).
 
@@ -75,6 +83,7 @@ class EmbedJson(TypedDict, total=False):
     footer: EmbedFooterJson
     author: EmbedAuthorJson
     color: int
+    image: EmbedImageJson
 
 
 _MD_SPECIAL = re.compile(r"([\\*_~`|\[\]])")
@@ -248,6 +257,18 @@ class _Builder:
 
 
 FOOTER = "alliance_bot · every answer cites its sources"
+
+
+def with_image(rendered: Rendered, filename: str) -> Rendered:
+    """The answer with the picture `filename` (a file sent with the message) shown in the first embed of every
+    page: a page turn keeps it in place instead of leaving it as a loose file under the embed."""
+    pages: list[list[EmbedJson]] = []
+    for page in rendered.pages:
+        first: EmbedJson = dict(page[0])  # type: ignore[assignment]  # a copy: the answer's pages are not changed
+        first["image"] = {"url": ATTACHMENT_SCHEME + filename}
+        pages.append([first, *page[1:]])
+    return dataclasses.replace(rendered, pages=pages)
+
 
 _PAGE_PREFIX = re.compile(r"^Page \d+/\d+ · ")
 

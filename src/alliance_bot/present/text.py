@@ -449,6 +449,8 @@ class Usage(Protocol):
     def unhelpful(self) -> Sequence[UnhelpfulAnswer]: ...  # voted 👎 more than 👍, most often first
     @property
     def components(self) -> Sequence[tuple[str, int]]: ...  # (what was clicked, times)
+    @property
+    def per_day_command(self) -> Sequence[tuple[str, str, int, int]]: ...  # (day, command, count, nothing found)
 
 
 def stats_text(s: Usage) -> str:
@@ -519,6 +521,13 @@ class ComponentCountJson(TypedDict):
     count: int
 
 
+class DayCommandJson(TypedDict):
+    day: str
+    command: str
+    count: int
+    nothing_found: int
+
+
 class StatsJson(TypedDict):
     days: int
     total: int
@@ -534,6 +543,7 @@ class StatsJson(TypedDict):
     missing: list[MissingJson]
     unhelpful: list[UnhelpfulJson]
     components: list[ComponentCountJson]
+    per_day_command: list[DayCommandJson]
 
 
 def stats_json(s: Usage) -> StatsJson:
@@ -573,4 +583,7 @@ def stats_json(s: Usage) -> StatsJson:
             for u in s.unhelpful
         ],
         "components": [{"component": name, "count": n} for name, n in s.components],
+        "per_day_command": [
+            {"day": d, "command": c, "count": n, "nothing_found": nothing} for d, c, n, nothing in s.per_day_command
+        ],
     }

@@ -261,6 +261,8 @@ class UsageSummary:
     missing: list[tuple[str, str, int]]  # (command, query, times) that found nothing
     unhelpful: list[Unhelpful] = field(default_factory=list)  # answers voted 👎 more than 👍, most often first
     components: list[tuple[str, int]] = field(default_factory=list)  # clicks (pages, menus, votes), by what
+    # (day, command, count, nothing found) of slash commands, by day then command: the usage chart's bars
+    per_day_command: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     @property
     def error_rate(self) -> float:
@@ -332,16 +334,24 @@ async def summarise(
                 async with conn.execute(sql, (*params, *extra)) as cur:
                     return list(await cur.fetchall())
 
-            counts = await rows(
-                "SELECT command, count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'),"
-                f" sum(outcome = 'refused'), sum(outcome = 'invalid_input'), kind = 'command' FROM usage "
-                f"WHERE {where} GROUP BY command, kind = 'command'"
+            # one scan, grouped by day (in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond),
+            # command and kind: the chart's bars as they are, the per-command counts and the days' totals summed
+            by_day = await rows(
+                f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, command, kind = 'command', "
+                f"count(*), count(latency_ms), sum(outcome = 'error'), sum(outcome = 'nothing_found'), "
+                f"sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} "
+                f"GROUP BY d, command, kind = 'command' ORDER BY d, command"
             )
-            # the day in UTC, as datetime.fromtimestamp(ts, utc) rounds it: to the microsecond
-            per_day = await rows(
-                f"SELECT CAST(round(ts * 1000000) AS INTEGER) / 86400000000 AS d, count(*) "
-                f"FROM usage WHERE {where} GROUP BY d ORDER BY d"
-            )
+            summed: dict[tuple[str, int], list[int]] = {}
+            day_totals: dict[int, int] = {}
+            for d, command, is_command, *numbers in by_day:
+                day_totals[d] = day_totals.get(d, 0) + numbers[0]
+                into = summed.setdefault((command, is_command), [0] * len(numbers))
+                for k, n in enumerate(numbers):
+                    into[k] += n
+            # (command, count, with latency, errors, nothing found, refused, invalid, is a command), as before
+            counts: list[Any] = [(command, *numbers, is_command) for (command, is_command), numbers in summed.items()]
+            per_day = sorted(day_totals.items())
             ranked = await rows(
                 f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
                 f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
@@ -391,6 +401,11 @@ async def summarise(
         missing=[(c, q, n) for c, q, n in missing],
         unhelpful=unhelpful,
         components=components,
+        per_day_command=[
+            ((_EPOCH + dt.timedelta(days=d)).isoformat(), command, n, nothing)
+            for d, command, is_command, n, _latency, _errors, nothing, _refused, _invalid in by_day
+            if is_command
+        ],
     )
 
 

@@ -223,6 +223,20 @@ class StatsCog(commands.Cog):
                 "operator for `alliance-bot stats` on the host.",
             )
             return
-        await self.bot.send_rendered(
-            interaction, render_stats(summary, mentions(self.bot, interaction.guild_id)), ephemeral=True
+        rendered = render_stats(summary, mentions(self.bot, interaction.guild_id))
+        if not summary.total:
+            await self.bot.send_rendered(interaction, rendered, ephemeral=True)
+            return
+        # the numbers as charts in the embed, the text still there (discord_ui/pictures.py)
+        from alliance_bot.present.pictures.cache import usage_key
+        from alliance_bot.present.pictures.charts import render_usage_png
+
+        locale = str(interaction.locale.value) if interaction.locale else None
+        await self.bot.answer_with_picture(
+            interaction,
+            rendered,
+            usage_key(interaction.guild_id, summary, locale),
+            lambda: render_usage_png(summary, locale=locale),
+            what="usage",
+            ephemeral=True,
         )

@@ -16,6 +16,7 @@ from discord.ext import commands
 from alliance_bot import __version__
 from alliance_bot.discord_ui.mentions import mentions
 from alliance_bot.present.embed_help import render_about, render_help
+from alliance_bot.present.embeds import render
 
 if TYPE_CHECKING:
     from alliance_bot.discord_ui.bot import AllianceBot
@@ -85,7 +86,25 @@ class ReferenceCog(commands.Cog):
         end: app_commands.Range[str, 1, 20] | None = None,
         tag: app_commands.Range[str, 1, 50] | None = None,
     ) -> None:
-        await self.bot.answer(interaction, self.bot.store.answers.timeline(start, end, tag))
+        result = self.bot.store.answers.timeline(start, end, tag)
+        if not result.found:
+            await self.bot.answer(interaction, result)
+            return
+        # the events as a picture in the embed, the text list still under it (discord_ui/pictures.py)
+        from alliance_bot.present.pictures.cache import timeline_key
+        from alliance_bot.present.pictures.timeline_image import render_timeline_png
+
+        interaction.extras["outcome"] = "answered"
+        today = self.bot.clock().astimezone(self.bot.store.answers.tz).date()
+        locale = str(interaction.locale.value) if interaction.locale else None
+        key = timeline_key(self.bot.store.current.digest.version, result, locale, today)
+        await self.bot.answer_with_picture(
+            interaction,
+            render(result),
+            key,
+            lambda: render_timeline_png(result, today=today, locale=locale),
+            what="timeline",
+        )
 
     @timeline.autocomplete("tag")
     async def _tag_ac(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
