@@ -88,9 +88,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from alliance_bot.logsetup import setup_logging
     from alliance_bot.runner import offline_demo, run_bot
     from alliance_bot.settings import SettingsError
+    from alliance_bot.shards import ShardError, Shards
     from alliance_bot.storage.db import DatabaseError, describe_error
 
     settings = _settings()
+    try:
+        shards = Shards.from_options(args.shard_count, args.shard_ids)
+    except ShardError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if shards.sharded and not shards.all_here and not settings.is_postgres:
+        print(
+            "alliance-bot: --shard-ids with only some of the shards means several processes, and they need one "
+            "shared database: set ALLIANCE_BOT_DB to a postgresql:// URL (SQLite is one process per file)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     setup_logging(settings.log_level, settings.log_format)
     store = _load_store(settings, serving=True)
     if settings.token is None and not args.require_token:
@@ -102,12 +115,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return asyncio.run(run_bot(settings, token, store=store))
+        return asyncio.run(run_bot(settings, token, store=store, shards=shards))
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except sqlite3.Error as exc:  # a damaged page the start-up check did not reach, read later
-        print(f"alliance-bot: {describe_error(settings.db, exc)}", file=sys.stderr)
+        print(f"alliance-bot: {describe_error(settings.db_display, exc)}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:
         from alliance_bot.discord_ui.sync import login_problem
@@ -148,10 +161,11 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     from alliance_bot.present.text import stats_json, stats_text
-    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.storage.backends import open_database_readonly
+    from alliance_bot.storage.db import DatabaseError
     from alliance_bot.storage.usage import StatsTooSlow, export_csv, summarise
 
-    if not Path(settings.db).exists():  # noqa: ASYNC240 - the CLI's own loop, before anything runs on it
+    if not settings.is_postgres and not Path(settings.db).exists():  # noqa: ASYNC240 - the CLI's own loop, before anything runs on it
         print(
             f"alliance-bot: no usage yet: there is no database at {settings.db}. The bot creates it the first time "
             "it runs connected to Discord (`alliance-bot run` with DISCORD_TOKEN set) and logs every interaction "
@@ -160,7 +174,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_PROBLEMS
     try:
-        db = await Database.open_readonly(settings.db)
+        db = await open_database_readonly(settings.db)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -222,7 +236,8 @@ async def post_anniversaries(
     from alliance_bot.answers.userdates import parse_day
     from alliance_bot.answers.zones import load_zone
     from alliance_bot.present.embed_anniversaries import render_anniversary_post
-    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.storage.backends import open_database
+    from alliance_bot.storage.db import DatabaseError
 
     try:
         url = validate_webhook_url(webhook)
@@ -253,7 +268,7 @@ async def post_anniversaries(
         sys.stdout.write("\n")
         return EXIT_OK
     try:
-        db = await Database.open(settings.db, lock=False)
+        db = await open_database(settings.db, lock=False)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -302,7 +317,9 @@ def _cmd_health(args: argparse.Namespace) -> int:
     from alliance_bot.ops import health
 
     settings = _settings()
-    ok, message = health(Path(settings.db), args.max_age)
+    ok, message = health(
+        Path(settings.db) if not settings.is_postgres else None, args.max_age, heartbeat=settings.heartbeat_file
+    )
     print(message, file=sys.stdout if ok else sys.stderr)
     return EXIT_OK if ok else EXIT_PROBLEMS
 
@@ -312,14 +329,19 @@ def _cmd_db_backup(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        version, _ = backup(Path(settings.db), Path(args.path))
+        if settings.is_postgres:
+            from alliance_bot.ops import backup_postgres
+
+            version = backup_postgres(str(settings.db), Path(args.path))
+        else:
+            version, _ = backup(Path(settings.db), Path(args.path))
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"alliance-bot: backup failed: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:  # sqlite3 errors
         print(f"alliance-bot: backup failed: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"backed up {settings.db} to {args.path} (schema version {version}, integrity ok)")
+    print(f"backed up {settings.db_display} to {args.path} (schema version {version}, integrity ok)")
     return EXIT_OK
 
 
@@ -343,6 +365,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (without DISCORD_TOKEN: show the offline answers and exit)")
     run.add_argument("--require-token", action="store_true", help="fail instead of the offline demo without a token")
+    run.add_argument(
+        "--shard-count", type=int, default=None, metavar="N", help="the total number of shards over every process"
+    )
+    run.add_argument(
+        "--shard-ids",
+        default=None,
+        metavar="IDS",
+        help="the shards this process runs: 0-3, or 0,2 (needs --shard-count)",
+    )
     run.set_defaults(func=_cmd_run)
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord (skipped when unchanged)")

@@ -77,8 +77,10 @@ class Scheduler:
         clock: Clock = utc_now,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         concurrency: int = 8,
+        owns: Callable[[int | None], bool] | None = None,
     ) -> None:
         self.store = store
+        self.owns = owns  # shards.Shards.owns: whose dead claims this process may settle (None: every one)
         self.library = library
         self.deliver = deliver
         self.grace = grace
@@ -180,7 +182,7 @@ class Scheduler:
     async def startup(self) -> None:
         """Once per process: settle claims left by a dead process, record what downtime skipped, index."""
         now = self.clock()
-        for rec in await self.store.recover(now.timestamp()):
+        for rec in await self.store.recover(now.timestamp(), owns=self.owns):
             self._spawn(self._resend(rec), f"anniversary-resend-{rec.target}")
         await self._record_downtime(now)
         await self.rebuild()
