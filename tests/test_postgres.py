@@ -4,6 +4,7 @@ raced by two processes, the server going away under a running bot, and the tools
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import subprocess
@@ -189,7 +190,8 @@ async def test_summary_with_a_time_limit_is_stopped_clearly(pg_url: str) -> None
 
 def _cli(*args: str, db: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_BOT_") and k != "DISCORD_TOKEN"}
-    env["ALLIANCE_BOT_DB"] = db
+    if db:
+        env["ALLIANCE_BOT_DB"] = db
     env["ALLIANCE_BOT_CONTENT_DIR"] = str(ROOT / "content")
     return subprocess.run(
         [sys.executable, "-m", "alliance_bot", *args],
@@ -217,3 +219,72 @@ async def test_the_tools_understand_postgresql(pg_server: Any, pg_url: str, tmp_
     assert backup.returncode == 0, backup.stderr
     assert f"schema version {SCHEMA_VERSION}" in backup.stdout and "s3cret" not in backup.stdout
     assert (tmp_path / "dump.pgc").stat().st_size > 0
+
+
+async def test_db_migrate_copies_everything_idempotently_and_verifies(
+    pg_server: Any, pg_url: str, tmp_path: Path
+) -> None:
+    from alliance_bot.anniversaries.ledger import AnniversaryStore, ServerSchedule
+    from alliance_bot.storage import votes
+    from alliance_bot.storage.db import Database
+
+    path = tmp_path / "bot.db"
+    db = await Database.open(path)
+    await db.set_meta("user_hash_key", "k" * 64)
+    store = AnniversaryStore(db)
+    await store.save(ServerSchedule(2**60 + 7, dt.time(9, 0), "Asia/Seoul", channel_id=2**61 + 3, role_id=5))
+    await store.claim("guild:7", 7, dt.date(2026, 7, 27), ["armistice-signed"], "n" * 25, 1.5)
+    await store.complete("guild:7", dt.date(2026, 7, 27), ["armistice-signed"], "123", 2.5)
+    key = votes.AnswerKey.make("fact", "fact", "usfk-troops", "troops")
+    assert key is not None
+    await votes.cast(db, key, "h1", votes.DOWN, guild_id=7, now=3.0)
+    usage = UsageLog(db, interval=3600)
+    for i in range(12):
+        usage.record(rec(i))
+    await usage.close()
+    await db.close()
+    url = pg_server.password_url(pg_url.rsplit("/", 1)[1])
+
+    first = await asyncio.to_thread(
+        _cli, "db", "migrate", "--to", url, "--from", str(path), "--json", db="", cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["verified"] and "s3cret" not in first.stdout
+    tables = {t["table"]: t for t in report["tables"]}
+    assert tables["usage"]["source_rows"] == 12 and tables["usage"]["copied"] == 12
+    assert tables["anniversary_posts"]["copied"] == 1 and tables["votes"]["copied"] == 1
+    again = await asyncio.to_thread(
+        _cli, "db", "migrate", "--to", url, "--from", str(path), "--json", db="", cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert all(t["copied"] == 0 and t["verified"] for t in json.loads(again.stdout)["tables"])
+
+    pg = await open_database(url)
+    try:
+        assert await pg.get_meta("user_hash_key") == "k" * 64
+        assert await pg.scalar("SELECT channel_id FROM anniversary_settings") == 2**61 + 3
+        assert await pg.scalar("SELECT status FROM anniversary_posts") == "sent"
+        # the ledger still refuses a second claim of the copied post
+        assert await AnniversaryStore(pg).claim("guild:7", 7, dt.date(2026, 7, 27), ["armistice-signed"], None, 9) == []
+        pg_usage = UsageLog(pg, interval=3600)  # new rows get new ids after the copied ones
+        pg_usage.record(rec(99))
+        await pg_usage.close()
+        assert await pg.scalar("SELECT count(DISTINCT id) FROM usage") == 13
+        await pg.execute("UPDATE votes SET vote = 1")  # changed in PostgreSQL since the copy
+    finally:
+        await pg.close()
+    changed = await asyncio.to_thread(_cli, "db", "migrate", "--to", url, "--from", str(path), db="", cwd=tmp_path)
+    assert changed.returncode == 1 and "votes: 1 rows, 0 copied now" in changed.stdout and "DIFFERS" in changed.stdout
+    assert "nothing was overwritten" in changed.stderr
+
+
+def test_db_migrate_refuses_bad_input_clearly(tmp_path: Path) -> None:
+    bad = _cli(
+        "db", "migrate", "--to", "postgresql://bot:pw@:5/x", "--from", str(tmp_path / "a.db"), db="", cwd=tmp_path
+    )
+    assert bad.returncode == 2 and "names no host" in bad.stderr and "pw@" not in bad.stderr
+    missing = _cli(
+        "db", "migrate", "--to", "postgresql://bot@h/x", "--from", str(tmp_path / "none.db"), db="", cwd=tmp_path
+    )
+    assert missing.returncode == 1 and "no SQLite database" in missing.stderr

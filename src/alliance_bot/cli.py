@@ -345,6 +345,58 @@ def _cmd_db_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_db_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from alliance_bot.storage.db import DatabaseError
+    from alliance_bot.storage.move import migrate_file
+    from alliance_bot.storage.pgurl import check_url, is_postgres_url, mask_url
+
+    settings = _settings()
+    source = Path(args.source) if args.source else None
+    if source is None:
+        if settings.is_postgres:
+            print(
+                "alliance-bot: ALLIANCE_BOT_DB is already PostgreSQL: give the SQLite file with --from", file=sys.stderr
+            )
+            return EXIT_USAGE
+        source = Path(settings.db)
+    problem = None if is_postgres_url(args.to) else "--to must be a postgresql:// URL"
+    problem = problem or check_url(args.to)
+    if problem:
+        print(f"alliance-bot: --to: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if not source.is_file():
+        print(f"alliance-bot: there is no SQLite database at {source} to copy", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        copies = asyncio.run(migrate_file(source, args.to))
+    except DatabaseError as exc:
+        print(f"alliance-bot: db migrate: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    ok = all(c.verified for c in copies)
+    if args.json:
+        print(json.dumps({"from": str(source), "to": mask_url(args.to), "verified": ok,
+                          "tables": [c.__dict__ for c in copies]}, indent=2))  # fmt: skip
+    else:
+        for c in copies:
+            state = "verified" if c.verified else "DIFFERS"
+            extra = f", {c.extra} more rows there already" if c.extra else ""
+            print(f"{c.table}: {c.source_rows} rows, {c.copied} copied now{extra}, checksum {c.checksum}: {state}")
+        print(
+            f"copied {source} to {mask_url(args.to)}: "
+            + ("every table verified (counts and checksums)" if ok else "verification FAILED")
+        )
+    if not ok:
+        print(
+            "alliance-bot: db migrate: some rows in PostgreSQL differ from the file's (changed there since an "
+            "earlier copy?): the tables marked DIFFERS; nothing was overwritten",
+            file=sys.stderr,
+        )
+    return EXIT_OK if ok else EXIT_PROBLEMS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alliance-bot",
@@ -403,6 +455,15 @@ def build_parser() -> argparse.ArgumentParser:
     bk = db_sub.add_parser("backup", help="a consistent copy of the live database (safe while the bot runs)")
     bk.add_argument("path", help="where to write the copy")
     bk.set_defaults(func=_cmd_db_backup)
+    mg = db_sub.add_parser(
+        "migrate", help="copy a SQLite database into PostgreSQL (idempotent, verified); stop the bot first"
+    )
+    mg.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database: postgresql://USER:PW@HOST/DB")
+    mg.add_argument(
+        "--from", dest="source", default=None, metavar="PATH", help="the SQLite file (default: ALLIANCE_BOT_DB)"
+    )
+    mg.add_argument("--json", action="store_true", help="the report as JSON")
+    mg.set_defaults(func=_cmd_db_migrate)
 
     ann = sub.add_parser("anniversaries", help="anniversary posts from the command line (for cron)")
     ann_sub = ann.add_subparsers(dest="ann_command", metavar="ACTION")
