@@ -85,6 +85,8 @@ def start(fake: FakeDiscord, url: str, ids: str, tmp: Any, now: dt.datetime = NO
         ALLIANCE_BOT_CONTENT_DIR=str(CONTENT),
         ALLIANCE_BOT_LOG_LEVEL="WARNING",
         ALLIANCE_BOT_HEARTBEAT=str(tmp / f"heartbeat-{ids}"),
+        ALLIANCE_BOT_SHARD_BEAT_SECONDS="0.2",  # shards.py: quick beats, and a takeover after 3 s without one
+        ALLIANCE_BOT_SHARD_TAKEOVER_SECONDS="3",
     )
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, fake.base_url, fake.gateway_url, now.isoformat(), "4", ids],
@@ -184,7 +186,7 @@ async def test_a_process_killed_mid_post_and_restarted_makes_no_duplicate_and_a_
         first_gid = next(g for g in servers if fake.shard_of(g, 4) == 0)
         channel = servers[first_gid]
         fake.delay_next("POST", rf"^/channels/{channel}/messages$", 5.0)  # in flight when the kill comes
-        a = start(fake, pg_url, "0-1", tmp_path)  # alone: it takes every due post, the other process is not up
+        a = start(fake, pg_url, "0-1", tmp_path)  # alone at first
         try:
             deadline = asyncio.get_running_loop().time() + 40
             while (await statuses(pg_url)).get(first_gid) != "claimed":  # claimed, its send held up by the fake
@@ -194,19 +196,16 @@ async def test_a_process_killed_mid_post_and_restarted_makes_no_duplicate_and_a_
             a.wait(10)
         finally:
             stop(a)
-        left = {g for g, s in (await statuses(pg_url)).items() if s == "claimed"}
-        assert first_gid in left  # and perhaps others that were on their way too
-        # the other process, alive and alone: it never settles a claim of the dead one's shards (that process may
-        # only be slow, its post on its way), and it makes every other post still due, including those of servers
-        # on the dead process's shards that were not claimed yet
+        assert (await statuses(pg_url)).get(first_gid) == "claimed"
+        # the other process, alone: once shards 0-1 have had no beat for the takeover time, it takes their servers'
+        # posts and settles the claims the dead process left (the same nonce again: Discord keeps one message)
         b = start(fake, pg_url, "2-3", tmp_path)
         try:
-            held_by_a = {g for g in left if fake.shard_of(g, 4) in (0, 1)}
-            await wait_sent(pg_url, {g: c for g, c in servers.items() if g not in held_by_a})
-            assert {g for g, s in (await statuses(pg_url)).items() if s == "claimed"} == held_by_a
+            await wait_sent(pg_url, servers)
+            # and the dead process, back: its shards are its own again, and nothing is posted twice
             restarted = start(fake, pg_url, "0-1", tmp_path, NOW + dt.timedelta(seconds=40))
             try:
-                await wait_sent(pg_url, servers)  # settled by the owner of its shard: sent again with the same nonce
+                await fake.wait_until(lambda: fake.ready_count >= 6, 60, "the restarted process's shards")
                 await asyncio.sleep(5.5)  # let the delayed first request finish, if the server kept it
             finally:
                 stop(restarted)
@@ -214,3 +213,26 @@ async def test_a_process_killed_mid_post_and_restarted_makes_no_duplicate_and_a_
             stop(b)
         for c in servers.values():
             assert len(posts_in(fake, c)) == 1, c
+
+
+def test_the_compose_file_splits_every_shard_once_over_one_postgresql() -> None:
+    import yaml
+
+    from conftest import CONTENT as content
+
+    compose = yaml.safe_load((content.parent / "deploy" / "compose.postgres.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    bots = {name: s for name, s in services.items() if name != "postgres"}
+    assert len(bots) == 2
+    seen: list[int] = []
+    for service in bots.values():
+        cmd = service["command"]
+        count = int(cmd[cmd.index("--shard-count") + 1])
+        seen.extend(parse_shard_ids(cmd[cmd.index("--shard-ids") + 1], count))
+        env = service["environment"]
+        assert (
+            env["ALLIANCE_BOT_DB"].startswith("postgresql://") and ":" not in env["ALLIANCE_BOT_DB"].split("@")[0][13:]
+        )
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert service["restart"] == "unless-stopped"
+    assert sorted(seen) == list(range(4))  # every shard, once

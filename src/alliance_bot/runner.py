@@ -120,6 +120,23 @@ async def run_bot(
         usage.start()
         tasks.append(asyncio.create_task(retention_loop(usage, settings.retention_days), name="retention"))
         bot = build_bot(settings, store, db, usage, key, http, shards=shards, **bot_kwargs)
+        if shards is not None and shards.sharded and not shards.all_here:
+            from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog
+            from alliance_bot.shards import liveness_loop
+
+            cog = next(c for c in bot.extra_cogs if isinstance(c, AnniversariesCog))
+            tasks.append(
+                asyncio.create_task(
+                    liveness_loop(
+                        db,
+                        shards,
+                        cog.scheduler,
+                        interval=settings.shard_beat_seconds,
+                        takeover_after=settings.shard_takeover_seconds,
+                    ),
+                    name="shard-liveness",
+                )
+            )
         from alliance_bot.ops import heartbeat_loop
 
         tasks.append(

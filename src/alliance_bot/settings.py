@@ -126,6 +126,15 @@ class Settings(BaseSettings):
         default=Path("alliance_bot.sqlite3"),
         description="SQLite database file, or a postgresql:// URL for several processes (usage logs, settings)",
     )
+    shard_beat_seconds: float = Field(
+        default=15.0, gt=0, le=3600, description="how often each process of a sharded bot says its shards are alive"
+    )
+    shard_takeover_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        le=86400,
+        description="how long a shard may go without a live process before the others take its anniversary posts",
+    )
     heartbeat: Path | None = Field(
         default=None,
         description="the heartbeat file `alliance-bot health` reads (default: <database>.heartbeat for SQLite, "

@@ -2,16 +2,31 @@
 
 `alliance-bot run --shard-count 4 --shard-ids 0-1` runs shards 0 and 1 of 4 in this process (discord.py's
 AutoShardedBot); another process runs 2-3, both on one PostgreSQL database. Discord sends each server's
-interactions to the shard that holds it, so commands are answered by the process owning the server. Anniversary
-posts are due work any process may take: every process schedules every server, and the shared ledger's claim
-(`INSERT … ON CONFLICT DO NOTHING` on (destination, day, event)) lets exactly one make each post, so a process that
-dies leaves no server out. Claims a process left behind when it died are settled only by the process that owns
-their servers' shards (`owns`), when it starts again: never by a process that is alive and may still be sending.
+interactions to the shard that holds it, so commands are answered by the process owning the server.
+
+Anniversary posts: each process schedules the servers of its own shards, and every post is claimed in the shared
+ledger first (`INSERT … ON CONFLICT DO NOTHING` on (destination, day, event)), so even two processes scheduling
+one server make one post. Each process writes a beat per shard into `meta` (`shard-beat:<count>:<id>`) every
+BEAT_INTERVAL; a shard whose beat is older than TAKEOVER_AFTER (its process died, or never started) is adopted
+by the other processes: they schedule its servers too (the claim picks one of them) and settle the claims its
+dead process left (the same nonce again while recent, else `unknown`), so a process left dead leaves no server
+out. When its beat comes back, the shard is given back. A claim is settled only by a process that owns or
+adopted its server's shard: never by one that merely started while the owner is alive and sending.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+BEAT_INTERVAL = 15.0  # seconds
+TAKEOVER_AFTER = 90.0  # seconds without a shard's beat before other processes take its posts
 
 
 class ShardError(ValueError):
@@ -83,3 +98,45 @@ class Shards:
         if self.count is None:
             return "not sharded"
         return f"shards {','.join(map(str, self.ids or ()))} of {self.count}"
+
+
+def _owner(count: int, shards: set[int]) -> Callable[[int | None], bool]:
+    return lambda guild_id: shard_of(guild_id or 0, count) in shards
+
+
+async def liveness_loop(
+    db: Any,
+    shards: Shards,
+    scheduler: Any,
+    *,
+    interval: float = BEAT_INTERVAL,
+    takeover_after: float = TAKEOVER_AFTER,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Beat for this process's shards; adopt the shards whose beat stopped, give them back when it returns."""
+    if shards.count is None or shards.all_here:
+        return
+    count, own = shards.count, set(shards.ids or ())
+    started = clock()
+    adopted: set[int] = set()
+    while True:
+        try:
+            now = clock()
+            for i in own:
+                await db.set_meta(f"shard-beat:{count}:{i}", repr(now))
+            rows = await db.fetchall("SELECT key, value FROM meta WHERE key LIKE ?", (f"shard-beat:{count}:%",))
+            beats = {int(str(k).rsplit(":", 1)[1]): float(v) for k, v in rows}
+            dead = {i for i in range(count) if i not in own and now - max(beats.get(i, 0.0), started) > takeover_after}
+            if dead != adopted:
+                newly = dead - adopted
+                if newly:
+                    log.warning("shards %s have no live process: taking their anniversary posts", sorted(newly))
+                if adopted - dead:
+                    log.info("shards %s are back: their posts are theirs again", sorted(adopted - dead))
+                adopted = dead
+                await scheduler.adopt(_owner(count, own | adopted), _owner(count, newly))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never let the loop die: the next beat tries again
+            log.exception("shard liveness check failed; trying again")
+        await asyncio.sleep(interval)
