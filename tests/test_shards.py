@@ -236,3 +236,18 @@ def test_the_compose_file_splits_every_shard_once_over_one_postgresql() -> None:
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert service["restart"] == "unless-stopped"
     assert sorted(seen) == list(range(4))  # every shard, once
+
+
+async def test_a_process_that_never_comes_leaves_no_server_out(pg_url: str, tmp_path: Any) -> None:
+    """Only the process of shards 2-3 runs: after the takeover time without a beat from shards 0-1, it makes
+    their servers' posts too, each once."""
+    async with FakeDiscord(token=TOKEN, shard_count=4) as fake:
+        servers = await setup(fake, pg_url)
+        b = start(fake, pg_url, "2-3", tmp_path)
+        try:
+            await wait_sent(pg_url, servers)
+        finally:
+            stop(b)
+        for channel in servers.values():
+            assert len(posts_in(fake, channel)) == 1
+        assert sorted(fake.shard_sessions) == [2, 3]  # no one ever ran shards 0 and 1
