@@ -27,4 +27,16 @@ if [ -n "${DISCORD_TOKEN_FILE:-}" ]; then
     unset DISCORD_TOKEN_FILE
 fi
 
+# PGPASSWORD_FILE (compose.postgres.yaml): the PostgreSQL password, exported as PGPASSWORD, which the driver
+# uses when ALLIANCE_BOT_DB's URL has none (so the password is in no setting and no process list).
+if [ -n "${PGPASSWORD_FILE:-}" ]; then
+    if [ ! -r "$PGPASSWORD_FILE" ]; then
+        echo "entrypoint: PGPASSWORD_FILE=$PGPASSWORD_FILE is not a readable file (uid $(id -u))" >&2
+        exit 2
+    fi
+    PGPASSWORD=$(tr -d '\r\n' < "$PGPASSWORD_FILE")
+    export PGPASSWORD
+    unset PGPASSWORD_FILE
+fi
+
 exec "$@"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import os
 import shutil
 import tempfile
@@ -81,6 +82,47 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_SANDBOX, ignore_errors=True)
+
+
+# -- both storage backends: SQLite (a file) and PostgreSQL (a real server started for the session, pgserver.py)
+
+_PG_NAMES = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Any:
+    """A real PostgreSQL server for the whole run, stopped at the end. Skipped (loudly) only when this machine has
+    no PostgreSQL binaries at all; under CI (CI=true) their absence fails the run instead."""
+    try:
+        from pgserver import find_bin, start_server
+    except ImportError:  # pragma: no cover
+        from tests.pgserver import find_bin, start_server
+    if find_bin() is None:
+        reason = (
+            "NO POSTGRESQL SERVER BINARIES (initdb, pg_ctl) ON THIS MACHINE: the PostgreSQL half of the storage tests "
+            "does not run; install the `postgresql` package"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = start_server()
+    yield server
+    server.stop()
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> str:
+    """A new, empty PostgreSQL database on the session's server."""
+    return str(pg_server.create_database(f"t{os.getpid()}_{next(_PG_NAMES)}"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's database is: a SQLite file, or a new PostgreSQL database (the test runs once with each)."""
+    if request.param == "sqlite":
+        return tmp_path / "bot.db"
+    return str(request.getfixturevalue("pg_url"))
 
 
 BOT_TOKEN = "MTA.fake.token"

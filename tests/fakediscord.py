@@ -379,6 +379,7 @@ class FakeDiscord:
         channel_name: str = "general",
         bot_name: str = "FakeBot",
         patch: bool = False,
+        shard_count: int = 1,
     ) -> None:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.token = token  # if set, only "Bot <token>" is accepted (REST and IDENTIFY)
@@ -461,6 +462,14 @@ class FakeDiscord:
         self._conns: list[_GatewayConn] = []
         self._sessions: dict[str, _Session] = {}
         self._session: _Session | None = None
+
+        # shards: several gateway sessions at once, one per shard, each with the servers it holds
+        # ((guild_id >> 22) % shard_count) and its own sequence; interactions go to the holding shard's session
+        self.shard_count = shard_count  # what GET /gateway/bot recommends
+        self.extra_guilds: dict[int, dict] = {}  # guild id -> {"name", "channel_id"}, besides the default guild
+        self.shard_sessions: dict[int, _Session] = {}  # shard id -> its live session
+        self.interaction_shards: dict[int, int] = {}  # interaction id -> the shard it was dispatched on
+        self._guild_serial = 1 << 20
 
         self._faults: list[Fault] = []
         self._cond = asyncio.Condition()
@@ -870,6 +879,23 @@ class FakeDiscord:
             token = token[4:]
         return self.token is None or token == self.token
 
+    @staticmethod
+    def shard_of(guild_id: int, shard_count: int) -> int:
+        return (int(guild_id) >> 22) % shard_count
+
+    def add_guild(self, shard: int = 0, name: str | None = None) -> tuple[int, int]:
+        """A new server held by `shard` (of `shard_count`), with one text channel: (guild id, channel id)."""
+        self._guild_serial += 1
+        k = self._guild_serial
+        gid = ((k * self.shard_count + shard) << 22) | (k & 0x3FFFFF)
+        cid = self._ids()
+        self.extra_guilds[gid] = {"name": name or f"Guild {k}", "channel_id": cid}
+        self.channels[cid] = dict(self.channels[self.channel_id], id=str(cid), guild_id=str(gid), name="general")
+        return gid, cid
+
+    def all_guild_ids(self) -> list[int]:
+        return [self.guild_id, *self.extra_guilds]
+
     async def _on_identify(self, conn: _GatewayConn, d: dict) -> None:
         self.identify_count += 1
         self.identify_payloads.append(d)
@@ -882,17 +908,23 @@ class FakeDiscord:
         if "intents" not in d:
             await conn.close(4013, "Invalid intent(s).")
             return
+        shard = d.get("shard") or [0, 1]
+        if not (isinstance(shard, list) and len(shard) == 2 and 0 <= int(shard[0]) < int(shard[1])):
+            await conn.close(4010, "Invalid shard.")
+            return
         session = _Session(secrets.token_hex(16), d)
         self._sessions[session.id] = session
         self._session = session
         async with session.lock:
             session.conn = conn
             conn.session = session
-        shard = d.get("shard") or [0, 1]
+        shard_id, count = int(shard[0]), int(shard[1])
+        self.shard_sessions[shard_id] = session
+        held = [g for g in self.all_guild_ids() if self.shard_of(g, count) == shard_id]
         ready = {
             "v": 10,
             "user": dict(self.bot_user, verified=True, mfa_enabled=False, flags=0, email=None),
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in held],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_gateway_url,
@@ -908,7 +940,8 @@ class FakeDiscord:
         }
         await self._dispatch(session, "READY", ready)
         if session.intents & INTENT_GUILDS:
-            await self._dispatch(session, "GUILD_CREATE", self.guild_payload())
+            for g in held:
+                await self._dispatch(session, "GUILD_CREATE", self.guild_payload(g))
         self.ready_count += 1
         await self._notify()
 
@@ -986,11 +1019,15 @@ class FakeDiscord:
             member["permissions"] = str(permissions)
         return member
 
-    def guild_payload(self) -> dict:
-        """GUILD_CREATE payload of the default guild (one text channel, the bot member)."""
+    def guild_payload(self, guild_id: int | None = None) -> dict:
+        """GUILD_CREATE payload of the default guild, or of one added with add_guild (one text channel, the bot
+        member)."""
+        gid = self.guild_id if guild_id is None else int(guild_id)
+        extra = self.extra_guilds.get(gid)
+        roles = list(self.roles.values()) if extra is None else [dict(self.roles[self.guild_id], id=str(gid))]
         return {
-            "id": str(self.guild_id),
-            "name": self.guild_name,
+            "id": str(gid),
+            "name": self.guild_name if extra is None else extra["name"],
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -1020,10 +1057,10 @@ class FakeDiscord:
             "member_count": 2,
             "joined_at": _now_iso(),
             "lazy": True,
-            "roles": list(self.roles.values()),
+            "roles": roles,
             "emojis": [],
             "stickers": [],
-            "channels": [c for c in self.channels.values() if c.get("guild_id") == str(self.guild_id)],
+            "channels": [c for c in self.channels.values() if c.get("guild_id") == str(gid)],
             "threads": [],
             "presences": [],
             "voice_states": [],
@@ -1454,6 +1491,16 @@ class FakeDiscord:
             channel_id=int(channel_id) if channel_id else None,
         )
         self.interactions[inter.id] = inter
+        guild = payload.get("guild_id")
+        if guild and self.shard_sessions and self.shard_count > 1:
+            # Discord sends a server's interactions to the shard that holds it, and to no other
+            shard = self.shard_of(int(guild), self.shard_count)
+            session = self.shard_sessions.get(shard)
+            if session is None:
+                raise RuntimeError(f"FakeDiscord: no session holds shard {shard} (guild {guild})")
+            self.interaction_shards[inter.id] = shard
+            await self._dispatch(session, "INTERACTION_CREATE", payload)
+            return payload
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
@@ -2042,7 +2089,7 @@ class FakeDiscord:
     async def _h_gateway_bot(self, req: _Request) -> tuple[int, Any]:
         return 200, {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.shard_count,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1},
         }
 

@@ -31,6 +31,7 @@ from alliance_bot.anniversaries.webhook import (
 from alliance_bot.answers.errors import InvalidInput
 from alliance_bot.digest.dates import PartialDate
 from alliance_bot.library import ContentStore
+from alliance_bot.storage.backends import open_database
 from alliance_bot.storage.db import Database
 from conftest import CONTENT, Clock
 
@@ -141,9 +142,11 @@ async def no_sleep(seconds: float) -> None:
 
 
 async def make(
-    tmp_path: Path, library: ContentStore, clock: Clock, recorder: Recorder, **kwargs: Any
+    db_target: Path | str, library: ContentStore, clock: Clock, recorder: Recorder, **kwargs: Any
 ) -> tuple[Database, AnniversaryStore, Scheduler]:
-    db = await Database.open(tmp_path / "bot.db", lock=False)
+    if isinstance(db_target, Path) and db_target.is_dir():  # a test's folder (other modules call make so)
+        db_target = db_target / "bot.db"
+    db = await open_database(db_target, lock=False)
     store = AnniversaryStore(db)
     return db, store, Scheduler(store, library, recorder, clock=clock, sleep=no_sleep, **kwargs)
 
@@ -159,9 +162,9 @@ async def run_until(scheduler: Scheduler, clock: Clock, end: dt.datetime, step: 
         await scheduler.drain()
 
 
-async def test_posts_once_at_the_local_time(tmp_path: Path, library: ContentStore) -> None:
+async def test_posts_once_at_the_local_time(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 20, 0)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1))
     await sched.startup()
     assert sched.next_due_at() == utc(2026, 7, 27, 0, 0)
@@ -177,9 +180,9 @@ async def test_posts_once_at_the_local_time(tmp_path: Path, library: ContentStor
     await db.close()
 
 
-async def test_role_mention_is_the_only_mention(tmp_path: Path, library: ContentStore) -> None:
+async def test_role_mention_is_the_only_mention(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1, role_id=555))
     await sched.startup()
     await run_until(sched, clock, utc(2026, 7, 27, 0, 1), dt.timedelta(minutes=1))
@@ -189,9 +192,9 @@ async def test_role_mention_is_the_only_mention(tmp_path: Path, library: Content
     await db.close()
 
 
-async def test_restart_and_reconnect_make_no_duplicate(tmp_path: Path, library: ContentStore) -> None:
+async def test_restart_and_reconnect_make_no_duplicate(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 0)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1))
     await sched.startup()
     await run_until(sched, clock, utc(2026, 7, 27, 0, 30), dt.timedelta(minutes=1))
@@ -205,10 +208,10 @@ async def test_restart_and_reconnect_make_no_duplicate(tmp_path: Path, library: 
     await db.close()
 
 
-async def test_two_loops_racing_make_one_post(tmp_path: Path, library: ContentStore) -> None:
+async def test_two_loops_racing_make_one_post(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
-    db, store, a = await make(tmp_path, library, clock, rec)
-    other_db = await Database.open(tmp_path / "bot.db", lock=False)  # a second connection, as a cron job would
+    db, store, a = await make(db_target, library, clock, rec)
+    other_db = await open_database(db_target, lock=False)  # a second connection, as a cron job would
     b = Scheduler(AnniversaryStore(other_db), library, rec, clock=clock, sleep=no_sleep)
     await store.save(seoul(1))
     await a.startup()
@@ -221,9 +224,9 @@ async def test_two_loops_racing_make_one_post(tmp_path: Path, library: ContentSt
     await db.close()
 
 
-async def test_downtime_inside_the_grace_period_is_caught_up(tmp_path: Path, library: ContentStore) -> None:
+async def test_downtime_inside_the_grace_period_is_caught_up(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1))
     await sched.startup()
     await sched.tick()
@@ -237,9 +240,11 @@ async def test_downtime_inside_the_grace_period_is_caught_up(tmp_path: Path, lib
     await db.close()
 
 
-async def test_downtime_beyond_the_grace_period_is_skipped_and_recorded(tmp_path: Path, library: ContentStore) -> None:
+async def test_downtime_beyond_the_grace_period_is_skipped_and_recorded(
+    db_target: Path | str, library: ContentStore
+) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1))
     await sched.startup()
     await sched.tick()
@@ -255,9 +260,9 @@ async def test_downtime_beyond_the_grace_period_is_skipped_and_recorded(tmp_path
     await db.close()
 
 
-async def test_one_server_failing_does_not_stop_the_others(tmp_path: Path, library: ContentStore) -> None:
+async def test_one_server_failing_does_not_stop_the_others(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     for g in (1, 2, 3):
         await store.save(seoul(g))
     rec.fail[2] = DeliveryError("the bot may not post in <#20>", permanent=True, status=403)
@@ -269,9 +274,9 @@ async def test_one_server_failing_does_not_stop_the_others(tmp_path: Path, libra
     await db.close()
 
 
-async def test_transient_failures_are_retried(tmp_path: Path, library: ContentStore) -> None:
+async def test_transient_failures_are_retried(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1))
     rec.fail[1] = DeliveryError("Discord answered 503", permanent=False, status=503)
     rec.fail_times[1] = 2
@@ -283,13 +288,15 @@ async def test_transient_failures_are_retried(tmp_path: Path, library: ContentSt
     await db.close()
 
 
-async def test_an_unexpected_error_is_recorded_and_the_loop_goes_on(tmp_path: Path, library: ContentStore) -> None:
+async def test_an_unexpected_error_is_recorded_and_the_loop_goes_on(
+    db_target: Path | str, library: ContentStore
+) -> None:
     clock = Clock(utc(2026, 7, 26, 23, 59))
 
     async def broken(schedule: ServerSchedule, payload: dict, nonce: str | None) -> str:
         raise RuntimeError("bug")
 
-    db = await Database.open(tmp_path / "bot.db", lock=False)
+    db = await open_database(db_target, lock=False)
     store = AnniversaryStore(db)
     sched = Scheduler(store, library, broken, clock=clock, sleep=no_sleep)
     await store.save(seoul(1))
@@ -301,10 +308,10 @@ async def test_an_unexpected_error_is_recorded_and_the_loop_goes_on(tmp_path: Pa
     await db.close()
 
 
-async def test_a_crash_between_claim_and_send(tmp_path: Path, library: ContentStore) -> None:
+async def test_a_crash_between_claim_and_send(db_target: Path | str, library: ContentStore) -> None:
     """The documented decision: a recent claim is resent with the same nonce; an old one is marked unknown."""
     clock, rec = Clock(utc(2026, 7, 27, 0, 0, 30)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1))
     await store.save(seoul(2, webhook_url=HOOK))
     # a process claimed both posts, then died before sending
@@ -326,9 +333,9 @@ async def test_a_crash_between_claim_and_send(tmp_path: Path, library: ContentSt
     await db.close()
 
 
-async def test_gone_webhook_is_disabled(tmp_path: Path, library: ContentStore) -> None:
+async def test_gone_webhook_is_disabled(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1, webhook_url=HOOK))
     rec.fail[1] = DeliveryError("the webhook answered 404", permanent=True, disable=True, status=404)
     await sched.startup()
@@ -339,24 +346,25 @@ async def test_gone_webhook_is_disabled(tmp_path: Path, library: ContentStore) -
     await db.close()
 
 
-async def test_scale_ten_thousand_servers(tmp_path: Path, library: ContentStore) -> None:
+async def test_scale_ten_thousand_servers(db_target: Path | str, library: ContentStore) -> None:
     """The index: a tick with nothing due does no per-server work; building it is done once."""
     clock, rec = Clock(utc(2026, 7, 20, 0, 0)), Recorder()
-    db, _store, sched = await make(tmp_path, library, clock, rec, concurrency=50)
+    db, _store, sched = await make(db_target, library, clock, rec, concurrency=50)
     zones = ["Asia/Seoul", "America/New_York", "Europe/Berlin", "Pacific/Auckland", "America/Los_Angeles"]
-    await db.conn.executemany(
-        "INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at) "
-        "VALUES (?, ?, ?, ?, 1, 0)",
-        [
-            (
-                g,
-                g,
-                f"{g % 24:02d}:{g % 60:02d}",
-                zones[g % 5],
-            )
-            for g in range(1, 10_001)
-        ],
-    )
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO anniversary_settings (guild_id, channel_id, post_time, timezone, enabled, updated_at) "
+            "VALUES (?, ?, ?, ?, 1, 0)",
+            [
+                (
+                    g,
+                    g,
+                    f"{g % 24:02d}:{g % 60:02d}",
+                    zones[g % 5],
+                )
+                for g in range(1, 10_001)
+            ],
+        )
     await sched.startup()
     assert len(sched._heap) == 10_000
     queries_before = sched.ticks
@@ -368,9 +376,9 @@ async def test_scale_ten_thousand_servers(tmp_path: Path, library: ContentStore)
     await db.close()
 
 
-async def test_last_tick_is_remembered(tmp_path: Path, library: ContentStore) -> None:
+async def test_last_tick_is_remembered(db_target: Path | str, library: ContentStore) -> None:
     clock, rec = Clock(utc(2026, 7, 20)), Recorder()
-    db, _store, sched = await make(tmp_path, library, clock, rec)
+    db, _store, sched = await make(db_target, library, clock, rec)
     await sched.startup()
     await sched.tick()
     assert await db.get_meta(LAST_TICK_META) == clock.now.isoformat()
@@ -572,7 +580,9 @@ async def test_discord_down_while_running_is_retried_through_the_grace_period(
         clock.advance(seconds=seconds)
         await asyncio.sleep(0)
 
-    db = await Database.open(tmp_path / "bot.db", lock=False)
+    # SQLite only, like the test below: both servers' retries move one shared virtual clock, so the interleaving
+    # (not the scheduler) would differ with a backend that answers over the network
+    db = await open_database(tmp_path / "bot.db", lock=False)
     store = AnniversaryStore(db)
     sched = Scheduler(store, library, rec, clock=clock, sleep=sleep_moves_clock)
     await store.save(seoul(1))
@@ -593,7 +603,7 @@ async def test_discord_down_while_running_is_retried_through_the_grace_period(
 
 
 async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot(
-    tmp_path: Path, library: ContentStore
+    db_target: Path | str, library: ContentStore
 ) -> None:
     """A URL an older version let through (a loopback, a port that is not a number) is a clear, recorded refusal
     with nothing sent: not an "unexpected error" every time, and not a request to that address."""
@@ -602,7 +612,7 @@ async def test_a_stored_webhook_url_that_is_not_discord_fails_clearly_in_the_bot
     calls: list[httpx.Request] = []
     sender = sender_with([httpx.Response(200, json={"id": "1"})], calls)
     clock = Clock(utc(2026, 7, 26, 23, 59))
-    db = await Database.open(tmp_path / "bot.db", lock=False)
+    db = await open_database(db_target, lock=False)
     store = AnniversaryStore(db)
     sched = Scheduler(store, library, make_deliverer(None, sender), clock=clock, sleep=no_sleep)  # type: ignore[arg-type]
     await store.save(seoul(1, webhook_url="https://discord.com:abc/api/webhooks/123456/" + "k" * 40))
@@ -635,7 +645,10 @@ async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(
         clock.advance(seconds=seconds)
         await asyncio.sleep(0)
 
-    db = await Database.open(tmp_path / "bot.db", lock=False)
+    # SQLite only: the clock here moves at each retry's sleep, so a backend with network round trips would let the
+    # failing eight run through hours of virtual time while the healthy claim waits for its reply (the slots
+    # logic under test is the scheduler's, the same on either backend)
+    db = await open_database(tmp_path / "bot.db", lock=False)
     store = AnniversaryStore(db)
     sched = Scheduler(store, library, timed, clock=clock, sleep=sleep_moves_clock, concurrency=8)
     for guild in range(1, 10):  # 1 to 8 fail; 9, started last, is healthy
@@ -660,12 +673,12 @@ async def test_failing_posts_waiting_to_retry_do_not_hold_up_a_healthy_one(
 
 
 async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_post(
-    tmp_path: Path, library: ContentStore
+    db_target: Path | str, library: ContentStore
 ) -> None:
     """A webhook's id is visible to anyone who sees its messages; its token is not. A server that sets the id with a
     junk token, an hour earlier, fails on its own: the owner's post still goes out, and each sees its own outcome."""
     clock, rec = Clock(utc(2026, 7, 26, 22, 0)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1, webhook_url=HOOK))  # the owner, 09:00
     junk = HOOK.replace("A" * 68, "B" * 68)
     await store.save(replace(seoul(2, webhook_url=junk), post_time=dt.time(8, 0)))  # 08:00, the same id
@@ -687,12 +700,12 @@ async def test_another_server_with_the_same_webhook_id_cannot_cancel_the_owners_
 
 
 async def test_one_webhook_is_one_destination_whatever_form_its_url_takes(
-    tmp_path: Path, library: ContentStore
+    db_target: Path | str, library: ContentStore
 ) -> None:
     """The bot and cron (or two servers) with the same webhook and token share its ledger rows: never two posts; and
     the server sees the post cron made instead of nothing."""
     clock, rec = Clock(utc(2026, 7, 26, 23, 59)), Recorder()
-    db, store, sched = await make(tmp_path, library, clock, rec)
+    db, store, sched = await make(db_target, library, clock, rec)
     await store.save(seoul(1, webhook_url=HOOK))
     cron_form = HOOK.replace("https://discord.com/api/", "https://discordapp.com/api/v10/")
     cron_target = target_for(None, cron_form)

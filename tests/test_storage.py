@@ -1,4 +1,4 @@
-"""The database and the usage log, on temp-file SQLite."""
+"""The database and the usage log, on temp-file SQLite; those taking `db_target` on PostgreSQL too."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from alliance_bot.storage.backends import open_database
 from alliance_bot.storage.db import Database, DatabaseError
 from alliance_bot.storage.migrations import SCHEMA_VERSION
 from alliance_bot.storage.usage import UsageLog, UsageRecord, export_csv, hash_user, summarise
@@ -107,8 +108,8 @@ async def test_one_process_per_database(tmp_path: Path) -> None:
     await again.close()
 
 
-async def test_usage_rows_are_batched_and_flushed_on_close(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_usage_rows_are_batched_and_flushed_on_close(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     usage = UsageLog(db, interval=3600)
     usage.start()
     for i in range(250):
@@ -119,8 +120,8 @@ async def test_usage_rows_are_batched_and_flushed_on_close(tmp_path: Path) -> No
     await db.close()
 
 
-async def test_usage_writer_flushes_in_the_background(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_usage_writer_flushes_in_the_background(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     usage = UsageLog(db, interval=0.05)
     usage.start()
     usage.record(rec())
@@ -168,8 +169,8 @@ async def test_a_read_only_database_loses_nothing_until_it_recovers(tmp_path: Pa
     await db.close()
 
 
-async def test_queue_is_bounded(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_queue_is_bounded(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     usage = UsageLog(db, max_queue=10, interval=3600)
     for _ in range(15):
         usage.record(rec())
@@ -178,8 +179,8 @@ async def test_queue_is_bounded(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_summary_and_nothing_found_list(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_summary_and_nothing_found_list(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     usage = UsageLog(db, interval=3600)
     now = time.time()
     for latency in (1, 2, 3, 4, 100):
@@ -260,12 +261,13 @@ def _varied_rows(n: int, now: float, seed: int = 13) -> list[UsageRecord]:
     return rows
 
 
-async def test_summary_in_sql_matches_the_row_by_row_computation(tmp_path: Path) -> None:
+async def test_summary_in_sql_matches_the_row_by_row_computation(db_target: Path | str) -> None:
     from stats_reference import summarise_reference
 
     now = 1_780_000_000.0
     for n in (0, 1, 2, 3, 4, 5, 40, 3000):
-        db = await Database.open(tmp_path / f"bot{n}.db")
+        db = await open_database(db_target)
+        await db.execute("DELETE FROM usage")
         usage = UsageLog(db, interval=3600)
         for r in _varied_rows(n, now, seed=n):
             usage.record(r)
@@ -434,9 +436,9 @@ async def test_a_deleted_database_file_is_noticed_and_nothing_is_written_into_it
     con.close()
 
 
-async def test_closing_while_the_writer_is_in_the_middle_of_a_write_loses_nothing(tmp_path: Path) -> None:
+async def test_closing_while_the_writer_is_in_the_middle_of_a_write_loses_nothing(db_target: Path | str) -> None:
     """close() must not cancel the background writer while it holds a batch it took out of the buffer."""
-    db = await Database.open(tmp_path / "bot.db")
+    db = await open_database(db_target)
     usage = UsageLog(db, interval=0.01)
     writing = asyncio.Event()
     real_transaction = db.transaction

@@ -14,6 +14,7 @@ import pytest
 from alliance_bot.discord_ui import send, votes
 from alliance_bot.present.limits import Rendered
 from alliance_bot.storage import votes as store
+from alliance_bot.storage.backends import open_database
 from alliance_bot.storage.db import BUSY_TIMEOUT_MS, Database
 from alliance_bot.storage.usage import UsageLog, UsageRecord, hash_user, summarise
 from alliance_bot.storage.votes import DOWN, UP, AnswerKey
@@ -103,8 +104,8 @@ def test_the_pair_stays_on_every_page_and_below_everything_else() -> None:
 # -- storage
 
 
-async def test_one_vote_per_person_per_answer_changed_or_kept(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_one_vote_per_person_per_answer_changed_or_kept(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     key = AnswerKey.make("fact", "fact", "usfk-troops", "troops")
     assert key is not None
     first = await store.cast(db, key, "h1", UP, guild_id=5, now=100.0)
@@ -115,7 +116,7 @@ async def test_one_vote_per_person_per_answer_changed_or_kept(tmp_path: Path) ->
     assert changed.previous == UP and changed.changed
     await store.cast(db, key, "h2", DOWN, guild_id=5, now=103.0)
     await store.cast(db, key, "h1", UP, guild_id=6, now=104.0)  # another server counts apart
-    rows = await db.fetchall("SELECT guild_id, user_hash, vote, created_at, updated_at FROM votes ORDER BY rowid")
+    rows = await db.fetchall("SELECT guild_id, user_hash, vote, created_at, updated_at FROM votes ORDER BY created_at")
     assert [tuple(r) for r in rows] == [
         (5, "h1", -1, 100.0, 102.0),
         (5, "h2", -1, 103.0, 103.0),
@@ -126,8 +127,8 @@ async def test_one_vote_per_person_per_answer_changed_or_kept(tmp_path: Path) ->
     await db.close()
 
 
-async def test_votes_are_pruned_with_the_usage_log(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_votes_are_pruned_with_the_usage_log(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     now = 1_780_000_000.0
     usage = UsageLog(db, interval=3600, clock=lambda: now)
     key = AnswerKey.make("treaty", "treaty", "mutual-defense-treaty-1953", "mdt")
@@ -143,8 +144,8 @@ def _row(ts: float, command: str, options: dict, outcome: str = "answered", guil
     return UsageRecord(ts, "command", command, json.dumps(options), outcome, 1.0, guild, 2, "h", "en-US")
 
 
-async def test_the_to_do_list_has_the_answers_marked_not_useful(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.db")
+async def test_the_to_do_list_has_the_answers_marked_not_useful(db_target: Path | str) -> None:
+    db = await open_database(db_target)
     now = 1_780_000_000.0
     usage = UsageLog(db, interval=3600)
     usage.record(_row(now - 60, "fact", {"query": "How many troops?"}))

@@ -98,9 +98,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from alliance_bot.logsetup import setup_logging
     from alliance_bot.runner import offline_demo, run_bot
     from alliance_bot.settings import SettingsError
+    from alliance_bot.shards import ShardError, Shards
     from alliance_bot.storage.db import DatabaseError, describe_error
 
     settings = _settings()
+    try:
+        shards = Shards.from_options(args.shard_count, args.shard_ids)
+    except ShardError as exc:
+        print(f"alliance-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if shards.sharded and not shards.all_here and not settings.is_postgres:
+        print(
+            "alliance-bot: --shard-ids with only some of the shards means several processes, and they need one "
+            "shared database: set ALLIANCE_BOT_DB to a postgresql:// URL (SQLite is one process per file)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     setup_logging(settings.log_level, settings.log_format)
     if Path(settings.db).is_file():
         asyncio.run(_finish_content_changes(settings))
@@ -114,12 +127,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return asyncio.run(run_bot(settings, token, store=store))
+        return asyncio.run(run_bot(settings, token, store=store, shards=shards))
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except sqlite3.Error as exc:  # a damaged page the start-up check did not reach, read later
-        print(f"alliance-bot: {describe_error(settings.db, exc)}", file=sys.stderr)
+        print(f"alliance-bot: {describe_error(settings.db_display, exc)}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:
         from alliance_bot.discord_ui.sync import login_problem
@@ -180,10 +193,11 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     from alliance_bot.present.text import stats_json, stats_text
-    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.storage.backends import open_database_readonly
+    from alliance_bot.storage.db import DatabaseError
     from alliance_bot.storage.usage import StatsTooSlow, export_csv, summarise
 
-    if not Path(settings.db).exists():  # noqa: ASYNC240 - the CLI's own loop, before anything runs on it
+    if not settings.is_postgres and not Path(settings.db).exists():  # noqa: ASYNC240 - the CLI's own loop, before anything runs on it
         print(
             f"alliance-bot: no usage yet: there is no database at {settings.db}. The bot creates it the first time "
             "it runs connected to Discord (`alliance-bot run` with DISCORD_TOKEN set) and logs every interaction "
@@ -192,7 +206,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
         )
         return EXIT_PROBLEMS
     try:
-        db = await Database.open_readonly(settings.db)
+        db = await open_database_readonly(settings.db)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -259,7 +273,8 @@ async def post_anniversaries(
     from alliance_bot.answers.userdates import parse_day
     from alliance_bot.answers.zones import load_zone
     from alliance_bot.present.embed_anniversaries import render_anniversary_post
-    from alliance_bot.storage.db import Database, DatabaseError
+    from alliance_bot.storage.backends import open_database
+    from alliance_bot.storage.db import DatabaseError
 
     try:
         url = validate_webhook_url(webhook)
@@ -290,7 +305,7 @@ async def post_anniversaries(
         sys.stdout.write("\n")
         return EXIT_OK
     try:
-        db = await Database.open(settings.db, lock=False)
+        db = await open_database(settings.db, lock=False)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -339,7 +354,9 @@ def _cmd_health(args: argparse.Namespace) -> int:
     from alliance_bot.ops import health
 
     settings = _settings()
-    ok, message = health(Path(settings.db), args.max_age)
+    ok, message = health(
+        Path(settings.db) if not settings.is_postgres else None, args.max_age, heartbeat=settings.heartbeat_file
+    )
     print(message, file=sys.stdout if ok else sys.stderr)
     return EXIT_OK if ok else EXIT_PROBLEMS
 
@@ -349,15 +366,72 @@ def _cmd_db_backup(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        version, _ = backup(Path(settings.db), Path(args.path))
+        if settings.is_postgres:
+            from alliance_bot.ops import backup_postgres
+
+            version = backup_postgres(str(settings.db), Path(args.path))
+        else:
+            version, _ = backup(Path(settings.db), Path(args.path))
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"alliance-bot: backup failed: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception as exc:  # sqlite3 errors
         print(f"alliance-bot: backup failed: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"backed up {settings.db} to {args.path} (schema version {version}, integrity ok)")
+    print(f"backed up {settings.db_display} to {args.path} (schema version {version}, integrity ok)")
     return EXIT_OK
+
+
+def _cmd_db_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from alliance_bot.storage.db import DatabaseError
+    from alliance_bot.storage.move import migrate_file
+    from alliance_bot.storage.pgurl import check_url, is_postgres_url, mask_url
+
+    settings = _settings()
+    source = Path(args.source) if args.source else None
+    if source is None:
+        if settings.is_postgres:
+            print(
+                "alliance-bot: ALLIANCE_BOT_DB is already PostgreSQL: give the SQLite file with --from", file=sys.stderr
+            )
+            return EXIT_USAGE
+        source = Path(settings.db)
+    problem = None if is_postgres_url(args.to) else "--to must be a postgresql:// URL"
+    problem = problem or check_url(args.to)
+    if problem:
+        print(f"alliance-bot: --to: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if not source.is_file():
+        print(f"alliance-bot: there is no SQLite database at {source} to copy", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        copies = asyncio.run(migrate_file(source, args.to))
+    except DatabaseError as exc:
+        print(f"alliance-bot: db migrate: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    ok = all(c.verified for c in copies)
+    if args.json:
+        print(json.dumps({"from": str(source), "to": mask_url(args.to), "verified": ok,
+                          "tables": [c.__dict__ for c in copies]}, indent=2))  # fmt: skip
+    else:
+        for c in copies:
+            state = "verified" if c.verified else "DIFFERS"
+            extra = f", {c.extra} more rows there already" if c.extra else ""
+            print(f"{c.table}: {c.source_rows} rows, {c.copied} copied now{extra}, checksum {c.checksum}: {state}")
+        print(
+            f"copied {source} to {mask_url(args.to)}: "
+            + ("every table verified (counts and checksums)" if ok else "verification FAILED")
+        )
+    if not ok:
+        print(
+            "alliance-bot: db migrate: some rows in PostgreSQL differ from the file's (changed there since an "
+            "earlier copy?): the tables marked DIFFERS; nothing was overwritten",
+            file=sys.stderr,
+        )
+    return EXIT_OK if ok else EXIT_PROBLEMS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,6 +457,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (without DISCORD_TOKEN: show the offline answers and exit)")
     run.add_argument("--require-token", action="store_true", help="fail instead of the offline demo without a token")
+    run.add_argument(
+        "--shard-count", type=int, default=None, metavar="N", help="the total number of shards over every process"
+    )
+    run.add_argument(
+        "--shard-ids",
+        default=None,
+        metavar="IDS",
+        help="the shards this process runs: 0-3, or 0,2 (needs --shard-count)",
+    )
     run.set_defaults(func=_cmd_run)
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord (skipped when unchanged)")
@@ -415,6 +498,15 @@ def build_parser() -> argparse.ArgumentParser:
     bk = db_sub.add_parser("backup", help="a consistent copy of the live database (safe while the bot runs)")
     bk.add_argument("path", help="where to write the copy")
     bk.set_defaults(func=_cmd_db_backup)
+    mg = db_sub.add_parser(
+        "migrate", help="copy a SQLite database into PostgreSQL (idempotent, verified); stop the bot first"
+    )
+    mg.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database: postgresql://USER:PW@HOST/DB")
+    mg.add_argument(
+        "--from", dest="source", default=None, metavar="PATH", help="the SQLite file (default: ALLIANCE_BOT_DB)"
+    )
+    mg.add_argument("--json", action="store_true", help="the report as JSON")
+    mg.set_defaults(func=_cmd_db_migrate)
 
     ann = sub.add_parser("anniversaries", help="anniversary posts from the command line (for cron)")
     ann_sub = ann.add_subparsers(dest="ann_command", metavar="ACTION")

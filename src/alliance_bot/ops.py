@@ -82,7 +82,10 @@ def doctor(*, offline_ok: bool = False) -> list[Check]:
         )
 
     checks.append(_check_timezones(settings.timezone))
-    checks.extend(_check_database(Path(settings.db)))
+    if isinstance(settings.db, str):
+        checks.extend(_check_postgres(settings.db))
+    else:
+        checks.extend(_check_database(Path(settings.db)))
     return checks
 
 
@@ -201,13 +204,15 @@ async def heartbeat_loop(
     latency: Callable[[], float],
     interval: float = HEARTBEAT_INTERVAL,
     usage: Any = None,
+    path: Path | None = None,
+    shards: str | None = None,
 ) -> None:
     """Written by the running bot; read by `alliance-bot health` (container health checks): alive, connected,
     and whether the usage log and the database file are sound."""
     import logging
 
     log = logging.getLogger(__name__)
-    beat = HeartbeatFile(heartbeat_path(Path(db.path)))
+    beat = HeartbeatFile(path if path is not None else heartbeat_path(Path(db.path)))
     failed: str | None = None
     try:
         while True:
@@ -221,6 +226,7 @@ async def heartbeat_loop(
                         "latency_ms": None if lat != lat or lat == float("inf") else round(lat * 1000, 1),
                         "usage": usage.status() if usage is not None else None,
                         "database": (db.file_problem() or "")[:1500] or None,
+                        "shards": shards,
                     }
                 )
                 if failed is not None:
@@ -235,14 +241,17 @@ async def heartbeat_loop(
         beat.close()
 
 
-def _read_heartbeat(db_path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """(the last heartbeat, or None; a problem reading it, or None): the file, else the meta row of before."""
-    path = heartbeat_path(db_path)
-    if path.exists():
+def _read_heartbeat(db_path: Path | None, heartbeat: Path | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """(the last heartbeat, or None; a problem reading it, or None): the file, else the meta row of before.
+    `db_path` None: a PostgreSQL database, whose processes keep their heartbeat only in their own file."""
+    path = heartbeat if heartbeat is not None else heartbeat_path(db_path) if db_path is not None else None
+    if path is not None and path.exists():
         try:
             return json.loads(path.read_bytes().decode("utf-8", "replace") or "null"), None
         except (OSError, ValueError) as exc:
             return None, f"cannot read the heartbeat {path}: {exc}"
+    if db_path is None:
+        return None, None
     if not db_path.exists():
         return None, f"no database at {db_path}: is the bot running with this ALLIANCE_BOT_DB?"
     try:
@@ -256,8 +265,11 @@ def _read_heartbeat(db_path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return (json.loads(row[0]) if row else None), None
 
 
-def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str]:
-    data, problem = _read_heartbeat(db_path)
+def health(
+    db_path: Path | None, max_age: float = HEARTBEAT_MAX_AGE, *, heartbeat: Path | None = None
+) -> tuple[bool, str]:
+    """This process's health, from its heartbeat (each process of a sharded bot writes its own file)."""
+    data, problem = _read_heartbeat(db_path, heartbeat)
     if problem is not None:
         return False, problem
     if data is None:
@@ -277,7 +289,8 @@ def health(db_path: Path, max_age: float = HEARTBEAT_MAX_AGE) -> tuple[bool, str
         return False, f"alive (heartbeat {age:.0f} s ago), but {data['database']}"
     if not data.get("ready"):
         return False, f"alive (heartbeat {age:.0f} s ago) but not connected to Discord"
-    return True, f"healthy: heartbeat {age:.0f} s ago, gateway latency {data.get('latency_ms')} ms"
+    which = f" ({data['shards']}, pid {data.get('pid')})" if data.get("shards") else ""
+    return True, f"healthy{which}: heartbeat {age:.0f} s ago, gateway latency {data.get('latency_ms')} ms"
 
 
 # ---------------------------------------------------------------- backup
@@ -314,3 +327,102 @@ def backup(db_path: Path, dest: Path) -> tuple[int, str]:
         raise RuntimeError(f"the copy failed its integrity check: {check}")
     os.replace(tmp, dest)
     return version, check
+
+
+# ---------------------------------------------------------------- PostgreSQL: doctor and backup
+
+
+def _check_postgres(url: str) -> list[Check]:
+    """Reachable with these credentials, the schema version, and the server's own view of its health."""
+    import asyncio
+
+    from alliance_bot.storage.migrations import SCHEMA_VERSION
+    from alliance_bot.storage.pgurl import mask_url
+
+    async def probe() -> tuple[int, str]:
+        from alliance_bot.storage.pg import PgDatabase
+
+        db = await PgDatabase.open(url, migrate=False, readonly=True)
+        try:
+            version = await db.check_version()
+            server = str(await db.scalar("SHOW server_version"))
+        finally:
+            await db.close()
+        return version, server
+
+    from alliance_bot.storage.db import DatabaseError
+
+    try:
+        version, server = asyncio.run(probe())
+    except DatabaseError as exc:
+        return [Check("database", False, str(exc), "fix ALLIANCE_BOT_DB or start the PostgreSQL server")]
+    where = mask_url(url)
+    if version < SCHEMA_VERSION:
+        return [Check("database", True, f"{where}: PostgreSQL {server}, schema version {version}; migrated to "
+                      f"{SCHEMA_VERSION} on start")]  # fmt: skip
+    return [Check("database", True, f"{where}: reachable (PostgreSQL {server}), schema version {version}")]
+
+
+def _pg_env(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and the environment giving it (PGPASSWORD): never on a command line."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    env = dict(os.environ)
+    netloc = parts.netloc
+    if parts.password is not None:
+        env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
+        user, host = netloc.rsplit("@", 1)
+        netloc = f"{user.split(':', 1)[0]}@{host}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), env
+
+
+def backup_postgres(url: str, dest: Path) -> int:
+    """`pg_dump --format=custom` of the database to `dest` (atomically), verified by `pg_restore --list`;
+    returns the schema version. Restore: `pg_restore --clean --if-exists -d URL FILE` with the bots stopped."""
+    import shutil
+    import subprocess
+
+    from alliance_bot.storage.pgurl import mask_url
+
+    dump = shutil.which("pg_dump")
+    restore = shutil.which("pg_restore")
+    if dump is None or restore is None:
+        raise RuntimeError(
+            "pg_dump is not installed: install the PostgreSQL client (apt install postgresql-client) "
+            "of the server's version or newer"
+        )
+    plain, env = _pg_env(url)
+    dest = dest.resolve()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    tmp.unlink(missing_ok=True)
+    done = subprocess.run(
+        [dump, "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={plain}"],
+        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=3600, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        detail = done.stderr.strip().replace(plain, mask_url(url))[-500:]
+        raise RuntimeError(f"pg_dump of {mask_url(url)} failed: {detail}")
+    listed = subprocess.run(
+        [restore, "--list", str(tmp)], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+        check=False,
+    )  # fmt: skip
+    if listed.returncode != 0 or "TABLE DATA public anniversary_posts" not in listed.stdout.replace(" - ", " "):
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"the dump does not read back: {listed.stderr.strip()[-300:]}")
+    os.replace(tmp, dest)
+
+    async def version() -> int:
+        from alliance_bot.storage.pg import PgDatabase
+
+        db = await PgDatabase.open(url, migrate=False, readonly=True)
+        try:
+            return await db.check_version()
+        finally:
+            await db.close()
+
+    import asyncio
+
+    return asyncio.run(version())

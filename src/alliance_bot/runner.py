@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from alliance_bot.library import ContentStore
 from alliance_bot.settings import Settings
+from alliance_bot.shards import Shards
+from alliance_bot.storage.backends import open_database
 from alliance_bot.storage.db import Database
 from alliance_bot.storage.usage import UsageLog
 
@@ -37,8 +39,12 @@ async def user_hash_key(settings: Settings, db: Database) -> bytes:
         return settings.hash_key.get_secret_value().encode()
     stored = await db.get_meta(HASH_KEY_META)
     if stored is None:
-        stored = secrets.token_hex(32)
-        await db.set_meta(HASH_KEY_META, stored)
+        # processes starting together on one PostgreSQL database: the first key written is everyone's
+        await db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            (HASH_KEY_META, secrets.token_hex(32)),
+        )
+        stored = await db.get_meta(HASH_KEY_META) or ""
         log.info("generated a key for hashing user ids (kept in the database)")
     return stored.encode()
 
@@ -63,6 +69,7 @@ def build_bot(
     http: httpx.AsyncClient | None,
     *,
     schedule: bool = True,
+    shards: Shards | None = None,
     **client_options: Any,
 ) -> AllianceBot:
     """The bot with all its cogs; `schedule=False` registers the commands without starting the scheduler (sync)."""
@@ -75,7 +82,13 @@ def build_bot(
     from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog, make_deliverer
     from alliance_bot.updates.service import ContentUpdates
 
-    bot = AllianceBot(
+    bot_class: type[AllianceBot] = AllianceBot
+    if shards is not None and shards.sharded:
+        from alliance_bot.discord_ui.bot import ShardedAllianceBot
+
+        bot_class = ShardedAllianceBot
+        client_options.update(shard_count=shards.count, shard_ids=list(shards.ids or ()))
+    bot = bot_class(
         store=store,
         db=db,
         usage=usage,
@@ -91,6 +104,7 @@ def build_bot(
         store,
         make_deliverer(bot, WebhookSender(http) if http is not None else None),
         grace=dt.timedelta(hours=settings.anniversary_grace_hours),
+        owns=shards.owns if shards is not None and shards.sharded else None,
     )
     bot.extra_cogs.append(
         AnniversariesCog(bot, ann_store, scheduler, default_timezone=settings.timezone, start_scheduler=schedule)
@@ -98,10 +112,14 @@ def build_bot(
     return bot
 
 
-async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_kwargs: Any) -> int:
+async def run_bot(
+    settings: Settings, token: str, *, store: ContentStore, shards: Shards | None = None, **bot_kwargs: Any
+) -> int:
     import httpx
 
-    db = await Database.open(settings.db)
+    db = await open_database(settings.db)
+    if shards is not None and shards.sharded:
+        log.info("running %s on %s", shards.describe(), settings.db_display)
     usage = UsageLog(db)
     tasks: list[asyncio.Task[Any]] = []
     http = httpx.AsyncClient(headers={"User-Agent": "alliance-bot (anniversary posts)"})
@@ -109,12 +127,36 @@ async def run_bot(settings: Settings, token: str, *, store: ContentStore, **bot_
         key = await user_hash_key(settings, db)
         usage.start()
         tasks.append(asyncio.create_task(retention_loop(usage, settings.retention_days), name="retention"))
-        bot = build_bot(settings, store, db, usage, key, http, **bot_kwargs)
+        bot = build_bot(settings, store, db, usage, key, http, shards=shards, **bot_kwargs)
+        if shards is not None and shards.sharded and not shards.all_here:
+            from alliance_bot.discord_ui.cogs.anniversaries import AnniversariesCog
+            from alliance_bot.shards import liveness_loop
+
+            cog = next(c for c in bot.extra_cogs if isinstance(c, AnniversariesCog))
+            tasks.append(
+                asyncio.create_task(
+                    liveness_loop(
+                        db,
+                        shards,
+                        cog.scheduler,
+                        interval=settings.shard_beat_seconds,
+                        takeover_after=settings.shard_takeover_seconds,
+                    ),
+                    name="shard-liveness",
+                )
+            )
         from alliance_bot.ops import heartbeat_loop
 
         tasks.append(
             asyncio.create_task(
-                heartbeat_loop(db, lambda: bot.is_ready() and bot.gateway_connected, lambda: bot.latency, usage=usage),
+                heartbeat_loop(
+                    db,
+                    lambda: bot.is_ready() and bot.gateway_connected,
+                    lambda: bot.latency,
+                    usage=usage,
+                    path=settings.heartbeat_file,
+                    shards=shards.describe() if shards is not None else None,
+                ),
                 name="heartbeat",
             )
         )

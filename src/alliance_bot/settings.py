@@ -122,7 +122,24 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(
         default=None, validation_alias=TOKEN_ENV, description="the bot token from the Discord developer portal"
     )
-    db: Path = Field(default=Path("alliance_bot.sqlite3"), description="SQLite database file (usage logs, settings)")
+    db: Path | str = Field(
+        default=Path("alliance_bot.sqlite3"),
+        description="SQLite database file, or a postgresql:// URL for several processes (usage logs, settings)",
+    )
+    shard_beat_seconds: float = Field(
+        default=15.0, gt=0, le=3600, description="how often each process of a sharded bot says its shards are alive"
+    )
+    shard_takeover_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        le=86400,
+        description="how long a shard may go without a live process before the others take its anniversary posts",
+    )
+    heartbeat: Path | None = Field(
+        default=None,
+        description="the heartbeat file `alliance-bot health` reads (default: <database>.heartbeat for SQLite, "
+        "./alliance-bot.heartbeat for PostgreSQL)",
+    )
     content_dir: Path = Field(default_factory=default_content_dir, description="folder of the content files")
     timezone: str = Field(default="Asia/Seoul", description="IANA time zone for /today without a date")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log verbosity")
@@ -142,6 +159,42 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         default_factory=default_cache_dir, description="folder for the cache of checked content files (`off`: none)"
     )
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db(cls, value: Any) -> Path | str:  # Any: the setting as given
+        from alliance_bot.storage.pgurl import check_url, is_postgres_url
+
+        if isinstance(value, str) and "://" in value:
+            if not is_postgres_url(value):
+                raise ValueError(
+                    "only postgresql:// URLs are understood (or a SQLite file path); the form is "
+                    "postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+                )
+            problem = check_url(value)
+            if problem:
+                raise ValueError(problem)
+            return value
+        return Path(value) if isinstance(value, str) else value
+
+    @property
+    def is_postgres(self) -> bool:
+        return isinstance(self.db, str)
+
+    @property
+    def db_display(self) -> str:
+        """The database as messages name it: never a password."""
+        from alliance_bot.storage.pgurl import mask_url
+
+        return mask_url(self.db) if isinstance(self.db, str) else str(self.db)
+
+    @property
+    def heartbeat_file(self) -> Path:
+        if self.heartbeat is not None:
+            return self.heartbeat
+        if isinstance(self.db, str):
+            return Path("alliance-bot.heartbeat")
+        return self.db.with_name(self.db.name + ".heartbeat")
 
     @field_validator("timezone")
     @classmethod

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -79,10 +80,17 @@ async def rekey_webhook_posts(conn: aiosqlite.Connection) -> None:
                 "UPDATE anniversary_posts SET target = ? WHERE target = ? AND guild_id = ?",
                 (target_for(guild_id, url), old, guild_id),
             )
-    await conn.execute(
-        "UPDATE anniversary_posts SET error = substr(error, 1, instr(error, '):')) "
+    # (portable: no instr() on PostgreSQL) the error up to the status's closing parenthesis
+    async with conn.execute(
+        "SELECT target, day, event_id, error FROM anniversary_posts "
         "WHERE error LIKE 'the webhook refused the post (%): %'"
-    )
+    ) as cur:
+        quoted = list(await cur.fetchall())
+    for target, day, event_id, error in quoted:
+        await conn.execute(
+            "UPDATE anniversary_posts SET error = ? WHERE target = ? AND day = ? AND event_id = ?",
+            (error[: error.index("):") + 1], target, day, event_id),
+        )
 
 
 def make_nonce(target: str, day: dt.date, event_ids: list[str]) -> str:
@@ -181,8 +189,8 @@ class AnniversaryStore:
         async with self.db.transaction() as conn:
             for event_id in event_ids:
                 cur = await conn.execute(
-                    "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, attempts, "
-                    "nonce, claimed_at) VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?)",
+                    "INSERT INTO anniversary_posts (target, day, event_id, guild_id, status, attempts, "
+                    "nonce, claimed_at) VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?) ON CONFLICT DO NOTHING",
                     (target, day.isoformat(), event_id, guild_id, nonce, now),
                 )
                 if cur.rowcount == 0 and retry_failed:
@@ -225,21 +233,26 @@ class AnniversaryStore:
         async with self.db.transaction() as conn:
             for event_id in event_ids:
                 cur = await conn.execute(
-                    "INSERT OR IGNORE INTO anniversary_posts (target, day, event_id, guild_id, status, done_at, "
-                    "error) VALUES (?, ?, ?, ?, 'skipped', ?, ?)",
+                    "INSERT INTO anniversary_posts (target, day, event_id, guild_id, status, done_at, "
+                    "error) VALUES (?, ?, ?, ?, 'skipped', ?, ?) ON CONFLICT DO NOTHING",
                     (target, day.isoformat(), event_id, guild_id, now, reason),
                 )
                 count += cur.rowcount
         return count
 
-    async def recover(self, now: float, window: float = NONCE_WINDOW) -> list[Recovered]:
-        """After a restart: claims left by a dead process (see the module's docstring)."""
+    async def recover(
+        self, now: float, window: float = NONCE_WINDOW, *, owns: Callable[[int | None], bool] | None = None
+    ) -> list[Recovered]:
+        """After a restart: claims left by a dead process (see the module's docstring). With `owns` (shards.py),
+        only the claims of the servers this process's shards hold: another process's may still be on their way."""
         rows = await self.db.fetchall(
             "SELECT target, guild_id, day, event_id, nonce, claimed_at FROM anniversary_posts "
             "WHERE status = 'claimed' ORDER BY target, day, event_id"
         )
         groups: dict[tuple[str, str], list[sqlite3.Row]] = {}
         for r in rows:
+            if owns is not None and not owns(r[1]):
+                continue
             groups.setdefault((r[0], r[2]), []).append(r)
         resend: list[Recovered] = []
         for (target, day), members in groups.items():

@@ -77,8 +77,10 @@ class Scheduler:
         clock: Clock = utc_now,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         concurrency: int = 8,
+        owns: Callable[[int | None], bool] | None = None,
     ) -> None:
         self.store = store
+        self.owns = owns  # shards.Shards.owns: whose dead claims this process may settle (None: every one)
         self.library = library
         self.deliver = deliver
         self.grace = grace
@@ -145,7 +147,7 @@ class Scheduler:
 
     async def rebuild(self) -> None:
         """(Re)index every enabled server; also after a content reload changed the anniversaries."""
-        schedules = await self.store.all_enabled()
+        schedules = [s for s in await self.store.all_enabled() if self.owns is None or self.owns(s.guild_id)]
         self._heap.clear()
         self._schedules.clear()
         for gid in set(self._paused) - {s.guild_id for s in schedules}:
@@ -180,9 +182,18 @@ class Scheduler:
     async def startup(self) -> None:
         """Once per process: settle claims left by a dead process, record what downtime skipped, index."""
         now = self.clock()
-        for rec in await self.store.recover(now.timestamp()):
+        for rec in await self.store.recover(now.timestamp(), owns=self.owns):
             self._spawn(self._resend(rec), f"anniversary-resend-{rec.target}")
         await self._record_downtime(now)
+        await self.rebuild()
+
+    async def adopt(self, owns: Callable[[int | None], bool], newly: Callable[[int | None], bool]) -> None:
+        """Serve the servers `owns` says from now on (shards.py: this process's shards, and those of a process
+        whose beat stopped); the claims a dead process left for the servers `newly` adopted are settled as after a
+        restart (the same nonce again while recent, else `unknown`)."""
+        self.owns = owns
+        for rec in await self.store.recover(self.clock().timestamp(), owns=newly):
+            self._spawn(self._resend(rec), f"anniversary-resend-{rec.target}")
         await self.rebuild()
 
     async def _record_downtime(self, now: dt.datetime) -> None:
@@ -200,6 +211,8 @@ class Scheduler:
         digest = self.library.current.digest
         days = self._days()
         for s in await self.store.all_enabled():
+            if self.owns is not None and not self.owns(s.guild_id):
+                continue  # another process's shard: its own start records its downtime
             zone = self._zone(s)
             if zone is None:
                 continue  # paused: nothing is due for it

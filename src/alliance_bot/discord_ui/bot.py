@@ -359,3 +359,9 @@ class AllianceBot(commands.Bot):
             if value is not None:
                 return int(value)
         return self.default_moderator_role
+
+
+class ShardedAllianceBot(AllianceBot, commands.AutoShardedBot):
+    """The bot over several shards in one process (`alliance-bot run --shard-count N --shard-ids …`): discord.py's
+    AutoShardedBot connection handling with every behaviour of AllianceBot. Commands are never synced from here
+    (only `alliance-bot sync`), so N processes do not write the command set N times."""

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from alliance_bot.storage.db import SYNC_META, Database, DatabaseError
+from alliance_bot.storage.backends import open_database
+from alliance_bot.storage.db import SYNC_META, DatabaseError
 
 if TYPE_CHECKING:
     from alliance_bot.library import ContentStore
@@ -90,7 +91,7 @@ async def sync_commands(
     from alliance_bot.runner import build_bot
 
     try:
-        db = await Database.open(settings.db, lock=False)
+        db = await open_database(settings.db, lock=False)
     except DatabaseError as exc:
         print(f"alliance-bot: {exc}", file=sys.stderr)
         return _EXIT_PROBLEMS

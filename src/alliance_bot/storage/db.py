@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from alliance_bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from alliance_bot.storage.migrations import MIGRATIONS, SCHEMA_VERSION, statements_for
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ def connect_readonly(path: Path | str, timeout: float = 5.0) -> sqlite3.Connecti
 
 
 class Database:
+    dialect = "sqlite"
+
     def __init__(self, path: Path, conn: aiosqlite.Connection, lock_fd: int | None, *, readonly: bool = False) -> None:
         self.path = path
         self.conn = conn
@@ -224,7 +226,7 @@ class Database:
             raise DatabaseError(damaged_message(self.path, result))
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Any]:
         """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error), with the write lock held."""
         async with self.write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
@@ -242,7 +244,7 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def reader(self, time_limit: float | None = None) -> AsyncIterator[aiosqlite.Connection]:
+    async def reader(self, time_limit: float | None = None) -> AsyncIterator[Any]:
         """A read-only connection of its own for a long read (the usage summary), one snapshot throughout.
 
         It has its own thread, so a long query holds up neither the event loop nor the statements queued on the
@@ -276,7 +278,7 @@ class Database:
         version = await self.check_version()
         for number in range(version + 1, SCHEMA_VERSION + 1):
             async with self.transaction() as conn:
-                for statement in MIGRATIONS[number - 1]:
+                for statement in statements_for(MIGRATIONS[number - 1], "sqlite"):
                     if callable(statement):
                         await statement(conn)
                     else:
@@ -289,7 +291,7 @@ class Database:
             row = await cur.fetchone()
         return row[0] if row else None
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         async with self.conn.execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 

@@ -326,6 +326,17 @@ async def summarise(
     if guild_id is not None:
         where += " AND guild_id = ?"
         params.append(guild_id)
+    if db.dialect == "postgresql":
+        import asyncpg
+
+        try:
+            by_day, ranked, overall, missing, unhelpful = await _queries_pg(
+                db, where, params, guild_id is not None, time_limit
+            )
+        except asyncpg.QueryCanceledError:
+            raise StatsTooSlow(days, time_limit) from None
+        counts, per_day = _sum_by_day(by_day)
+        return _summary(days, by_day, counts, per_day, ranked, overall, missing, unhelpful)
     try:
         async with db.reader(time_limit) as conn:
             await conn.create_function("main_option", 1, _main_option, deterministic=True)
@@ -342,16 +353,7 @@ async def summarise(
                 f"sum(outcome = 'refused'), sum(outcome = 'invalid_input') FROM usage WHERE {where} "
                 f"GROUP BY d, command, kind = 'command' ORDER BY d, command"
             )
-            summed: dict[tuple[str, int], list[int]] = {}
-            day_totals: dict[int, int] = {}
-            for d, command, is_command, *numbers in by_day:
-                day_totals[d] = day_totals.get(d, 0) + numbers[0]
-                into = summed.setdefault((command, is_command), [0] * len(numbers))
-                for k, n in enumerate(numbers):
-                    into[k] += n
-            # (command, count, with latency, errors, nothing found, refused, invalid, is a command), as before
-            counts: list[Any] = [(command, *numbers, is_command) for (command, is_command), numbers in summed.items()]
-            per_day = sorted(day_totals.items())
+            counts, per_day = _sum_by_day(by_day)
             ranked = await rows(
                 f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
                 f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
@@ -375,6 +377,34 @@ async def summarise(
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_INTERRUPT":
             raise StatsTooSlow(days, time_limit) from None
         raise
+    return _summary(days, by_day, counts, per_day, ranked, overall, missing, unhelpful)
+
+
+def _sum_by_day(by_day: list[Any]) -> tuple[list[Any], list[tuple[int, int]]]:
+    """From the rows grouped by day, command and kind: the per-command counts (command, count, with latency,
+    errors, nothing found, refused, invalid, is a command) and the days' totals."""
+    summed: dict[tuple[str, Any], list[int]] = {}
+    day_totals: dict[int, int] = {}
+    for d, command, is_command, *numbers in by_day:
+        day_totals[d] = day_totals.get(d, 0) + numbers[0]
+        into = summed.setdefault((command, bool(is_command)), [0] * len(numbers))
+        for k, n in enumerate(numbers):
+            into[k] += int(n)
+    counts: list[Any] = [(command, *numbers, is_command) for (command, is_command), numbers in summed.items()]
+    return counts, sorted(day_totals.items())
+
+
+def _summary(
+    days: int,
+    by_day: list[Any],
+    counts: list[Any],
+    per_day: list[Any],
+    ranked: list[Any],
+    overall: list[Any],
+    missing: list[Any],
+    unhelpful: list[Unhelpful],
+) -> UsageSummary:
+    n_all = sum(c[2] for c in counts)
     at: dict[str, dict[int, float]] = {}
     for command, _n, i, v in ranked:
         at.setdefault(command, {})[i] = v
@@ -407,6 +437,93 @@ async def summarise(
             if is_command
         ],
     )
+
+
+async def _queries_pg(
+    db: Database, where: str, params: list[Any], by_guild: bool, time_limit: float
+) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Unhelpful]]:
+    """The queries of `summarise` in PostgreSQL's words: the same numbers (the percentiles read at the same
+    ranks); what SQLite does with a Python function inside SQL (the main option of a row, a question's hash) is
+    done here on the few distinct (command, options) groups the server returns."""
+    async with db.reader(time_limit) as conn:
+
+        async def rows(sql: str, extra: tuple[Any, ...] = ()) -> list[Any]:
+            async with conn.execute(sql, (*params, *extra)) as cur:
+                return list(await cur.fetchall())
+
+        sums = ", ".join(
+            f"sum(CASE WHEN outcome = '{o}' THEN 1 ELSE 0 END)"
+            for o in ("error", "nothing_found", "refused", "invalid_input")
+        )
+        # one scan, grouped by day (rounded to the microsecond, as SQLite's), command and kind, as on SQLite
+        by_day = [
+            tuple(r)
+            for r in await rows(
+                f"SELECT CAST(floor(ts * 1000000 + 0.5) AS BIGINT) / 86400000000 AS d, command, "
+                f"kind = 'command', count(*), count(latency_ms), {sums} FROM usage WHERE {where} "
+                f"GROUP BY d, command, kind = 'command' ORDER BY d, command"
+            )
+        ]
+        counts, _ = _sum_by_day(by_day)
+        ranked = await rows(
+            f"SELECT command, n, i, v FROM (SELECT command, latency_ms AS v, "
+            f"row_number() OVER (PARTITION BY command ORDER BY latency_ms) - 1 AS i "
+            f"FROM usage WHERE {where} AND kind = 'command' AND latency_ms IS NOT NULL) AS r "
+            f"JOIN (SELECT key AS command, CAST(value AS BIGINT) AS n FROM json_each_text(CAST(? AS json))) AS c "
+            f"USING (command) WHERE {_RANKS}",
+            (json.dumps({c[0]: c[2] for c in counts if c[7]}),),
+        )
+        n_all = sum(c[2] for c in counts)
+        overall = await rows(
+            f"SELECT i, v FROM (SELECT latency_ms AS v, row_number() OVER (ORDER BY latency_ms) - 1 AS i "
+            f"FROM usage WHERE {where} AND latency_ms IS NOT NULL) AS r, (SELECT CAST(? AS BIGINT) AS n) AS c "
+            f"WHERE {_RANKS}",
+            (n_all,),
+        )
+        grouped = await rows(
+            f"SELECT command, options, count(*) FROM usage "
+            f"WHERE {where} AND kind = 'command' AND outcome = 'nothing_found' GROUP BY command, options"
+        )
+        by_query: dict[tuple[str, str], int] = {}
+        for command, options, times in grouped:
+            key = (command, _main_option(options))
+            by_query[key] = by_query.get(key, 0) + int(times)
+        missing = [(c, q, n) for (c, q), n in sorted(by_query.items(), key=lambda x: (-x[1], x[0][0], x[0][1]))][:25]
+        unhelpful = await _unhelpful_pg(conn, params, by_guild)
+    return by_day, [tuple(r) for r in ranked], [tuple(r) for r in overall], missing, unhelpful
+
+
+async def _unhelpful_pg(conn: Any, params: list[Any], by_guild: bool) -> list[Unhelpful]:
+    """`_unhelpful` for PostgreSQL: the question each answer was last asked as, by hashing in Python the
+    distinct options of the window's answered questions (with the time each was last asked)."""
+    where = "updated_at >= ?" + (" AND guild_id = ?" if by_guild else "")
+    async with conn.execute(UNHELPFUL_SQL.format(where=where, limit=UNHELPFUL_LIMIT), tuple(params)) as cur:
+        found = list(await cur.fetchall())
+    if not found:
+        return []
+    commands = sorted({row[0] for row in found})
+    hashes = {row[3] for row in found}
+    usage_where = (
+        f"ts >= ? AND kind = 'command' AND outcome = 'answered' AND command IN ({', '.join('?' for _ in commands)})"
+    )
+    usage_params: list[Any] = [params[0], *commands]
+    if by_guild:
+        usage_where += " AND guild_id = ?"
+        usage_params.append(params[1])
+    async with conn.execute(
+        f"SELECT command, options, max(ts) FROM usage WHERE {usage_where} GROUP BY command, options", usage_params
+    ) as cur:
+        latest: dict[tuple[str, str], tuple[float, str | None]] = {}
+        for command, options, ts in await cur.fetchall():
+            h = _question_hash(options)
+            if h in hashes and ((command, h) not in latest or ts > latest[(command, h)][0]):
+                latest[(command, h)] = (ts, options)
+    out = []
+    for command, entry_kind, entry_id, qhash, down, up in found:
+        hit = latest.get((command, qhash))
+        question = None if hit is None else _main_option(hit[1], limit=200)
+        out.append(Unhelpful(command, entry_kind, entry_id, qhash, int(down), int(up), question))
+    return out
 
 
 async def _unhelpful(conn: Any, params: list[Any], by_guild: bool) -> list[Unhelpful]:

@@ -148,7 +148,9 @@ UNHELPFUL_LIMIT = 10
 
 # The answers marked unhelpful, most often first; an answer counts when more people pressed 👎 than 👍.
 UNHELPFUL_SQL = (
-    "SELECT command, entry_kind, entry_id, question_hash, sum(vote < 0) AS down, sum(vote > 0) AS up "
+    "SELECT command, entry_kind, entry_id, question_hash, sum(CASE WHEN vote < 0 THEN 1 ELSE 0 END) AS down, "
+    "sum(CASE WHEN vote > 0 THEN 1 ELSE 0 END) AS up "
     "FROM votes WHERE {where} GROUP BY command, entry_kind, entry_id, question_hash "
-    "HAVING sum(vote < 0) > sum(vote > 0) ORDER BY down DESC, up, command, entry_id LIMIT {limit}"
+    "HAVING sum(CASE WHEN vote < 0 THEN 1 ELSE 0 END) > sum(CASE WHEN vote > 0 THEN 1 ELSE 0 END) "
+    "ORDER BY down DESC, up, command, entry_id LIMIT {limit}"
 )
