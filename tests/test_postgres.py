@@ -114,6 +114,37 @@ async def test_processes_starting_together_migrate_once(pg_url: str) -> None:
             await db.close()
 
 
+async def test_content_proposals_from_processes_at_once_get_distinct_ids(pg_url: str) -> None:
+    """Proposal and change ids are the next after the highest (storage/content_changes.py): on PostgreSQL,
+    several processes proposing at the same moment each get their own id, none an error."""
+    from alliance_bot.storage import content_changes
+
+    dbs = await asyncio.gather(*(open_database(pg_url) for _ in range(4)))
+    try:
+
+        async def propose(db: Any, n: int) -> list[int]:
+            return [
+                await content_changes.add_proposal(
+                    db,
+                    guild_id=1,
+                    author_id=n,
+                    author_name=f"moderator {n}",
+                    note=f"change {n}.{i}",
+                    kind="upload",
+                    base_version="v1",
+                    files={"facts.yaml": "facts: []\n"},
+                    review={},
+                )
+                for i in range(5)
+            ]
+
+        ids = [i for batch in await asyncio.gather(*(propose(db, n) for n, db in enumerate(dbs))) for i in batch]
+        assert len(ids) == len(set(ids)) == 20
+    finally:
+        for db in dbs:
+            await db.close()
+
+
 async def test_a_database_newer_than_the_code_is_refused(pg_url: str) -> None:
     db = await open_database(pg_url)
     await db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))

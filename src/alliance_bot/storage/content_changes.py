@@ -123,6 +123,7 @@ async def add_proposal(
     now: float | None = None,
 ) -> int:
     async with db.transaction() as conn:
+        await _serialise_ids(db, conn, "content_proposals")
         async with conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM content_proposals") as cur:
             row = await cur.fetchone()
         new_id = int(row[0]) if row else 1
@@ -219,6 +220,7 @@ async def start_change(
     """The journal row of a change about to be written (status `writing`): committed before any file is touched,
     so that a crash midway is finished from it (`in_progress`)."""
     async with db.transaction() as conn:
+        await _serialise_ids(db, conn, "content_changes")
         async with conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM content_changes") as cur:
             row = await cur.fetchone()
         new_id = int(row[0]) if row else 1
@@ -321,3 +323,11 @@ async def save_settings(db: Database, guild_id: int, value: ContentSettings) -> 
         "require_other = excluded.require_other, updated_at = excluded.updated_at",
         (guild_id, value.announce_channel, 1 if value.require_other else 0, time.time()),
     )
+
+
+async def _serialise_ids(db: Database, conn: Any, table: str) -> None:
+    """Ids are the next after the highest, read and written in one transaction: SQLite's write transaction
+    (BEGIN IMMEDIATE) already lets one writer at a time; on PostgreSQL two processes would read the same
+    highest id, so the table is locked against other writers until the transaction ends."""
+    if db.dialect == "postgresql":
+        await conn.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
