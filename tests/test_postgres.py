@@ -269,6 +269,20 @@ async def test_db_migrate_copies_everything_idempotently_and_verifies(
     key = votes.AnswerKey.make("fact", "fact", "usfk-troops", "troops")
     assert key is not None
     await votes.cast(db, key, "h1", votes.DOWN, guild_id=7, now=3.0)
+    from alliance_bot.storage import content_changes
+
+    await content_changes.add_proposal(
+        db,
+        guild_id=7,
+        author_id=9,
+        author_name="a moderator",
+        note="a fix",
+        kind="upload",
+        base_version="v1",
+        files={"facts.yaml": "facts: []\n"},
+        review={},
+        now=4.0,
+    )
     usage = UsageLog(db, interval=3600)
     for i in range(12):
         usage.record(rec(i))
@@ -285,6 +299,7 @@ async def test_db_migrate_copies_everything_idempotently_and_verifies(
     tables = {t["table"]: t for t in report["tables"]}
     assert tables["usage"]["source_rows"] == 12 and tables["usage"]["copied"] == 12
     assert tables["anniversary_posts"]["copied"] == 1 and tables["votes"]["copied"] == 1
+    assert tables["content_proposals"]["copied"] == 1  # the moderators' content history moves too
     again = await asyncio.to_thread(
         _cli, "db", "migrate", "--to", url, "--from", str(path), "--json", db="", cwd=tmp_path
     )

@@ -26,6 +26,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "anniversary_posts": ("target", "day", "event_id"),
     "votes": ("guild_id", "answer_key", "user_hash"),
     "usage": ("id",),
+    "content_proposals": ("id",),  # the moderators' content changes (#21): proposals, history, settings
+    "content_changes": ("id",),
+    "content_settings": ("guild_id",),
 }
 BATCH = 5000
 
