@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from alliance_bot.present.limits import ATTACHMENT_DESCRIPTION_MAX, ATTACHMENT_S
 from alliance_bot.present.pictures import Picture, charts, timeline_image
 from alliance_bot.present.pictures.cache import PictureCache, timeline_key, usage_key
 from alliance_bot.present.pictures.fonts import NOTDEF_PROBE, glyph_mask, has_glyphs
-from alliance_bot.present.pictures.labels import LABELS, labels_for
+from alliance_bot.present.pictures.labels import LABELS, PictureLabels, labels_for
 from alliance_bot.present.text import timeline_text
 from alliance_bot.storage.usage import CommandStats, UsageSummary
 
@@ -180,8 +181,26 @@ def test_a_korean_title_is_drawn() -> None:
 
 def test_labels_come_from_one_table_per_language() -> None:
     assert labels_for("en-US") is LABELS["en"]
-    assert labels_for("ko").lang in LABELS, "a language without its table yet falls back to English"
+    assert labels_for("ko") is LABELS["ko"]  # a Korean client: the Korean table
+    assert labels_for("fr") is LABELS["en"], "a language without its table falls back to English"
     assert labels_for(None) is LABELS["en"]
+    for field in dataclasses.fields(PictureLabels):  # every Korean label has the English one's placeholders
+        en, ko = getattr(LABELS["en"], field.name), getattr(LABELS["ko"], field.name)
+        if isinstance(en, str):
+            assert set(re.findall(r"{(\w+)}", ko)) == set(re.findall(r"{(\w+)}", en)), field.name
+
+
+def test_a_korean_reader_gets_korean_labels_and_dates() -> None:
+    events = (_event(1, "Korean Armistice Agreement signed", PartialDate(1953, 7, 27)),)
+    p = timeline_image.render_timeline_png(TimelineAnswer("1953", "1953", None, events), today=TODAY, locale="ko")
+    drawn = " ".join(b.text for b in p.labels)
+    assert "1953년 7월 27일" in drawn and "날짜까지 알려짐" in drawn and "연표" in drawn
+    assert "2026년 7월 27일 73주년" in drawn  # the coming anniversary, as Koreans write it
+    assert "Korean Armistice Agreement signed" in drawn  # the digest's own title, in its language
+    image = _image(p)
+    for box in p.labels:
+        assert has_glyphs(box.text)
+        assert _ink(image, box.box, timeline_image.BACKGROUND) > 0
     assert len(LABELS["en"].months) == 12
 
 

@@ -60,6 +60,18 @@ async def test_timeline_picture_is_the_embeds_attachment(bot_env: BotEnv) -> Non
     assert "Korean Armistice Agreement signed" in message["embeds"][0]["description"]
 
 
+async def test_a_korean_client_gets_the_picture_in_korean(bot_env: BotEnv) -> None:
+    """The reader's client language (interaction.locale, never the server's) picks the picture's labels."""
+    fake = bot_env.fake
+    payload = await fake.send_interaction(fake.command("timeline", {"from": "1950", "to": "1954"}, locale="ko"))
+    await fake.wait_for_callback(payload)
+    (att,) = _upload(fake, payload).json["data"]["attachments"]
+    assert att["description"].startswith("1950년 6월 25일부터 1954년 11월 17일까지 사건 8개의 연표 그림")
+    english = await fake.send_interaction(fake.command("timeline", {"from": "1950", "to": "1954"}, locale="en-US"))
+    await fake.wait_for_callback(english)
+    assert _upload(fake, english).json["data"]["attachments"][0]["description"].startswith("Timeline picture")
+
+
 async def test_second_ask_is_served_from_the_cache(bot_env: BotEnv) -> None:
     fake, bot = bot_env.fake, bot_env.bot
     first = await fake.send_interaction(fake.command("timeline", {"from": "1950", "to": "1954"}))
