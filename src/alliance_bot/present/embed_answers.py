@@ -30,7 +30,7 @@ from alliance_bot.answers.model import (
     ViewpointsAnswer,
     ViewpointView,
 )
-from alliance_bot.digest.dates import MONTH_NAMES, ordinal
+from alliance_bot.digest.dates import MONTH_NAMES
 from alliance_bot.present import days
 from alliance_bot.present.limits import (
     CHOICES_MAX,
@@ -52,13 +52,6 @@ from alliance_bot.present.limits import (
     quoted,
 )
 from alliance_bot.present.markup import Mentions, command
-
-
-def _cite_lines(sources: tuple[SourceRef, ...], numbers: dict[tuple[str, str], int] | None = None) -> str:
-    lines = []
-    for s in sources:
-        lines.append(f"— *{escape_md(s.short())}*: {escape_md(quoted(s.quote))}")
-    return "\n".join(lines)
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -117,23 +110,6 @@ def _sources_panel(
         if lines:
             b.add(heading, "\n".join(lines))
     return b.build()
-
-
-def _event_heading(e: EventView) -> str:
-    head = f"{e.date.human()} · {e.title}"
-    if e.years_ago:
-        head += f" ({ordinal(e.years_ago)} anniversary)"
-    return head
-
-
-def _event_fields(b: _Builder, e: EventView) -> None:
-    body = escape_md(e.summary)
-    if e.note:
-        body = f"*({escape_md(e.note)})*\n{body}"
-    if e.anniversary:
-        body += f"\n» {escape_md(e.anniversary)}"
-    b.add(_event_heading(e), body)
-    b.add("Sources", _cite_lines(e.sources))
 
 
 def _not_found(title: str, what: str, query: str, hint: str) -> Rendered:

@@ -49,17 +49,6 @@ def event_line(e: EventView) -> str:
     return head
 
 
-def _event_block(e: EventView) -> list[str]:
-    lines = [f"• {event_line(e)}"]
-    if e.note:
-        lines.append(_wrap(f"({e.note})"))
-    lines.append(_wrap(e.summary))
-    if e.anniversary:
-        lines.append(_wrap(f"» {e.anniversary}"))
-    lines += _sources(e.sources)
-    return lines
-
-
 def _today_item(e: EventView, *, today: bool = False, with_year: bool = False, arrow: str = "•") -> str:
     """`• 1953 · Korean Armistice Agreement signed, … · 73rd anniversary [armistice-signed]`, wrapped."""
     line = f"{arrow} " + " · ".join(days.item_parts(e, today=today, with_year=with_year)) + f" [{e.id}]"
